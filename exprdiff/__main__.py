@@ -1,0 +1,5 @@
+"""`python -m exprdiff` is the `exprdiff` command."""
+
+from .cli import main
+
+main()

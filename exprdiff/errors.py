@@ -1,0 +1,97 @@
+"""Errors as data: every failure a user can cause is an ExprError with a kind and a column."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of SPEC §4."""
+
+    OK = 0
+    EVALUATION_FAILED = 1
+    USAGE = 2
+    INTERRUPTED = 130
+
+
+class ExprError(Exception):
+    """A problem with the user's expression, point or request.
+
+    `kind` is one of KINDS; `column` is 1-based in `source` (None when no column applies);
+    `hint` is an extra line such as "did you mean 'sin'?".
+    """
+
+    KINDS = ("parse", "usage", "domain", "kink", "oracle", "limit")
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        column: int | None = None,
+        source: str | None = None,
+        hint: str | None = None,
+        node: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.column = column
+        self.source = source
+        self.hint = hint
+        self.node = node
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """Usage and parse errors exit 2; evaluation failures exit 1."""
+        if self.kind in ("parse", "usage", "limit"):
+            return ExitCode.USAGE
+        return ExitCode.EVALUATION_FAILED
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form of SPEC §4: kind, message, column (plus node and hint when known)."""
+        data: dict[str, object] = {"kind": self.kind, "message": self.message, "column": self.column}
+        if self.node is not None:
+            data["node"] = self.node
+        if self.hint is not None:
+            data["hint"] = self.hint
+        return data
+
+    def render(self) -> str:
+        """The one message of SPEC §4: `error: …`, the source line with a caret, then the hint."""
+        lines = [f"error: {self.message}"]
+        if self.source is not None and self.column is not None:
+            line_text, col = _locate(self.source, self.column)
+            lines.append(f"  {line_text}")
+            lines.append("  " + " " * (col - 1) + "^")
+        if self.hint:
+            lines.append(self.hint)
+        return "\n".join(lines)
+
+
+def _locate(source: str, column: int) -> tuple[str, int]:
+    """Line of `source` holding absolute 1-based `column`, and the column within that line."""
+    offset = column - 1
+    start = source.rfind("\n", 0, offset) + 1
+    end = source.find("\n", offset)
+    line = source[start : end if end != -1 else len(source)]
+    col = offset - start + 1
+    # Very long lines are cut around the caret so the message stays one screen wide.
+    if len(line) > 76:
+        left = max(0, col - 38)
+        snippet = line[left : left + 76]
+        prefix = "…" if left > 0 else ""
+        suffix = "…" if left + 76 < len(line) else ""
+        return prefix + snippet + suffix, col - left + len(prefix)
+    return line, col
+
+
+def line_and_column(source: str, column: int) -> tuple[int, int]:
+    """(line, column) of an absolute 1-based column, for messages."""
+    offset = column - 1
+    line = source.count("\n", 0, offset) + 1
+    start = source.rfind("\n", 0, offset) + 1
+    return line, offset - start + 1

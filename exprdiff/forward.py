@@ -1,0 +1,131 @@
+"""The forward sweep: every node's value at a point, in tape order; domain errors; kink notes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import ExprError
+from .graph import Tape, format_number
+from .ops import Kink, Op
+
+_MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+
+
+@dataclass(frozen=True, slots=True)
+class KinkWarning:
+    """A non-differentiable point met on the way: where, what, and which derivative was used."""
+
+    node: str
+    expression: str
+    op: str
+    reason: str
+    one_sided: tuple[tuple[float | None, float | None], ...]
+    used: tuple[float, ...]
+    column: int
+
+    @property
+    def message(self) -> str:
+        sides = "; ".join(
+            f"argument {k + 1}: left {_side(left)}, right {_side(right)}, used {format_number(u)}"
+            for k, ((left, right), u) in enumerate(zip(self.one_sided, self.used, strict=True))
+        )
+        return f"{self.reason} at node {self.node} = {self.expression} ({sides})"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "node": self.node,
+            "expression": self.expression,
+            "op": self.op,
+            "message": self.message,
+            "one_sided": [list(pair) for pair in self.one_sided],
+            "used": list(self.used),
+        }
+
+
+def _side(value: float | None) -> str:
+    return "undefined" if value is None else format_number(value)
+
+
+def forward(tape: Tape, point: Sequence[float]) -> list[float]:
+    """Values of all nodes, given the inputs' values in `tape.variables` order."""
+    values = tape.constants[:]
+    for i, value in zip(tape.inputs.values(), point, strict=True):
+        values[i] = value
+    try:
+        for i, f, _, args in tape.program:
+            if len(args) == 2:
+                values[i] = f(values[args[0]], values[args[1]])  # type: ignore[operator]
+            elif len(args) == 1:
+                values[i] = f(values[args[0]])  # type: ignore[operator]
+            else:
+                values[i] = f(*[values[a] for a in args])  # type: ignore[operator]
+    except _MATH_ERRORS:
+        raise _diagnose(tape, values) from None
+    if not _all_finite(values):
+        raise _diagnose(tape, values)
+    return values
+
+
+def _all_finite(values: list[float]) -> bool:
+    # One C-level pass: inf or nan anywhere makes the sum non-finite; an overflowing sum of
+    # finite values is a false alarm that the slow scan in _diagnose clears.
+    total = sum(values)
+    if total - total == 0.0:
+        return True
+    return all(math.isfinite(v) for v in values)
+
+
+def _diagnose(tape: Tape, values: list[float]) -> ExprError:
+    """Re-run node by node to find the first failing one and say why, naming it."""
+    for i, f, _, args in tape.program:
+        arguments = [values[a] for a in args]
+        try:
+            result = f(*arguments)  # type: ignore[operator]
+        except _MATH_ERRORS:
+            result = math.nan
+        if not math.isfinite(result):
+            return domain_error(tape, i, arguments, overflow=_overflows(tape.ops[i], arguments))
+        values[i] = result
+    return ExprError("domain", "the expression has no finite value at this point",
+                     source=tape.source)
+
+
+def _overflows(op: Op | None, arguments: list[float]) -> bool:
+    """Whether the failure is a finite-but-too-large result rather than a point off the domain."""
+    if op is None:
+        return False
+    if op.name in ("exp", "sinh", "cosh", "add", "sub", "mul", "pow", "hypot"):
+        return not (op.name == "pow" and (arguments[0] < 0 or arguments[0] == 0)) and all(
+            math.isfinite(a) for a in arguments)
+    return False
+
+
+def domain_error(tape: Tape, i: int, arguments: list[float], *, overflow: bool = False) -> ExprError:
+    """The error for node i: op, node, subexpression, and the offending argument values."""
+    op = tape.ops[i]
+    assert op is not None  # noqa: S101 - only operation nodes fail
+    shown = [tape.expression(a, width=40) for a in tape.args[i]]
+    pairs = ", ".join(f"{s} = {format_number(v)}" for s, v in zip(shown, arguments, strict=True))
+    where = f"node {tape.labels[i]} = {tape.expression(i, width=60)}"
+    if overflow:
+        message = f"{op.name} overflows at {where}: with {pairs} the result is beyond ±1.8e308"
+    else:
+        detail = f" ({op.domain})" if op.domain else ""
+        message = f"{op.name} is undefined at {where}, where {pairs}{detail}"
+    return ExprError("domain", message, column=tape.columns[i], source=tape.source,
+                     node=tape.labels[i])
+
+
+def kinks(tape: Tape, values: Sequence[float]) -> list[KinkWarning]:
+    """Warnings for every node sitting on a non-differentiable point of its op."""
+    found: list[KinkWarning] = []
+    for i in tape.kink_nodes:
+        op = tape.ops[i]
+        assert op is not None and op.kink is not None  # noqa: S101 - kink_nodes holds such nodes
+        kink: Kink | None = op.kink(values[i], *(values[a] for a in tape.args[i]))
+        if kink is not None:
+            found.append(KinkWarning(tape.labels[i], tape.expression(i, width=60), op.name,
+                                     kink.reason, kink.one_sided, kink.used, tape.columns[i]))
+    return found

@@ -1,0 +1,1 @@
+"""Renderers: format what the API returns; never redo arithmetic."""

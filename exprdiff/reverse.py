@@ -1,0 +1,89 @@
+"""The reverse sweep: one pass of adjoints from the output back to the inputs.
+
+Each node's adjoint is the sum over its consumers of (consumer's adjoint × local partial).
+With `partials` given, the sweep also records every node's local partials, so the step tables
+are read off this very sweep.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from .errors import ExprError
+from .forward import _all_finite
+from .graph import CONSTANT, Tape, format_number
+
+_MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+
+
+def reverse(
+    tape: Tape, values: Sequence[float], partials: dict[int, tuple[float, ...]] | None = None
+) -> list[float]:
+    """Adjoints ∂f/∂node for every node (constants' adjoints are meaningless and set to 0)."""
+    adjoint = [0.0] * len(tape)
+    adjoint[tape.output] = 1.0
+    try:
+        for i, _, rule, args in reversed(tape.program):
+            g = adjoint[i]
+            if len(args) == 2:
+                a, b = args
+                local = rule(values[i], values[a], values[b])  # type: ignore[operator]
+                adjoint[a] += g * local[0]
+                adjoint[b] += g * local[1]
+            else:
+                local = rule(values[i], *[values[a] for a in args])  # type: ignore[operator]
+                for a, d in zip(args, local, strict=True):
+                    adjoint[a] += g * d
+            if partials is not None:
+                partials[i] = local
+    except _MATH_ERRORS:
+        raise _diagnose(tape, values) from None
+    for i, kind in enumerate(tape.kinds):
+        if kind == CONSTANT:
+            adjoint[i] = 0.0  # a nan partial towards a constant (e.g. a negative base) is harmless
+    if not _all_finite(adjoint):
+        raise _diagnose(tape, values)
+    return adjoint
+
+
+def _diagnose(tape: Tape, values: Sequence[float]) -> ExprError:
+    """Redo the sweep with a check on every edge, to name the node whose slope is not finite."""
+    adjoint = [0.0] * len(tape)
+    adjoint[tape.output] = 1.0
+    for i, _, rule, args in reversed(tape.program):
+        arguments = [values[a] for a in args]
+        try:
+            local = rule(values[i], *arguments)  # type: ignore[operator]
+        except _MATH_ERRORS:
+            local = (math.inf,) * len(args)
+        for position, (a, d) in enumerate(zip(args, local, strict=True)):
+            if tape.kinds[a] == CONSTANT:
+                continue
+            if not math.isfinite(d):
+                return _slope_error(tape, i, position, arguments)
+            adjoint[a] += adjoint[i] * d
+            if not math.isfinite(adjoint[a]):
+                return ExprError(
+                    "domain",
+                    f"the derivative overflows at node {tape.labels[i]} = "
+                    f"{tape.expression(i, width=60)} (an adjoint beyond ±1.8e308)",
+                    column=tape.columns[i], source=tape.source, node=tape.labels[i])
+    return ExprError("domain", "the gradient is not finite at this point", source=tape.source)
+
+
+def _slope_error(tape: Tape, i: int, position: int, arguments: list[float]) -> ExprError:
+    op = tape.ops[i]
+    assert op is not None  # noqa: S101 - only operation nodes have partials
+    where = f"node {tape.labels[i]} = {tape.expression(i, width=60)}"
+    shown = [tape.expression(a, width=40) for a in tape.args[i]]
+    pairs = ", ".join(f"{s} = {format_number(v)}" for s, v in zip(shown, arguments, strict=True))
+    if op.name == "pow" and position == 1:
+        message = (f"a negative base with a variable exponent has no real derivative at {where}, "
+                   f"where {pairs}")
+    else:
+        which = "" if len(arguments) == 1 else f" with respect to {shown[position]}"
+        message = (f"{op.name} has an infinite or undefined slope{which} at {where}, "
+                   f"where {pairs}")
+    return ExprError("domain", message, column=tape.columns[i], source=tape.source,
+                     node=tape.labels[i], hint="the gradient does not exist at this point")
