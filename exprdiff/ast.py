@@ -7,7 +7,6 @@ deep never recurses in `==`, `hash` or `repr`. `column` is the 1-based position 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -48,7 +47,7 @@ class Call:
         return f"Call(op={self.op!r}, args=<{len(self.args)}>, column={self.column})"
 
 
-Node = Union[Number, Variable, Constant, Call]
+Node = Number | Variable | Constant | Call
 
 
 def walk(root: Node) -> list[Node]:

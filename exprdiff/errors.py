@@ -53,7 +53,8 @@ class ExprError(Exception):
 
     def to_dict(self) -> dict[str, object]:
         """The JSON form of SPEC §4: kind, message, column (plus node and hint when known)."""
-        data: dict[str, object] = {"kind": self.kind, "message": self.message, "column": self.column}
+        data: dict[str, object] = {
+            "kind": self.kind, "message": self.message, "column": self.column}
         if self.node is not None:
             data["node"] = self.node
         if self.hint is not None:

@@ -27,11 +27,16 @@ class KinkWarning:
 
     @property
     def message(self) -> str:
-        sides = "; ".join(
-            f"argument {k + 1}: left {_side(left)}, right {_side(right)}, used {format_number(u)}"
-            for k, ((left, right), u) in enumerate(zip(self.one_sided, self.used, strict=True))
-        )
-        return f"{self.reason} at node {self.node} = {self.expression} ({sides})"
+        pairs = list(zip(self.one_sided, self.used, strict=True))
+        if len(pairs) == 1:
+            (left, right), used = pairs[0]
+            sides = (f"one-sided derivatives {_side(left)} and {_side(right)}, "
+                     f"using {format_number(used)}")
+        else:
+            sides = "; ".join(
+                f"argument {k + 1}: one-sided {_side(left)} and {_side(right)}, "
+                f"using {format_number(used)}" for k, ((left, right), used) in enumerate(pairs))
+        return f"not differentiable at node {self.node} = {self.expression}: {self.reason}; {sides}"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -102,7 +107,9 @@ def _overflows(op: Op | None, arguments: list[float]) -> bool:
     return False
 
 
-def domain_error(tape: Tape, i: int, arguments: list[float], *, overflow: bool = False) -> ExprError:
+def domain_error(
+    tape: Tape, i: int, arguments: list[float], *, overflow: bool = False
+) -> ExprError:
     """The error for node i: op, node, subexpression, and the offending argument values."""
     op = tape.ops[i]
     assert op is not None  # noqa: S101 - only operation nodes fail

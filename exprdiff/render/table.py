@@ -35,7 +35,8 @@ def print_results(console: Console, results: Sequence[Result], precision: int | 
             console.print(Text("at ", style="bold") + Text(at))
         console.print(result_table(result, precision))
         for warning in result.warnings:
-            console.print(Text("warning: ", style="bold yellow") + Text(warning.message))
+            line = Text("warning: ", style="bold yellow") + Text(warning.message)
+            console.print(line, soft_wrap=True)
 
 
 def _elide(text: str, width: int) -> str:
