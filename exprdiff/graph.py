@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import ast
 from .errors import ExprError
@@ -40,6 +41,7 @@ class Tape:
     program: list[tuple[int, object, object, tuple[int, ...]]] = field(default_factory=list)
     kink_nodes: list[int] = field(default_factory=list)
     _texts: dict[int, str] = field(default_factory=dict)
+    _sweep: tuple[int, list[tuple[int, int, Any, Any, Any]], list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -154,35 +156,59 @@ def _subtree_order(tape: Tape, root: int) -> list[int]:
 
 def _bounded_text(tape: Tape, root: int, width: int) -> str:
     """Like Tape.expression, keeping at most `width` characters: head … tail."""
-    keep = max(4, (width - 1) // 2)
-    # Per node: (head, tail, length); the full text is head when length <= 2*keep.
+    keep = max(width, 8)
+    # Per node: (head, tail, length); head is the full text when length <= keep.
     memo: dict[int, tuple[str, str, int]] = {}
     for node in _subtree_order(tape, root):
         op = tape.ops[node]
         if op is None:
             text = tape.labels[node]
-            memo[node] = (text, text, len(text))
+            memo[node] = (text[:keep], text[-keep:], len(text))
             continue
         pieces = [memo[a] for a in tape.args[node]]
-        total = sum(p[2] for p in pieces)
-        if total <= 4 * keep:  # short enough to render exactly
-            parts = [p[0] for p in pieces]
-            levels = [_precedence(tape, a) for a in tape.args[node]]
-            text = render_call(op, parts, levels)
-            memo[node] = (text, text, len(text)) if len(text) <= 2 * keep else (
-                text[:keep], text[-keep:], len(text))
+        levels = [_precedence(tape, a) for a in tape.args[node]]
+        if all(p[2] <= keep for p in pieces):  # every argument is whole: render exactly
+            text = render_call(op, [p[0] for p in pieces], levels)
+            memo[node] = (text[:keep], text[-keep:], len(text))
             continue
         # Render with placeholders, then splice the heads and tails of the arguments in.
         marks = [f"\x00{k}\x00" for k in range(len(pieces))]
-        levels = [_precedence(tape, a) for a in tape.args[node]]
         skeleton = render_call(op, marks, levels)
         head = _splice(skeleton, pieces, keep, from_start=True)
         tail = _splice(skeleton, pieces, keep, from_start=False)
-        memo[node] = (head, tail, total + len(skeleton) - sum(len(m) for m in marks))
+        memo[node] = (head, tail, sum(p[2] for p in pieces) + len(skeleton)
+                      - sum(len(m) for m in marks))
     head, tail, length = memo[root]
     if length <= width:
         return head
-    return head[:keep] + "…" + tail[-(width - keep - 1):]
+    left = (width - 1) // 2
+    return head[:left] + "…" + tail[-(width - 1 - left):]
+
+
+def bounded_expressions(tape: Tape, width: int) -> list[str]:
+    """Tape.expression(i, width) for every node i, in one pass over the tape (linear, where
+    calling it node by node costs the size of each subtree)."""
+    keep = max(width, 8)
+    memo: list[tuple[str, str, int]] = []
+    for node, op in enumerate(tape.ops):
+        if op is None:
+            text = tape.labels[node]
+            memo.append((text[:keep], text[-keep:], len(text)))
+            continue
+        pieces = [memo[a] for a in tape.args[node]]
+        levels = [_precedence(tape, a) for a in tape.args[node]]
+        if all(p[2] <= keep for p in pieces):
+            text = render_call(op, [p[0] for p in pieces], levels)
+            memo.append((text[:keep], text[-keep:], len(text)))
+            continue
+        marks = [f"\x00{k}\x00" for k in range(len(pieces))]
+        skeleton = render_call(op, marks, levels)
+        memo.append((_splice(skeleton, pieces, keep, from_start=True),
+                     _splice(skeleton, pieces, keep, from_start=False),
+                     sum(p[2] for p in pieces) + len(skeleton) - sum(len(m) for m in marks)))
+    left = (width - 1) // 2
+    return [head if length <= width else head[:left] + "…" + tail[-(width - 1 - left):]
+            for head, tail, length in memo]
 
 
 def _splice(skeleton: str, pieces: list[tuple[str, str, int]], keep: int, from_start: bool) -> str:
@@ -193,8 +219,8 @@ def _splice(skeleton: str, pieces: list[tuple[str, str, int]], keep: int, from_s
         if j % 2 == 0:
             out.append(seg)
         else:
-            head, tail, length = pieces[int(seg)]
-            out.append((head if from_start else tail) if length > 2 * keep else head)
+            head, tail, _ = pieces[int(seg)]
+            out.append(head if from_start else tail)
     text = "".join(out)
     return text[:keep] if from_start else text[-keep:]
 
@@ -208,97 +234,150 @@ def format_number(value: float) -> str:
 
 def lower(root: ast.Node, source: str) -> Tape:
     """AST → tape, iteratively: hash-consed, constants folded, inputs in order of appearance."""
-    tape = Tape(source)
-    seen: dict[tuple[object, ...], int] = {}
+    builder = TapeBuilder(source)
     stack: list[int] = []
     for node in ast.walk(root):
         if isinstance(node, ast.Call):
             count = len(node.args)
             args = tuple(stack[-count:])
             del stack[-count:]
-            stack.append(_apply(tape, seen, lookup(node.op), args, node.column))
+            stack.append(builder.apply(lookup(node.op), args, node.column))
         elif isinstance(node, ast.Variable):
-            stack.append(_leaf(tape, seen, ("var", node.name), INPUT, node.name, 0.0, node.column))
+            stack.append(builder.variable(node.name, node.column))
         elif isinstance(node, ast.Constant):
-            stack.append(
-                _leaf(tape, seen, ("const", node.name), CONSTANT, node.name, node.value, node.column)
-            )
+            stack.append(builder.constant(node.name, node.value, node.column))
         else:
-            stack.append(_number(tape, seen, node.value, node.column))
-    tape.output = stack.pop()
-    counter = 0
-    for i, kind in enumerate(tape.kinds):
-        if kind == OPERATION:
+            stack.append(builder.number(node.value, node.column))
+    return builder.finish(stack.pop())
+
+
+# How reverse.py's loop treats an operation node: the cheap rules are written out there.
+MUL, ADD, UNARY, BINARY, SUB, NEG, NARY, POWC = range(8)
+_SWEEP_CODES = {"mul": MUL, "add": ADD, "sub": SUB, "neg": NEG}
+
+
+def sweep_entry(
+    tape: Tape, i: int, op: Op, args: tuple[int, ...]
+) -> tuple[int, int, Any, Any, Any]:
+    """(node, code, partials, a, b) for reverse.py: b is the second argument, or the constant
+    exponent's value for POWC (`a**c`), or None; for NARY, `a` is the whole args tuple."""
+    code = _SWEEP_CODES.get(op.name, NARY)
+    count = len(args)
+    if code == NARY and count == 2:
+        b = args[1]
+        if op.name == "pow" and tape.kinds[b] == CONSTANT and tape.constants[b] != 0:
+            return (i, POWC, op.partials, args[0], tape.constants[b])
+        return (i, BINARY, op.partials, args[0], b)
+    if code == NARY and count == 1:
+        return (i, UNARY, op.partials, args[0], None)
+    if code == NARY:
+        return (i, NARY, op.partials, args, None)
+    return (i, code, op.partials, args[0], args[1] if count == 2 else None)
+
+
+class TapeBuilder:
+    """Appends nodes in evaluation order: lower() calls it per AST node, and the parser's
+    reduce callbacks call it directly (no AST), so both make the very same tape."""
+
+    __slots__ = ("tape", "seen", "sweep", "constant_nodes")
+
+    def __init__(self, source: str) -> None:
+        self.tape = Tape(source)
+        self.seen: dict[tuple[object, ...], int] = {}
+        self.sweep: list[tuple[int, int, Any, Any, Any]] = []  # see sweep_entry
+        self.constant_nodes: list[int] = []
+
+    def variable(self, name: str, column: int) -> int:
+        found = self.seen.get(("var", name))
+        if found is not None:
+            return found
+        return self._leaf(("var", name), INPUT, name, 0.0, column)
+
+    def constant(self, name: str, value: float, column: int) -> int:
+        found = self.seen.get(("const", name))
+        if found is not None:
+            return found
+        return self._leaf(("const", name), CONSTANT, name, value, column)
+
+    def number(self, value: float, column: int) -> int:
+        key = ("num", value, math.copysign(1.0, value))
+        found = self.seen.get(key)
+        if found is not None:
+            return found
+        return self._leaf(key, CONSTANT, format_number(value), value, column)
+
+    def _leaf(self, key: tuple[object, ...], kind: str, label: str, value: float,
+              column: int) -> int:
+        tape = self.tape
+        i = len(tape.kinds)
+        self.seen[key] = i
+        tape.kinds.append(kind)
+        tape.ops.append(None)
+        tape.args.append(())
+        tape.constants.append(value)
+        tape.columns.append(column)
+        tape.labels.append(label)
+        if kind == INPUT:
+            tape.inputs[label] = i
+        else:
+            self.constant_nodes.append(i)
+        return i
+
+    def apply(self, op: Op, args: tuple[int, ...], column: int) -> int:
+        key = (op.name, args)
+        found = self.seen.get(key)
+        if found is not None:
+            return found
+        tape = self.tape
+        kinds = tape.kinds
+        for a in args:
+            if kinds[a] != CONSTANT:
+                break
+        else:
+            return self._fold(op, args, column)
+        i = len(kinds)
+        self.seen[key] = i
+        kinds.append(OPERATION)
+        tape.ops.append(op)
+        tape.args.append(args)
+        tape.constants.append(0.0)
+        tape.columns.append(column)
+        tape.labels.append("")
+        tape.program.append((i, op.forward, op.partials, args))
+        self.sweep.append(sweep_entry(tape, i, op, args))
+        if op.kink is not None:
+            tape.kink_nodes.append(i)
+        return i
+
+    def _fold(self, op: Op, args: tuple[int, ...], column: int) -> int:
+        """A call on constants only becomes one constant node; a domain error is reported."""
+        tape = self.tape
+        values = [tape.constants[a] for a in args]
+        try:
+            value = op.forward(*values)
+        except OverflowError:  # 9**9**9**9, exp(1000): finite arguments, result beyond a double
+            value = math.inf
+        except (ValueError, ZeroDivisionError):
+            value = math.nan
+        if not math.isfinite(value):
+            parts = [tape.labels[a] for a in args]
+            text = render_call(op, parts, [_precedence(tape, a) for a in args])
+            why = ("overflows: the result is beyond ±1.8e308" if math.isinf(value)
+                   else f"is undefined ({op.domain or 'result not finite'})")
+            raise ExprError("domain", f"{text} {why}", column=column, source=tape.source)
+        return self.number(value, column)
+
+    def finish(self, output: int) -> Tape:
+        """Set the output and label the operations z1…zn in evaluation order."""
+        tape = self.tape
+        tape.output = output
+        tape._sweep = (len(tape.program), self.sweep, self.constant_nodes)
+        labels = tape.labels
+        counter = 0
+        for i, _, _, _ in tape.program:
             counter += 1
-            tape.labels[i] = f"z{counter}"
-    return tape
-
-
-def _leaf(
-    tape: Tape, seen: dict[tuple[object, ...], int], key: tuple[object, ...], kind: str,
-    label: str, value: float, column: int,
-) -> int:
-    found = seen.get(key)
-    if found is not None:
-        return found
-    i = len(tape.kinds)
-    seen[key] = i
-    tape.kinds.append(kind)
-    tape.ops.append(None)
-    tape.args.append(())
-    tape.constants.append(value)
-    tape.columns.append(column)
-    tape.labels.append(label)
-    if kind == INPUT:
-        tape.inputs[label] = i
-    return i
-
-
-def _number(tape: Tape, seen: dict[tuple[object, ...], int], value: float, column: int) -> int:
-    key = ("num", value, math.copysign(1.0, value))
-    return _leaf(tape, seen, key, CONSTANT, format_number(value), value, column)
-
-
-def _apply(
-    tape: Tape, seen: dict[tuple[object, ...], int], op: Op, args: tuple[int, ...], column: int
-) -> int:
-    key = (op.name, args)
-    found = seen.get(key)
-    if found is not None:
-        return found
-    if all(tape.kinds[a] == CONSTANT for a in args):
-        return _fold(tape, seen, op, args, column)
-    i = len(tape.kinds)
-    seen[key] = i
-    tape.kinds.append(OPERATION)
-    tape.ops.append(op)
-    tape.args.append(args)
-    tape.constants.append(0.0)
-    tape.columns.append(column)
-    tape.labels.append("")
-    tape.program.append((i, op.forward, op.partials, args))
-    if op.kink is not None:
-        tape.kink_nodes.append(i)
-    return i
-
-
-def _fold(
-    tape: Tape, seen: dict[tuple[object, ...], int], op: Op, args: tuple[int, ...], column: int
-) -> int:
-    """A call on constants only becomes one constant node; a domain error here is reported."""
-    values = [tape.constants[a] for a in args]
-    try:
-        value = op.forward(*values)
-    except (ValueError, ZeroDivisionError, OverflowError):
-        value = math.nan
-    if not math.isfinite(value):
-        parts = [tape.labels[a] for a in args]
-        text = render_call(op, parts, [_precedence(tape, a) for a in args])
-        raise ExprError(
-            "domain", f"{text} is undefined or overflows ({op.domain or 'result not finite'})",
-            column=column, source=tape.source,
-        )
-    return _number(tape, seen, value, column)
+            labels[i] = f"z{counter}"
+        return tape
 
 
 def iter_edges(tape: Tape) -> Iterator[tuple[int, int, int]]:

@@ -1,160 +1,248 @@
-"""Text → AST with Lark (LALR, tree-less): the grammar file is the language, this is the glue.
+"""Text → tape or AST: a tight LALR loop over the tables Lark builds from grammar/exprdiff.lark.
 
-The AST is built during the LALR parse itself (Lark's `transformer=` option), so no parse tree is
-made and nothing recurses, however deep the input. Every Lark error becomes an ExprError with a
-column, and the usual slips get a suggestion: `sni(x)`, `2x`, `x × y`, `(x + 1`.
+Valid input never imports Lark: the parse table, copied once out of Lark (lalr.py), is cached
+as JSON beside Lark's own cache, and the reduce callbacks build the tape (or the AST) directly,
+without recursion however deep the input. Anything the fast loop rejects is parsed again by
+Lark itself (lark_glue.py), which words the error: one source of the language, one of errors.
 """
 
 from __future__ import annotations
 
-import difflib
+import gc
+import json
 import math
-import unicodedata
+import os
+from collections.abc import Callable
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
-
-from . import ast
-from .errors import ExprError, line_and_column
-from .ops import CONSTANTS, FUNCTIONS
+from . import ast, lalr
+from .errors import ExprError
+from .graph import Tape, TapeBuilder, lower
+from .ops import CONSTANTS, FUNCTIONS, OPERATORS, Op
 
 _GRAMMAR_NAME = "exprdiff.lark"
 
-#: Unicode look-alikes people paste from papers, and the ASCII they stand for.
-LOOKALIKES = {
-    "−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/",
-    "²": "**2", "³": "**3", "π": "pi", "√": "sqrt(...)", "（": "(", "）": ")", "，": ",",
-    "ℯ": "e", "＋": "+",
-}
 
-#: Characters that are not in the language, with a word on what to write instead.
-_FOREIGN = {
-    "=": "write an expression, not an equation",
-    "[": "use '(' and ')' for grouping",
-    "]": "use '(' and ')' for grouping",
-    "{": "use '(' and ')' for grouping",
-    "}": "use '(' and ')' for grouping",
-    "!": "there is no factorial; exprdiff differentiates smooth functions",
-    "%": "there is no modulo operator",
-    ";": "one expression at a time (';' separates points only in batch input)",
-}
-
-_TOKEN_WORDS = {
-    "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "POW": "'**'",
-    "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "NUMBER": "a number", "NAME": "a name",
-    "$END": "the end of the expression",
-}
-
-
-def _grammar_text() -> str:
+def grammar_text() -> str:
     """The grammar inside the installed package, or grammar/ beside it in a source checkout."""
-    packaged = resources.files("exprdiff").joinpath("grammar", _GRAMMAR_NAME)
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    source_tree = Path(__file__).resolve().parent.parent / "grammar" / _GRAMMAR_NAME
-    return source_tree.read_text(encoding="utf-8")
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in (os.path.join(here, "grammar", _GRAMMAR_NAME),
+                 os.path.join(os.path.dirname(here), "grammar", _GRAMMAR_NAME)):
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
+    from importlib import resources
+
+    return resources.files("exprdiff").joinpath("grammar", _GRAMMAR_NAME).read_text(
+        encoding="utf-8")
 
 
-def _column(token: Token) -> int:
-    return (token.start_pos or 0) + 1
+def cache_folder() -> str | None:
+    """The user's private cache folder for parse tables (None: none can be had safely).
 
-
-@v_args(inline=True)
-class _Builder(Transformer[Token, ast.Node]):
-    """Reduce callbacks: one small method per node kind, called by the LALR parser."""
-
-    def add(self, a: ast.Node, op: Token, b: ast.Node) -> ast.Node:
-        return ast.Call("add", (a, b), _column(op))
-
-    def sub(self, a: ast.Node, op: Token, b: ast.Node) -> ast.Node:
-        return ast.Call("sub", (a, b), _column(op))
-
-    def mul(self, a: ast.Node, op: Token, b: ast.Node) -> ast.Node:
-        return ast.Call("mul", (a, b), _column(op))
-
-    def div(self, a: ast.Node, op: Token, b: ast.Node) -> ast.Node:
-        return ast.Call("div", (a, b), _column(op))
-
-    def pow(self, a: ast.Node, op: Token, b: ast.Node) -> ast.Node:
-        return ast.Call("pow", (a, b), _column(op))
-
-    def neg(self, op: Token, a: ast.Node) -> ast.Node:
-        return ast.Call("neg", (a,), _column(op))
-
-    def pos(self, op: Token, a: ast.Node) -> ast.Node:
-        return a
-
-    def group(self, lpar: Token, inner: ast.Node, rpar: Token) -> ast.Node:
-        return inner
-
-    def number(self, token: Token) -> ast.Node:
-        value = float(token.value)
-        if not math.isfinite(value):
-            raise ExprError(
-                "parse", f"the number {_shorten(token.value)} is too large for a double "
-                "(at most about 1.8e308)", column=_column(token))
-        return ast.Number(value, token.value, _column(token))
-
-    def name(self, token: Token) -> ast.Node:
-        name = token.value
-        if name in CONSTANTS:
-            return ast.Constant(name, CONSTANTS[name], _column(token))
-        if name in FUNCTIONS:
-            raise ExprError("parse", f"'{name}' is a function: call it as {name}(…)",
-                            column=_column(token))
-        return ast.Variable(name, _column(token))
-
-    def arguments(self, *items: Any) -> list[ast.Node]:
-        return list(items[::2])  # drop the commas
-
-    def call(self, name: Token, lpar: Token, args: list[ast.Node], rpar: Token) -> ast.Node:
-        op = FUNCTIONS.get(name.value)
-        if op is None:
-            raise _unknown_function(name)
-        if not op.accepts(len(args)):
-            got = f"{len(args)} argument" + ("" if len(args) == 1 else "s")
-            raise ExprError("parse", f"{op.name} takes {op.arity_text()}, got {got}",
-                            column=_column(name))
-        return ast.Call(op.name, tuple(args), _column(name))
-
-
-def _unknown_function(name: Token) -> ExprError:
-    text = name.value
-    if text in CONSTANTS:
-        return ExprError("parse", f"'{text}' is a constant, not a function; "
-                         f"write {text}*(…) to multiply", column=_column(name))
-    close = difflib.get_close_matches(text, list(FUNCTIONS), n=1, cutoff=0.6)
-    if close:
-        message = f"unknown function '{text}'; did you mean '{close[0]}'?"
-        hint = None
-    else:
-        message = f"unknown function '{text}'"
-        hint = f"to multiply, write '{text}*(…)'; functions: {', '.join(sorted(FUNCTIONS))}"
-    return ExprError("parse", message, column=_column(name), hint=hint)
+    `$XDG_CACHE_HOME/exprdiff` or `~/.cache/exprdiff`, created 0700. A folder that another user
+    owns or can write to is refused: Lark's grammar cache in it is a pickle, and our table is
+    trusted to parse correctly.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "exprdiff")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.stat(folder)
+    except OSError:
+        return None
+    if os.name == "posix" and (info.st_uid != os.getuid() or info.st_mode & 0o022):
+        return None
+    return folder
 
 
 @lru_cache(maxsize=1)
-def _lark() -> Lark:
-    """The one parser of this process; parse tables are cached across processes by Lark."""
-    return Lark(_grammar_text(), parser="lalr", lexer="basic", transformer=_Builder(),
-                maybe_placeholders=False, cache=_cache_path())
+def _tables() -> lalr.Tables:
+    """Lark's LALR table for the grammar: from the JSON cache, else from Lark (then cached).
+
+    The cache holds the grammar text it was made from and is used only for that very text.
+    """
+    from . import __version__
+
+    text = grammar_text()
+    folder = cache_folder()
+    path = os.path.join(folder, f"lalr-{__version__}-{lalr.FORMAT}.json") if folder else None
+    if path is not None:
+        try:  # JSON, not pickle or marshal: the folder is shared, its files are not trusted
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            if data.get("grammar") == text:
+                return lalr.from_data(data)
+        except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
+            pass  # missing or unreadable: rebuild below
+    from .lark_glue import lark
+
+    tables = lalr.tables(lark())
+    if path is not None:
+        try:
+            partial = f"{path}.{os.getpid()}.tmp"
+            with open(partial, "w", encoding="utf-8") as handle:
+                json.dump({**lalr.to_data(tables), "grammar": text}, handle)
+            os.replace(partial, path)
+        except OSError:
+            pass
+    return tables
 
 
-def _cache_path() -> str | bool:
-    import tempfile
+def parse_tape(text: str) -> Tape:
+    """Text → tape in one pass: the reduce callbacks build the tape, no AST is made.
 
+    The same tape as `lower(parse(text), text)`; any mistake is reported by that slow path.
+    The cyclic garbage collector is paused meanwhile: a tape is acyclic (tuples and lists of
+    ints), and a big one would otherwise trigger full collections that walk every object of
+    the process (with PyTorch or SymPy loaded, that is most of the time spent).
+    """
+    paused = gc.isenabled()
+    gc.disable()
     try:
-        folder = Path(tempfile.gettempdir()) / "exprdiff-cache"
-        folder.mkdir(exist_ok=True)
-        from . import __version__
+        try:
+            return _fast_tape(text)
+        except lalr.Fallback:
+            pass
+        return lower(parse(text), text)
+    finally:
+        if paused:
+            gc.enable()
 
-        return str(folder / f"grammar-{__version__}.lark.cache")
-    except OSError:
-        return False
+
+class _Run:
+    """One parse's state, handed to the reduce callbacks (which are built once per process)."""
+
+    __slots__ = ("texts", "starts", "builder", "apply")
+
+    def __init__(self, texts: list[str], starts: list[int], builder: TapeBuilder | None) -> None:
+        self.texts = texts
+        self.starts = starts
+        self.builder = builder
+        if builder is not None:
+            self.apply = builder.apply
+
+
+def _fast_tape(text: str) -> Tape:
+    tables = _tables()
+    types, texts, starts = lalr.tokens(tables, text)
+    builder = TapeBuilder(text)
+    try:
+        output = lalr.run(tables, types, _tape_callbacks(), _Run(texts, starts, builder))
+    except ExprError:  # a folded constant off its domain: let the slow path order the errors
+        raise lalr.Fallback from None
+    return builder.finish(output)
+
+
+def _fast_tree(text: str) -> ast.Node:
+    tables = _tables()
+    types, texts, starts = lalr.tokens(tables, text)
+    return lalr.run(tables, types, _tree_callbacks(), _Run(texts, starts, None))
+
+
+# ---- reduce callbacks building the tape: (run, *children), terminals as token indices ------
+
+
+def _tape_binary(op: Op) -> Callable[[_Run, int, int, int], int]:
+    def reduce(r: _Run, a: int, k: int, b: int) -> int:
+        return r.apply(op, (a, b), r.starts[k] + 1)
+
+    return reduce
+
+
+def _tape_neg(r: _Run, k: int, a: int) -> int:
+    return r.apply(_NEG, (a,), r.starts[k] + 1)
+
+
+def _tape_name(r: _Run, k: int) -> int:
+    text = r.texts[k]
+    builder = r.builder
+    assert builder is not None  # noqa: S101 - set for tape runs
+    if text in CONSTANTS:
+        return builder.constant(text, CONSTANTS[text], r.starts[k] + 1)
+    if text in FUNCTIONS:
+        raise lalr.Fallback
+    return builder.variable(text, r.starts[k] + 1)
+
+
+def _tape_number(r: _Run, k: int) -> int:
+    value = float(r.texts[k])
+    if not math.isfinite(value):
+        raise lalr.Fallback
+    return r.builder.number(value, r.starts[k] + 1)  # type: ignore[union-attr]
+
+
+def _tape_call(r: _Run, k: int, lpar: int, args: list[int], rpar: int) -> int:
+    op = FUNCTIONS.get(r.texts[k])
+    if op is None or not op.accepts(len(args)):
+        raise lalr.Fallback
+    return r.apply(op, tuple(args), r.starts[k] + 1)
+
+
+# ---- reduce callbacks building the AST --------------------------------------------------------
+
+
+def _tree_binary(op: str) -> Callable[[_Run, ast.Node, int, ast.Node], ast.Node]:
+    def reduce(r: _Run, a: ast.Node, k: int, b: ast.Node) -> ast.Node:
+        return ast.Call(op, (a, b), r.starts[k] + 1)
+
+    return reduce
+
+
+def _tree_neg(r: _Run, k: int, a: ast.Node) -> ast.Node:
+    return ast.Call("neg", (a,), r.starts[k] + 1)
+
+
+def _tree_name(r: _Run, k: int) -> ast.Node:
+    text = r.texts[k]
+    if text in CONSTANTS:
+        return ast.Constant(text, CONSTANTS[text], r.starts[k] + 1)
+    if text in FUNCTIONS:
+        raise lalr.Fallback
+    return ast.Variable(text, r.starts[k] + 1)
+
+
+def _tree_number(r: _Run, k: int) -> ast.Node:
+    value = float(r.texts[k])
+    if not math.isfinite(value):
+        raise lalr.Fallback
+    return ast.Number(value, r.texts[k], r.starts[k] + 1)
+
+
+def _tree_call(r: _Run, k: int, lpar: int, args: list[ast.Node], rpar: int) -> ast.Node:
+    op = FUNCTIONS.get(r.texts[k])
+    if op is None or not op.accepts(len(args)):
+        raise lalr.Fallback
+    return ast.Call(op.name, tuple(args), r.starts[k] + 1)
+
+
+def _second(r: _Run, first: int, value: Any, *rest: int) -> Any:
+    return value  # `+x` and `(x)` are x
+
+
+def _arguments(r: _Run, *items: Any) -> list[Any]:
+    return list(items[::2])  # drop the commas
+
+
+_BINARY = ("add", "sub", "mul", "div", "pow")
+_NEG = OPERATORS["neg"]
+
+
+@lru_cache(maxsize=1)
+def _tape_callbacks() -> lalr.Bound:
+    return lalr.bind(_tables(), {
+        **{n: _tape_binary(OPERATORS[n]) for n in _BINARY}, "neg": _tape_neg, "pos": _second,
+        "group": _second, "number": _tape_number, "name": _tape_name, "call": _tape_call,
+        "arguments": _arguments})
+
+
+@lru_cache(maxsize=1)
+def _tree_callbacks() -> lalr.Bound:
+    return lalr.bind(_tables(), {
+        **{n: _tree_binary(n) for n in _BINARY}, "neg": _tree_neg, "pos": _second,
+        "group": _second, "number": _tree_number, "name": _tree_name, "call": _tree_call,
+        "arguments": _arguments})
 
 
 def parse(text: str) -> ast.Node:
@@ -163,125 +251,29 @@ def parse(text: str) -> ast.Node:
     >>> parse("x**2").op
     'pow'
     """
-    if not text.strip():
-        raise ExprError("parse", "empty expression", column=None, source=text,
-                        hint="write an expression such as 'x**2 + 3*y'")
     try:
-        tree = _lark().parse(text)
-    except ExprError as error:
-        raise _with_source(error, text) from None
-    except VisitError as error:  # a callback's own error, wrapped by Lark
-        inner = error.orig_exc
-        if isinstance(inner, ExprError):
-            raise _with_source(inner, text) from None
-        raise
-    except UnexpectedInput as error:
-        raise _translate(error, text) from None
-    assert not isinstance(tree, Token)  # noqa: S101 - the grammar's start rule is never a token
-    return tree
+        return _fast_tree(text)
+    except lalr.Fallback:
+        pass
+    from .lark_glue import parse_with_lark
+
+    return parse_with_lark(text)
 
 
-def _with_source(error: ExprError, text: str) -> ExprError:
-    error.source = text
-    if error.column is not None and " at line " not in error.message:
-        line, col = line_and_column(text, error.column)
-        head, sep, tail = error.message.partition("; ")
-        error.message = f"{head} at line {line}, column {col}{sep}{tail}"
-    return error
+def _lark() -> Any:
+    """Lark's parser for the grammar (lark_glue.lark), for tests and the error path."""
+    from .lark_glue import lark
+
+    return lark()
 
 
-def _translate(error: UnexpectedInput, text: str) -> ExprError:
-    """A Lark error → our message: what was found, where, what was expected, a suggestion."""
-    if isinstance(error, UnexpectedCharacters):
-        return _bad_character(error, text)
-    assert isinstance(error, UnexpectedToken)  # noqa: S101 - LALR raises only these two
-    token = error.token
-    expected = set(error.expected)
-    if token.type == "$END":
-        column = len(text.rstrip()) + 1
-        message = "unexpected end of expression"
-        hint = _expected_words(expected)
-        unclosed = _unclosed_paren(text)
-        if unclosed is not None:
-            column = unclosed
-            message = "this '(' is never closed"
-            hint = "add ')' where the group ends"
-        return _with_source(ExprError("parse", message, column=column, hint=hint), text)
-    column = _column(token)
-    shown = _shorten(token.value)
-    message = f"unexpected '{shown}'"
-    hint = _suggest(token, text) or _expected_words(expected)
-    if token.type == "RPAR" and _unclosed_paren(text[: column - 1]) is None:
-        hint = "this ')' has no matching '('"
-    return _with_source(ExprError("parse", message, column=column, hint=hint), text)
+def __getattr__(name: str) -> Any:
+    # Names that moved to lark_glue.py (LOOKALIKES, the error helpers) stay reachable here.
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from . import lark_glue
 
-
-def _bad_character(error: UnexpectedCharacters, text: str) -> ExprError:
-    char = error.char
-    column = error.pos_in_stream + 1
     try:
-        label = f" ({unicodedata.name(char)})"
-    except ValueError:
-        label = f" (U+{ord(char):04X})"
-    printable = char if char.isprintable() else repr(char)[1:-1]
-    message = f"unexpected character '{printable}'{label}"
-    if char in LOOKALIKES:
-        hint = f"did you mean '{LOOKALIKES[char]}'? exprdiff reads plain ASCII operators"
-    elif char in _FOREIGN:
-        hint = _FOREIGN[char]
-    else:
-        hint = "expected a number, a variable, a function call, an operator or a parenthesis"
-    return _with_source(ExprError("parse", message, column=column, hint=hint), text)
-
-
-def _previous_token(text: str, position: int) -> Token | None:
-    """The token just before absolute offset `position` (re-lexes: error path only)."""
-    previous = None
-    try:
-        for token in _lark().lex(text[:position]):
-            previous = token
-    except UnexpectedInput:
-        return None
-    return previous
-
-
-def _suggest(token: Token, text: str) -> str | None:
-    """Implicit multiplication and friends: `2x`, `2(x)`, `)(`, `x y`, `sin x`."""
-    before = _previous_token(text, token.start_pos or 0)
-    if before is None:
-        return None
-    if before.type in ("NUMBER", "NAME", "RPAR") and token.type in ("NAME", "NUMBER", "LPAR"):
-        if before.type == "NAME" and before.value in FUNCTIONS and token.type != "LPAR":
-            return f"did you mean '{before.value}({token.value})'?"
-        left = text[before.start_pos : before.end_pos]
-        return f"did you mean '{left}*{token.value}'?"
-    return None
-
-
-def _expected_words(expected: set[str]) -> str:
-    if {"NUMBER", "NAME", "LPAR"} <= expected:
-        return "expected a number, a variable, a function call or '('"
-    words = [_TOKEN_WORDS.get(name, name) for name in sorted(expected) if name != "$END"]
-    if not words:
-        return "expected the end of the expression"
-    if {"PLUS", "MINUS", "STAR", "SLASH", "POW"} <= expected:
-        rest = [w for w in words if w not in ("'+'", "'-'", "'*'", "'/'", "'**'")]
-        words = ["an operator"] + rest
-    if "$END" in expected:
-        words.append("the end of the expression")
-    return "expected " + (", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0])
-
-
-def _unclosed_paren(text: str) -> int | None:
-    """1-based column of the innermost '(' left open in `text`, or None."""
-    opened: list[int] = []
-    for i, char in enumerate(text):
-        if char == "(":
-            opened.append(i)
-        elif char == ")" and opened:
-            opened.pop()
-    return opened[-1] + 1 if opened else None
-
-
-def _shorten(text: str, width: int = 30) -> str:
-    return text if len(text) <= width else text[: width // 2] + "…" + text[-width // 2 :]
+        return getattr(lark_glue, name)
+    except AttributeError:
+        raise AttributeError(f"module 'exprdiff.parser' has no attribute '{name}'") from None

@@ -9,10 +9,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from .errors import ExprError
 from .forward import _all_finite
-from .graph import CONSTANT, Tape, format_number
+from .graph import (
+    ADD,
+    BINARY,
+    CONSTANT,
+    MUL,
+    NEG,
+    POWC,
+    SUB,
+    UNARY,
+    Tape,
+    format_number,
+    sweep_entry,
+)
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
@@ -21,27 +34,82 @@ def reverse(
     tape: Tape, values: Sequence[float], partials: dict[int, tuple[float, ...]] | None = None
 ) -> list[float]:
     """Adjoints ∂f/∂node for every node (constants' adjoints are meaningless and set to 0)."""
+    if partials is not None:
+        return _recorded(tape, values, partials)
+    adjoint = [0.0] * len(tape)
+    adjoint[tape.output] = 1.0
+    program, constants = _lean(tape)
+    try:
+        # Same arithmetic as the ops' partials, with the cheap rules written out in the loop.
+        for i, code, rule, a, b in reversed(program):
+            g = adjoint[i]
+            if code == MUL:
+                adjoint[a] += g * values[b]
+                adjoint[b] += g * values[a]
+            elif code == ADD:
+                adjoint[a] += g
+                adjoint[b] += g
+            elif code == UNARY:
+                adjoint[a] += g * rule(values[i], values[a])[0]
+            elif code == POWC:  # a**b with b a constant: only ∂/∂a = b·a**(b-1) is needed
+                adjoint[a] += g * (b * math.pow(values[a], b - 1))
+            elif code == BINARY:
+                da, db = rule(values[i], values[a], values[b])
+                adjoint[a] += g * da
+                adjoint[b] += g * db
+            elif code == SUB:
+                adjoint[a] += g
+                adjoint[b] -= g
+            elif code == NEG:
+                adjoint[a] -= g
+            else:
+                args: tuple[int, ...] = a
+                local = rule(values[i], *[values[k] for k in args])
+                for k, d in zip(args, local, strict=True):
+                    adjoint[k] += g * d
+    except _MATH_ERRORS:
+        raise _diagnose(tape, values) from None
+    for i in constants:
+        adjoint[i] = 0.0  # a nan partial towards a constant (e.g. a negative base) is harmless
+    if not _all_finite(adjoint):
+        raise _diagnose(tape, values)
+    return adjoint
+
+
+def _lean(tape: Tape) -> tuple[list[tuple[int, int, Any, Any, Any]], list[int]]:
+    """(node, code, partials, a, b) per operation in tape order, and the constant nodes; made
+    by the TapeBuilder as it builds, or here for a tape grown by other means."""
+    cached = tape._sweep
+    if cached is not None and cached[0] == len(tape.program):
+        return cached[1], cached[2]
+    program = []
+    for i, _, _, args in tape.program:
+        op = tape.ops[i]
+        assert op is not None  # noqa: S101 - program holds operation nodes only
+        program.append(sweep_entry(tape, i, op, args))
+    constants = [i for i, kind in enumerate(tape.kinds) if kind == CONSTANT]
+    tape._sweep = (len(tape.program), program, constants)
+    return program, constants
+
+
+def _recorded(
+    tape: Tape, values: Sequence[float], partials: dict[int, tuple[float, ...]]
+) -> list[float]:
+    """The sweep that also keeps every node's local partials (for the step tables)."""
     adjoint = [0.0] * len(tape)
     adjoint[tape.output] = 1.0
     try:
         for i, _, rule, args in reversed(tape.program):
             g = adjoint[i]
-            if len(args) == 2:
-                a, b = args
-                local = rule(values[i], values[a], values[b])  # type: ignore[operator]
-                adjoint[a] += g * local[0]
-                adjoint[b] += g * local[1]
-            else:
-                local = rule(values[i], *[values[a] for a in args])  # type: ignore[operator]
-                for a, d in zip(args, local, strict=True):
-                    adjoint[a] += g * d
-            if partials is not None:
-                partials[i] = local
+            local = rule(values[i], *[values[a] for a in args])  # type: ignore[operator]
+            for a, d in zip(args, local, strict=True):
+                adjoint[a] += g * d
+            partials[i] = local
     except _MATH_ERRORS:
         raise _diagnose(tape, values) from None
     for i, kind in enumerate(tape.kinds):
         if kind == CONSTANT:
-            adjoint[i] = 0.0  # a nan partial towards a constant (e.g. a negative base) is harmless
+            adjoint[i] = 0.0
     if not _all_finite(adjoint):
         raise _diagnose(tape, values)
     return adjoint

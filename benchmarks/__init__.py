@@ -1,0 +1,1 @@
+"""exprdiff's benchmark harness: `python -m benchmarks` (see docs/performance.md)."""

@@ -1,0 +1,392 @@
+"""`python -m benchmarks`: exprdiff against SymPy (always) and PyTorch / JAX (when installed).
+
+Prints markdown tables of medians and ratios (exprdiff ÷ peer), all measured in this one run:
+string → gradient in process, the tape sweeps alone, many points at once, a fresh process,
+peak memory. Options: --quick (smaller sizes), --budget SECONDS (a peer slower than this at
+one size is not run at the next), --runs N (fresh-process runs), --output FILE (also write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import exprdiff
+from exprdiff.forward import forward
+from exprdiff.reverse import reverse
+
+from . import cases, peers
+
+Timing = tuple[float, int]  # (median seconds, repetitions)
+
+
+def timeit(f: Callable[[], Any], *, min_total: float = 0.5, max_reps: int = 200,
+           warm: bool = True) -> Timing:
+    """Median of repeated calls: at least 3, more until about `min_total` seconds are spent."""
+    if warm:
+        f()
+    times: list[float] = []
+    spent = 0.0
+    while len(times) < max_reps and (len(times) < 3 or spent < min_total):
+        start = time.perf_counter()
+        f()
+        took = time.perf_counter() - start
+        times.append(took)
+        spent += took
+        if took > 5.0 and len(times) >= 1:
+            break  # one run of a slow peer is all the budget allows
+    return statistics.median(times), len(times)
+
+
+def show(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def ratio(ours: float | None, theirs: float | None) -> str:
+    if ours is None or theirs is None:
+        return "—"
+    value = ours / theirs
+    return f"{value:.3f}" if value >= 0.01 else f"{value:.2g}"
+
+
+class Peer:
+    """A peer's timings per family, skipping sizes past the budget."""
+
+    def __init__(self, name: str, run: Callable[[Any, list[float]], list[float]], budget: float,
+                 warm: bool = True) -> None:
+        self.name = name
+        self.run = run
+        self.budget = budget
+        self.warm = warm
+        self.too_slow: set[str] = set()
+        self.notes: list[str] = []
+
+    def time(self, family: str, label: str, tape: Any, point: list[float],
+             expected: list[float]) -> float | None:
+        if family in self.too_slow:
+            return None
+        try:
+            start = time.perf_counter()
+            with _deadline(self.budget):
+                got = self.run(tape, point)
+            seconds = time.perf_counter() - start
+            if not peers.close(got, expected):
+                self.notes.append(f"{self.name} disagrees with exprdiff on {label}")
+            if seconds < 1.0:  # else one run (the one just checked) is the measurement
+                seconds, _ = timeit(lambda: self.run(tape, point), min_total=0.3, warm=False)
+        except _OverBudget:
+            self.notes.append(f"{self.name} did not finish {label} within the budget "
+                              f"({self.budget:.0f} s): not run on larger sizes")
+            self.too_slow.add(family)
+            return None
+        except Exception as problem:  # noqa: BLE001 - a peer failing is a result, not a crash
+            self.notes.append(f"{self.name} failed on {label}: {type(problem).__name__}")
+            self.too_slow.add(family)
+            return None
+        if seconds > self.budget / 10:
+            self.too_slow.add(family)
+            self.notes.append(f"{self.name} took {show(seconds)} on {label}: larger sizes of "
+                              f"this family not run (budget {self.budget:.0f} s)")
+        return seconds
+
+
+class _OverBudget(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt a pure-Python peer (SymPy, tracing) that runs past `seconds` (SIGALRM)."""
+    def stop(signum: int, frame: Any) -> None:
+        raise _OverBudget
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    # Again every second: an alarm landing in a gc callback (JAX has one) is swallowed there.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, float]:
+    """Table 1: text → full gradient, in process."""
+    budget = args.budget
+    runners: list[Peer] = []
+    if peers.available("torch"):
+        runners.append(Peer("PyTorch", peers.torch_grad, budget))
+    if peers.available("jax"):
+        runners.append(Peer("JAX jit (incl. compile)", peers.jax_grad_compiled, budget))
+    runners.append(Peer("SymPy", peers.sympy_grad, budget))
+    sizes = [10, 100, 1000] if args.quick else [10, 100, 1000, 10000]
+    rows: list[tuple[str, str, str]] = [(name, text, "seed") for name, (text, _) in
+                                        cases.SEEDS.items()]
+    rows += [(f"wide({n})", cases.wide(n), "wide") for n in sizes]
+    rows += [(f"deep({d})", cases.deep(d), "deep") for d in sizes]
+    rows.append(("network 16×32 (576 weights)", cases.network(), "network"))
+    head = ["case", "tape nodes", "exprdiff"] + [p.name for p in runners] + [
+        f"÷ {p.name.split()[0]}" for p in runners]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    ours: dict[str, float] = {}
+    for label, text, family in rows:
+        seeds = cases.SEEDS.get(label)
+        compiled = exprdiff.compile(text)
+        point = seeds[1] if seeds else cases.point_for(compiled.variables)
+        result = exprdiff.grad(text, point)
+        expected = list(result.gradient.values())
+        mine, _ = timeit(lambda text=text, point=point: exprdiff.grad(text, point))
+        ours[label] = mine
+        values = [list(point.values())[k] for k in range(len(point))]
+        theirs = [p.time(family, label, compiled.tape, values, expected) for p in runners]
+        cells = [label, str(len(compiled.tape)), show(mine), *map(show, theirs),
+                 *(ratio(mine, t) for t in theirs)]
+        out.append("| " + " | ".join(cells) + " |")
+        print(out[-1], file=sys.stderr, flush=True)
+    for p in runners:
+        out.extend(f"- {note}" for note in p.notes)
+    return ours
+
+
+def scaling(ours: dict[str, float], out: list[str]) -> None:
+    """Fit time ∝ N^k over the wide and deep families."""
+    for family in ("wide", "deep"):
+        points = [(int(re.findall(r"\d+", k)[0]), v) for k, v in ours.items()
+                  if k.startswith(family) and int(re.findall(r"\d+", k)[0]) >= 100]
+        if len(points) < 2:
+            continue
+        xs = [math.log(n) for n, _ in points]
+        ys = [math.log(t) for _, t in points]
+        mx, my = statistics.fmean(xs), statistics.fmean(ys)
+        k = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+            (x - mx) ** 2 for x in xs)
+        sizes = ", ".join(str(n) for n, _ in points)
+        out.append(f"- {family}: time ∝ N^{k:.3f} (least squares over N = {sizes})")
+        big = dict(points)
+        if 10000 in big and 1000 in big:
+            out.append(f"- {family}: time({family} 10000) ÷ time({family} 1000) = "
+                       f"{big[10000] / big[1000]:.2f}")
+
+
+def sweeps(args: argparse.Namespace, out: list[str]) -> None:
+    """Table 2: on a compiled tape, forward alone vs forward + reverse; and where time goes."""
+    from exprdiff import lalr
+    from exprdiff.parser import _tables, parse_tape
+
+    n = 1000 if args.quick else 10000
+    rows = [(f"wide({n})", cases.wide(n)), (f"deep({n})", cases.deep(n)),
+            ("network", cases.network())]
+    out.append("| case | tokens | text → tape | forward | forward + reverse | "
+               "(fwd+rev) ÷ fwd | reverse ÷ fwd |")
+    out.append("|---|---|---|---|---|---|---|")
+    for label, text in rows:
+        tape = parse_tape(text)
+        point = list(cases.point_for(tape.variables).values())
+        lex, _ = timeit(lambda text=text: lalr.tokens(_tables(), text))
+        build, _ = timeit(lambda text=text: parse_tape(text))
+        fwd, _ = timeit(lambda tape=tape, point=point: forward(tape, point))
+        both, _ = timeit(lambda tape=tape, point=point: reverse(tape, forward(tape, point)))
+        out.append(f"| {label} | {show(lex)} | {show(build)} | {show(fwd)} | {show(both)} | "
+                   f"{both / fwd:.2f} | {(both - fwd) / fwd:.2f} |")
+        print(out[-1], file=sys.stderr, flush=True)
+
+
+def many_points(args: argparse.Namespace, out: list[str]) -> None:
+    """Table 3: one 3-variable expression, value + gradient at n points."""
+    import numpy as np
+
+    text = cases.POINTS_EXPR
+    compiled = exprdiff.compile(text)
+    rng = np.random.default_rng(3)
+    have_torch = peers.available("torch")
+    have_jax = peers.available("jax")
+    jax_run = peers.jax_points(compiled.tape) if have_jax else None
+    sympy_run, sympy_compile = _sympy_lambdified(compiled)
+    head = ["points", "exprdiff", "PyTorch", "JAX jit steady", "SymPy lambdify",
+            "÷ PyTorch", "÷ JAX"]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    sizes = [1000, 10_000, 100_000] if args.quick else [1000, 10_000, 100_000, 1_000_000]
+    jax_compile = None
+    for n in sizes:
+        columns = [rng.uniform(0.1, 0.9, n) for _ in compiled.variables]
+        arrays = dict(zip(compiled.variables, columns, strict=True))
+        batch = compiled.grad_points(arrays)
+        mine, _ = timeit(lambda arrays=arrays: exprdiff.compile(text).grad_points(arrays))
+        torch_t = jax_t = None
+        if have_torch:
+            value, _ = peers.torch_points(compiled.tape, columns)
+            assert np.allclose(value, batch.value)
+            torch_t, _ = timeit(lambda columns=columns: peers.torch_points(compiled.tape,
+                                                                           columns))
+        if jax_run is not None:
+            start = time.perf_counter()
+            jax_run(columns)  # compiles for this shape
+            jax_compile = time.perf_counter() - start if jax_compile is None else jax_compile
+            jax_t, _ = timeit(lambda columns=columns: jax_run(columns), warm=False)
+        sym_t, _ = timeit(lambda columns=columns: sympy_run(columns))
+        out.append(f"| {n:,} | {show(mine)} | {show(torch_t)} | {show(jax_t)} | {show(sym_t)} "
+                   f"| {ratio(mine, torch_t)} | {ratio(mine, jax_t)} |")
+        print(out[-1], file=sys.stderr, flush=True)
+    out.append(f"- expression: `{text}`; JAX's first call (trace + compile) took "
+               f"{show(jax_compile)}; SymPy's diff + lambdify took {show(sympy_compile)}")
+
+
+def _sympy_lambdified(compiled: Any) -> tuple[Callable[[list[Any]], Any], float]:
+    """SymPy's partials, lambdified to NumPy once (timed apart); then called on columns."""
+    import sympy as sp
+
+    start = time.perf_counter()
+    expr = sp.sympify(0)  # built from our tape below, never from text
+    symbols = [sp.Symbol(n) for n in compiled.variables]
+    values: list[Any] = [None] * len(compiled.tape)
+    tape = compiled.tape
+    for i, kind in enumerate(tape.kinds):
+        if kind == "constant":
+            v = tape.constants[i]
+            values[i] = sp.Integer(int(v)) if v.is_integer() else sp.Float(v)
+    for i, s in zip(tape.inputs.values(), symbols, strict=True):
+        values[i] = s
+    for i, _, _, args in tape.program:
+        values[i] = tape.ops[i].sympy(sp, *[values[a] for a in args])
+    expr = values[tape.output]
+    f = sp.lambdify(symbols, [expr, *(sp.diff(expr, s) for s in symbols)], "numpy")
+    took = time.perf_counter() - start
+    return (lambda columns: f(*columns)), took
+
+
+def _command_time(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def cold_start(args: argparse.Namespace, out: list[str]) -> None:
+    """Table 4: a fresh process, seed gradient."""
+    text, point = cases.SEEDS["seed-001"]
+    at = ",".join(f"{k}={v:g}" for k, v in point.items())
+    py = sys.executable
+    script = shutil.which("exprdiff")
+    commands = [
+        ("python -m exprdiff grad SEED --format json", [py, "-m", "exprdiff", "grad", text,
+                                                        "--at", at, "--format", "json"]),
+        ("python -m exprdiff grad SEED (table)", [py, "-m", "exprdiff", "grad", text, "--at",
+                                                 at]),
+    ]
+    if script:
+        commands.insert(1, ("exprdiff grad SEED --format json", [script, "grad", text, "--at",
+                                                                at, "--format", "json"]))
+    commands += [("python -c 'import sympy'", [py, "-c", "import sympy"]),
+                 ("python -c pass (interpreter alone)", [py, "-c", "pass"])]
+    results = {}
+    out.append(f"| command ({args.runs} runs each) | median |")
+    out.append("|---|---|")
+    for label, command in commands:
+        results[label] = _command_time(command, args.runs)
+        out.append(f"| {label} | {show(results[label])} |")
+        print(out[-1], file=sys.stderr, flush=True)
+    json_time = results[commands[0][0]]
+    sympy_time = results["python -c 'import sympy'"]
+    out.append(f"- seed gradient --format json ÷ `import sympy`: {json_time / sympy_time:.3f}")
+
+
+def memory(args: argparse.Namespace, out: list[str]) -> None:
+    """Peak RSS by /usr/bin/time -v of a process doing one wide(N) gradient."""
+    if not os.path.exists("/usr/bin/time"):
+        out.append("- /usr/bin/time is missing (apt-get install time): memory not measured")
+        return
+    out.append("| process | peak RSS (/usr/bin/time -v) |")
+    out.append("|---|---|")
+    for n in (10, 10000):
+        done = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "benchmarks.rss",
+                               str(n)], capture_output=True, text=True, check=True)
+        found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+        rss = f"{int(found.group(1)) / 1024:.1f} MB" if found else "?"
+        out.append(f"| wide({n}) string → gradient | {rss} |")
+        print(out[-1], file=sys.stderr, flush=True)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            names = [line.split(":", 1)[1].strip() for line in info if line.startswith(
+                "model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    versions = [f"Python {platform.python_version()}", f"exprdiff {exprdiff.__version__}"]
+    for name in ("lark", "numpy", "sympy", "torch", "jax"):
+        try:
+            versions.append(f"{name} {__import__(name).__version__}")
+        except ImportError:
+            versions.append(f"{name} not installed")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+            f"{'; '.join(versions)}; load average at start {load:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a minute or so)")
+    parser.add_argument("--budget", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument("--runs", type=int, default=15, help="fresh-process runs per command")
+    parser.add_argument("--only", choices=["text", "sweeps", "points", "start", "memory"],
+                        action="append", help="run only these tables (repeatable)")
+    parser.add_argument("--output", metavar="FILE", help="also write the markdown here")
+    args = parser.parse_args()
+    wanted = set(args.only or ["text", "sweeps", "points", "start", "memory"])
+    out = [f"Machine: {machine()}", ""]
+    if "text" in wanted:
+        out += ["### String → full gradient, in process (median)", ""]
+        ours = string_to_gradient(args, out)
+        out += ["", "Scaling of exprdiff:"]
+        scaling(ours, out)
+        out.append("")
+    if "sweeps" in wanted:
+        out += ["### The tape alone: forward vs forward + reverse (median)", ""]
+        sweeps(args, out)
+        out.append("")
+    if "points" in wanted:
+        out += ["### One expression at many points, value + gradient (median)", ""]
+        many_points(args, out)
+        out.append("")
+    if "start" in wanted:
+        out += ["### Fresh process (median wall time)", ""]
+        cold_start(args, out)
+        out.append("")
+    if "memory" in wanted:
+        out += ["### Peak memory", ""]
+        memory(args, out)
+    text = "\n".join(out) + "\n"
+    print(text)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+if __name__ == "__main__":
+    main()
