@@ -1,0 +1,159 @@
+"""Rich step tables (SPEC §5) for a terminal; readable at 80 columns.
+
+Subexpressions arrive already elided in the middle (steps.build's `width`); operation texts and
+formulas that are still too wide are elided here the same way, never wrapped mid-token. Chain-rule
+sums wrap only between their terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..steps import FailedSteps, ForwardRow, Paths, Steps
+from .numbers import fmt
+
+KINK_MARK = "⚠"
+ERROR_MARK = "✗"
+FORWARD = "Forward sweep: each node's value"
+EDGES = "Local partials: one row per edge"
+BACKWARD = "Backward sweep: each adjoint sums over the node's consumers (last first)"
+GRADIENT = "Gradient"
+PATHS = "Paths from the output to {} (multiply along a path, add across paths)"
+
+
+def expression_width(console_width: int) -> int:
+    """How wide a subexpression may be in the forward table of a console this wide."""
+    return max(12, (console_width - 24) // 2)
+
+
+def _table() -> Table:
+    # The title is printed on its own line by print_steps, so a narrow table never wraps it.
+    return Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+
+
+def _elide(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    keep = max(1, (width - 1) // 2)
+    return text[:keep] + "…" + text[len(text) - (width - keep - 1):]
+
+
+def _spaced(numbers: str) -> str:
+    # Room to wrap between factors: a long product then breaks at a `·`, not inside a number.
+    return numbers if len(numbers) <= 24 else numbers.replace("·", " · ")
+
+
+def forward_table(rows: Sequence[ForwardRow], precision: int | None, width: int) -> Table:
+    table = _table()
+    for name, justify in (("node", "left"), ("operation", "left"), ("expression", "left"),
+                          ("value", "right")):
+        table.add_column(name, justify=justify, no_wrap=True, overflow="ellipsis")  # type: ignore[arg-type]
+    room = expression_width(width)
+    for row in rows:
+        value = Text("undefined" if row.value is None else fmt(row.value, precision))
+        if row.kink is not None:
+            value.append(f" {KINK_MARK}", style="bold yellow")
+        if row.error is not None:
+            value.append(f" {ERROR_MARK}", style="bold red")
+        if row.kind == "operation":
+            table.add_row(row.node, _elide(f"{row.node} = {row.op}", room),
+                          _elide(row.expression, room), value)
+        else:
+            table.add_row(row.node, Text(row.kind, style="dim"), "", value)
+    return table
+
+
+def edge_table(steps: Steps, precision: int | None, width: int) -> Table:
+    table = _table()
+    table.add_column("edge", no_wrap=True)
+    table.add_column("formula", no_wrap=True, overflow="ellipsis")
+    table.add_column("value", justify="right", no_wrap=True)
+    room = max(12, width - 40)
+    for edge in steps.edges:
+        value = Text(fmt(edge.partial, precision))
+        if edge.one_sided is not None:
+            left, right = ("undefined" if s is None else fmt(s, precision) for s in edge.one_sided)
+            value.append(f" {KINK_MARK} left {left}, right {right}", style="bold yellow")
+        table.add_row(edge.symbol, _elide(edge.formula, room), value)
+    return table
+
+
+def backward_table(steps: Steps, precision: int | None) -> Table:
+    table = _table()
+    table.add_column("adjoint", no_wrap=True)
+    table.add_column("chain rule", overflow="fold", ratio=3)
+    table.add_column("numbers", overflow="fold", ratio=2)
+    table.add_column("value", justify="right", no_wrap=True)
+    for row in steps.backward:
+        table.add_row(f"∂f/∂{row.node}", row.formula,
+                      _spaced(row.substituted(lambda v: fmt(v, precision))),
+                      fmt(row.adjoint, precision))
+    return table
+
+
+def gradient_table(steps: Steps, precision: int | None) -> Table:
+    table = _table()
+    table.add_column("", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
+    for name, value in steps.gradient.items():
+        table.add_row(f"∂f/∂{name}", fmt(value, precision))
+    return table
+
+
+def paths_table(paths: Paths, precision: int | None) -> RenderableType:
+    table = _table()
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("path", overflow="fold", ratio=2)
+    table.add_column("numbers", overflow="fold", ratio=2)
+    table.add_column("product", justify="right", no_wrap=True)
+    for k, row in enumerate(paths.listed):
+        table.add_row(str(k + 1), " → ".join(row.nodes),
+                      _spaced(row.substituted(lambda v: fmt(v, precision))),
+                      fmt(row.product, precision))
+    if paths.complete:
+        note = (f"sum over the {paths.total} path(s) = {fmt(paths.listed_sum, precision)} = "
+                f"∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
+    else:
+        note = (f"{len(paths.listed)} of {paths.total} paths listed (their sum "
+                f"{fmt(paths.listed_sum, precision)}); ∂f/∂{paths.variable} = "
+                f"{fmt(paths.adjoint, precision)}")
+    return Group(table, Text(note))
+
+
+def print_steps(console: Console, steps: Steps, precision: int | None,
+                tables: bool = True) -> None:
+    """The four tables of SPEC §5 (with `tables`) and, when asked, the paths."""
+    width = console.width
+    parts: list[tuple[str, RenderableType]] = []
+    if tables:
+        parts += [(FORWARD, forward_table(steps.forward, precision, width)),
+                  (EDGES, edge_table(steps, precision, width)),
+                  (BACKWARD, backward_table(steps, precision)),
+                  (GRADIENT, gradient_table(steps, precision))]
+    if steps.paths is not None:
+        parts.append((PATHS.format(steps.paths.variable), paths_table(steps.paths, precision)))
+    for title, part in parts:
+        console.print()
+        console.print(Text(title, style="bold"), overflow="fold")
+        console.print(part)
+    if tables and steps.warnings:
+        console.print(Text(f"{KINK_MARK} marks a non-differentiable point: see the warning above",
+                           style="yellow"))
+
+
+def print_failed(console: Console, failed: FailedSteps, precision: int | None) -> None:
+    """A failed point: the forward table up to the node where it failed, marked ✗."""
+    console.print(Text("f = ", style="bold") + Text(failed.expression))
+    if failed.at:
+        at = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in failed.at.items())
+        console.print(Text("at ", style="bold") + Text(at))
+    console.print()
+    console.print(Text(f"Forward sweep, up to the failing node {failed.error.node} "
+                       f"({ERROR_MARK}; the error follows on stderr)", style="bold"),
+                  overflow="fold")
+    console.print(forward_table(failed.forward, precision, console.width))

@@ -1,0 +1,51 @@
+"""(Re)write the step-table golden files: `python tests/golden/make_golden.py`, then read them.
+
+Each seed example (../shared/seeds/ 001 and 002) is run through `exprdiff grad --steps --path`
+in all four formats at 80 columns without colour; tests/test_steps.py compares the same runs
+against these files.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from exprdiff.cli import main
+
+HERE = Path(__file__).parent / "steps"
+
+#: name → the grad arguments (SPEC §5's two worked examples).
+CASES: dict[str, list[str]] = {
+    "seed001": ["x1**2 + 3*(x2*x3 - x1**2)", "--at", "x1=1,x2=2,x3=3", "--path", "x1"],
+    "seed002": ["y - max(0, w*x + b)", "--at", "y=5,w=2,x=1,b=1", "--path", "w"],
+}
+FORMATS = {"table": "txt", "markdown": "md", "latex": "tex", "json": "json"}
+
+
+def run(args: list[str], output: str) -> str:
+    """The CLI's stdout for one case and format (exit 0 required)."""
+    runner = CliRunner(env={"COLUMNS": "80", "NO_COLOR": "1"})
+    result = runner.invoke(main, ["--no-color", "grad", *args, "--steps", "--format", output])
+    if result.exit_code != 0:
+        raise RuntimeError(f"exit {result.exit_code}: {result.output}")
+    return result.stdout
+
+
+def golden_files() -> dict[Path, str]:
+    """Every golden file's path and the text it should hold."""
+    return {HERE / f"{name}.{ext}": run(args, output)
+            for name, args in CASES.items() for output, ext in FORMATS.items()}
+
+
+def main_() -> int:
+    HERE.mkdir(parents=True, exist_ok=True)
+    for path, text in golden_files().items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main_())
