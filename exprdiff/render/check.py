@@ -1,0 +1,149 @@
+"""How `grad --check` and `exprdiff diff` print: the oracle's verdict and symbolic partials."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..api import Result
+from ..errors import ExprError
+from ..oracle import Check, PartialCheck, Symbolic
+from .numbers import fmt
+
+
+def _number(value: float | None, precision: int | None) -> str:
+    return "—" if value is None else fmt(value, precision)
+
+
+def _elide(text: str, width: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width // 2 - 1] + " … " + text[-width // 2 + 2:]
+
+
+def check_table(check: Check, precision: int | None = None) -> Table:
+    """One row per variable: reverse mode, SymPy, finite differences, relative error, verdict."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for title in ("", "reverse mode", "SymPy", "finite diff.", "rel. error", ""):
+        table.add_column(title, justify="left" if not title else "right", no_wrap=True)
+    for p in check.partials:
+        fd = _number(p.finite_difference, precision)
+        if p.one_sided is not None:
+            left, right = p.one_sided["left"], p.one_sided["right"]
+            fd = (f"left {_number(left['finite_difference'], precision)}, "
+                  f"right {_number(right['finite_difference'], precision)}")
+        error = "—" if p.relative_error is None else f"{p.relative_error:.1e}"
+        verdict = Text("ok", style="green") if p.ok else Text("FAIL", style="bold red")
+        table.add_row(f"∂f/∂{p.variable}", fmt(p.reverse, precision), _number(p.sympy, precision),
+                      fd, error, verdict)
+    return table
+
+
+def _formula_line(p: PartialCheck) -> Text:
+    text = Text(f"∂f/∂{p.variable} = ", style="bold")
+    text += Text(_elide(p.symbolic) if p.symbolic is not None else "(not available)")
+    if p.symbolic is not None and not p.simplified:
+        text += Text("   (not simplified: time limit)", style="dim")
+    return text
+
+
+def print_checks(console: Console, results: Sequence[Result], precision: int | None) -> None:
+    """For each checked point: SymPy's partials as formulas, the comparison table, the verdict."""
+    for result in results:
+        check = result.check
+        if check is None:
+            continue
+        console.print()
+        at = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in result.at.items())
+        console.print(Text("check", style="bold") + Text(f" at {at}" if at else ""))
+        for p in check.partials:
+            console.print(_formula_line(p), soft_wrap=True)
+        console.print(check_table(check, precision))
+        for p in check.partials:
+            if p.note and p.ok:
+                console.print(Text(f"note: ∂f/∂{p.variable}: {p.note}", style="dim"))
+        console.print(_verdict(check))
+
+
+def _verdict(check: Check) -> Text:
+    if not check.ok:
+        return Text("check failed: ", style="bold red") + Text("; ".join(check.failures))
+    worst = check.max_relative_error
+    detail = "" if worst is None else f" (max relative error {worst:.1e})"
+    if check.gave_up:
+        return Text("check: SymPy gave up", style="bold yellow") + Text(
+            f" ({check.gave_up}); finite differences agree; the reverse-mode gradient stands")
+    return Text("check passed: ", style="bold green") + Text(
+        "reverse mode, SymPy and finite differences agree" + detail)
+
+
+def report_checks(results: Sequence[Result]) -> list[ExprError]:
+    """Warn on stderr where SymPy gave up; one 'oracle' error per disagreement."""
+    problems: list[ExprError] = []
+    for result in results:
+        check = result.check
+        if check is None:
+            continue
+        if check.gave_up:
+            hint = " (try a larger --timeout)" if "time limit" in check.gave_up else ""
+            click.echo(f"warning: the oracle gave up: {check.gave_up}; the reverse-mode "
+                       f"gradient stands{hint}", err=True)
+        for failure in check.failures:
+            problems.append(ExprError("oracle", f"--check failed: {failure}",
+                                      hint=f"at {_point(result)}"))
+    return problems
+
+
+def _point(result: Result) -> str:
+    return ", ".join(f"{n}={fmt(v)}" for n, v in result.at.items()) or "(no variables)"
+
+
+# ---- exprdiff diff ----------------------------------------------------------------------------
+
+
+def latex_name(name: str) -> str:
+    """x1 → x_{1}, m_0 → m_{0}, theta → \\theta-free plain text (escaped)."""
+    match = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
+    if match:
+        return f"{match.group(1)}_{{{match.group(2)}}}"
+    return name.replace("_", r"\_")
+
+
+def symbolic_dict(expression: str, partials: Sequence[Symbolic],
+                  note: str | None) -> dict[str, Any]:
+    """`exprdiff diff --format json`: each partial as SymPy text and LaTeX."""
+    return {
+        "expression": expression,
+        "partials": {p.variable: {"text": p.text, "latex": p.latex, "simplified": p.simplified}
+                     for p in partials},
+        "note": note,
+    }
+
+
+def emit_symbolic(console: Console, expression: str, partials: Sequence[Symbolic], output: str,
+                  note: str | None) -> None:
+    """Print `exprdiff diff`'s partials as pretty text, LaTeX or JSON (note on stderr)."""
+    if output == "json":
+        from .json import dumps
+
+        click.echo(dumps(symbolic_dict(expression, partials, note)))
+    elif output == "latex":
+        for p in partials:
+            click.echo(rf"\frac{{\partial f}}{{\partial {latex_name(p.variable)}}} = {p.latex}")
+    else:
+        if not partials:
+            console.print("f has no variables: there are no partial derivatives")
+        for p in partials:
+            head = f"∂f/∂{p.variable} = "
+            text, baseline = p.pretty
+            for k, line in enumerate(text.split("\n")):
+                lead = Text(head, style="bold") if k == baseline else Text(" " * len(head))
+                console.print(lead + Text(line.rstrip()), soft_wrap=True)
+    if note:
+        click.echo(f"warning: {note}", err=True)
