@@ -7,4 +7,13 @@ __version__ = "0.1.0"
 from .api import Compiled, Result, compile, grad  # noqa: E402
 from .errors import ExprError  # noqa: E402
 
-__all__ = ["Compiled", "ExprError", "Result", "__version__", "compile", "grad"]
+__all__ = ["Compiled", "ExprError", "Graph", "Result", "__version__", "compile", "grad"]
+
+
+def __getattr__(name: str) -> object:
+    """`exprdiff.Graph` is imported on first use: drawing is not on the gradient path."""
+    if name == "Graph":
+        from .picture import Graph
+
+        return Graph
+    raise AttributeError(f"module 'exprdiff' has no attribute {name!r}")

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from . import ast
 from .errors import ExprError
 from .forward import KinkWarning, forward, kinks
-from .graph import Tape, lower
-from .parser import parse
+from .graph import Tape
+from .limits import Limits, check_tape, check_text
+from .parser import parse, parse_tape
 from .points import usage, validate
 from .reverse import reverse
+
+if TYPE_CHECKING:
+    from .oracle import Check
+    from .points_vector import Batch
+    from .steps import Steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,27 +43,57 @@ class Result:
     values: list[float] = field(default_factory=list, repr=False, compare=False)
     adjoints: list[float] = field(default_factory=list, repr=False, compare=False)
     partials: dict[int, tuple[float, ...]] | None = field(default=None, repr=False, compare=False)
+    check: Check | None = field(default=None, repr=False, compare=False)  # --check's oracle
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of SPEC §4."""
-        return {
+        """The JSON object of SPEC §4 (with "check" once the oracle has been asked)."""
+        data: dict[str, Any] = {
             "expression": self.expression,
             "at": dict(self.at),
             "value": self.value,
             "gradient": dict(self.gradient),
             "warnings": [w.to_dict() for w in self.warnings],
         }
+        if self.check is not None:
+            data["check"] = self.check.to_dict()
+        return data
+
+    def checked(self, *, timeout: float = 5.0) -> Result:
+        """This result with the oracle's verdict attached (SymPy and finite differences)."""
+        from dataclasses import replace
+
+        from .oracle import check
+
+        return replace(self, check=check(self, timeout=timeout))
+
+    def steps(self, *, path: str | None = None, width: int | None = None,
+              tables: bool = True) -> Steps:
+        """SPEC §5's step tables read off this result's sweeps; `path` adds --path's table.
+
+            >>> grad("x*y", {"x": 2, "y": 3}).steps().backward[-1].adjoint
+            3.0
+        """
+        from .steps import build
+
+        return build(self, path=path, width=width, tables=tables)
 
 
 class Compiled:
     """An expression parsed and lowered once, to be evaluated at many points."""
 
-    __slots__ = ("source", "tree", "tape")
+    __slots__ = ("source", "_tree", "tape")
 
-    def __init__(self, source: str, tree: ast.Node, tape: Tape) -> None:
+    def __init__(self, source: str, tree: ast.Node | None, tape: Tape) -> None:
         self.source = source
-        self.tree = tree
+        self._tree = tree
         self.tape = tape
+
+    @property
+    def tree(self) -> ast.Node:
+        """The AST (for the oracle), parsed on first use: compile() builds the tape directly."""
+        if self._tree is None:
+            self._tree = parse(self.source)
+        return self._tree
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -72,19 +108,43 @@ class Compiled:
         values = forward(self.tape, validate(at, self.variables))
         return values[self.tape.output]
 
+    def grad_points(
+        self, arrays: Mapping[str, object], *, wrt: Sequence[str] | None = None,
+        strict: bool = False,
+    ) -> Batch:
+        """Value and gradient at every row of `arrays` (name → 1-D array), swept with NumPy.
+
+        Rows with a domain error or a kink are redone by `grad` and listed in the Batch.
+        """
+        from .points_vector import grad_points
+
+        return grad_points(self, arrays, wrt=wrt, strict=strict)
+
+    @overload
+    def grad(self, at: Mapping[str, float | int | str], *, wrt: Sequence[str] | None = None,
+             strict: bool = False, record: bool = False) -> Result: ...
+
+    @overload
+    def grad(self, at: Mapping[str, Any], *, wrt: Sequence[str] | None = None,
+             strict: bool = False, record: bool = False) -> Result | Batch: ...
+
     def grad(
         self,
-        at: Mapping[str, object],
+        at: Mapping[str, Any],
         *,
         wrt: Sequence[str] | None = None,
         strict: bool = False,
         record: bool = False,
-    ) -> Result:
+    ) -> Result | Batch:
         """Value and gradient at `at`; `wrt` picks and orders the partials reported.
 
         `strict` turns kink warnings into an ExprError of kind 'kink'; `record` keeps every local
-        partial (for the step tables).
+        partial (for the step tables). Arrays as values (`{"x": [1, 2, 3]}`) give a Batch:
+        see grad_points.
         """
+        for raw in at.values():
+            if type(raw) is not float and type(raw) is not int and _is_array(raw):
+                return self.grad_points(at, wrt=wrt, strict=strict)
         tape = self.tape
         names = self.variables
         point = validate(at, names)
@@ -121,12 +181,20 @@ class Compiled:
         return list(dict.fromkeys(wrt))
 
 
-def compile(text: str) -> Compiled:  # noqa: A001 - the public name SPEC §6 and STYLE ask for
-    """Parse and lower `text` once; evaluate the result at many points."""
-    tree = parse(text)
-    return Compiled(text, tree, lower(tree, text))
+def _is_array(value: object) -> bool:
+    """A list, tuple or array of values (a NumPy 0-d array or a string is one value)."""
+    return (hasattr(value, "__len__") and not isinstance(value, str)
+            and getattr(value, "ndim", 1) != 0)
 
 
-def grad(text: str, at: Mapping[str, object], **options: Any) -> Result:
+def compile(text: str, *, limits: Limits | None = None) -> Compiled:  # noqa: A001 - SPEC §6
+    """Parse and lower `text` once (within `limits`); evaluate the result at many points."""
+    check_text(text, limits or Limits())
+    tape = parse_tape(text)
+    check_tape(tape, limits or Limits())
+    return Compiled(text, None, tape)
+
+
+def grad(text: str, at: Mapping[str, Any], **options: Any) -> Result:
     """Value and every partial derivative of `text` at the point `at` (see Compiled.grad)."""
     return compile(text).grad(at, **options)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
+
+#: Characters never written raw to a terminal: C0/C1 controls but tab and newline, DEL, and the
+#: bidirectional controls (a message must not move the cursor, recolour or reorder the screen).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                     "\u2066-\u2069]")
 
 
 class ExitCode(IntEnum):
@@ -63,13 +69,13 @@ class ExprError(Exception):
 
     def render(self) -> str:
         """The one message of SPEC §4: `error: …`, the source line with a caret, then the hint."""
-        lines = [f"error: {self.message}"]
+        lines = [f"error: {printable(self.message)}"]
         if self.source is not None and self.column is not None:
             line_text, col = _locate(self.source, self.column)
-            lines.append(f"  {line_text}")
-            lines.append("  " + " " * (col - 1) + "^")
+            lines.append(f"  {printable(line_text)}")
+            lines.append("  " + " " * len(printable(line_text[: col - 1])) + "^")
         if self.hint:
-            lines.append(self.hint)
+            lines.append(printable(self.hint))
         return "\n".join(lines)
 
 
@@ -96,3 +102,8 @@ def line_and_column(source: str, column: int) -> tuple[int, int]:
     line = source.count("\n", 0, offset) + 1
     start = source.rfind("\n", 0, offset) + 1
     return line, offset - start + 1
+
+
+def printable(text: str) -> str:
+    """`text` with control characters escaped (`\\x1b`, `\\u202e`), safe to print."""
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,9 +208,8 @@ def _extremum_kink(name: str) -> KinkCheck:
 def _hypot_kink(out: float, *args: float) -> Kink | None:
     if out != 0:
         return None
-    return Kink(
-        "hypot has a cone tip at the origin", tuple((-1.0, 1.0) for _ in args), tuple(0.0 for _ in args)
-    )
+    one_sided = tuple((-1.0, 1.0) for _ in args)
+    return Kink("hypot has a cone tip at the origin", one_sided, tuple(0.0 for _ in args))
 
 
 # ---- the table ------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ _TABLE: tuple[Op, ...] = (
        r"\operatorname{{atan2}}\left({0}, {1}\right)", ("b/(a**2 + b**2)", "-a/(a**2 + b**2)"),
        doc="atan2(y, x): the angle of the point (x, y)"),
     Op("hypot", (2, None), _hypot, _hypot_partials, _sympy_hypot,
-       r"\operatorname{{hypot}}\left({*}\right)", ("a/hypot(a, b)", "b/hypot(a, b)"),
+       r"\operatorname{{hypot}}\left({*}\right)", ("a/out",),
        kink=_hypot_kink, doc="sqrt(a**2 + b**2 + ...)"),
     Op("erf", (1, 1), math.erf, lambda out, x: (_TWO_OVER_SQRT_PI * math.exp(-x * x),),
        lambda sp, x: sp.erf(x), r"\operatorname{{erf}}\left({0}\right)",
@@ -342,3 +342,47 @@ CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 def lookup(name: str) -> Op:
     """The operator or function called `name`."""
     return OPERATORS.get(name) or FUNCTIONS[name]
+
+
+_FORMULA_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def formula_text(op: Op, position: int, operands: list[str], out: str) -> str:
+    """∂out/∂(argument `position`) as text, with the operands' names put in for a, b and out.
+
+    A variadic op (max, hypot) has one formula in which `a` is the argument in question; a
+    one-argument `log` is the natural logarithm.
+    """
+    if op.name == "pow" and position == 0 and _is_number(operands[1].strip("()")):
+        return _power_rule(operands[0], float(operands[1].strip("()")))
+    if op.arity[1] is None:
+        text, names = op.formulas[0], {"a": operands[position]}
+    elif op.name == "log" and len(operands) == 1:
+        text, names = "1/a", {"a": operands[0]}
+    else:
+        text, names = op.formulas[position], dict(zip("ab", operands, strict=False))
+    names["out"] = out
+    return _FORMULA_NAMES.sub(lambda m: names.get(m.group(0), m.group(0)), text)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _power_rule(base: str, exponent: float) -> str:
+    """∂/∂a a**c for a constant c, with c - 1 worked out: 2*x1 rather than 2*x1**(2 - 1)."""
+    def number(v: float) -> str:
+        text = str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
+        return f"({text})" if v < 0 else text
+
+    if exponent == 0:
+        return "0"
+    if exponent == 1:
+        return "1"
+    if exponent == 2:
+        return f"2*{base}"
+    return f"{number(exponent)}*{base}**{number(exponent - 1)}"

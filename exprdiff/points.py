@@ -74,8 +74,9 @@ def _constant_expression(name: str, text: str, variables: Sequence[str]) -> floa
 
 def validate(point: Mapping[str, object], variables: Sequence[str]) -> list[float]:
     """The point's values in `variables` order; every mistake is a usage error."""
+    known = set(variables)  # a tuple's `in` would make 100 000 variables quadratic
     for name in point:
-        if name in variables:
+        if name in known:
             continue
         if name in CONSTANTS:
             raise usage(f"{name} is a constant ({CONSTANTS[name]!r}), not a variable: "
@@ -85,13 +86,14 @@ def validate(point: Mapping[str, object], variables: Sequence[str]) -> list[floa
         raise usage(f"unknown variable '{name}' in the point{guess}", variables)
     missing = [v for v in variables if v not in point]
     if missing:
-        names = ", ".join(missing)
-        raise usage(f"no value given for {names}", variables)
+        raise usage(f"no value given for {names_text(missing)}", variables)
     values: list[float] = []
     for name in variables:
         raw = point[name]
         try:
             value = float(raw)  # type: ignore[arg-type]
+        except OverflowError:  # an int or Fraction beyond a double: 10**400 (never echoed whole)
+            raise usage(f"the value of {name} is beyond ±1.8e308", variables) from None
         except (TypeError, ValueError):
             raise usage(f"the value of {name} is not a number: {raw!r}", variables) from None
         if not math.isfinite(value):
@@ -101,5 +103,13 @@ def validate(point: Mapping[str, object], variables: Sequence[str]) -> list[floa
 
 
 def usage(message: str, variables: Sequence[str]) -> ExprError:
-    listed = ", ".join(variables) if variables else "none"
-    return ExprError("usage", message, hint=f"the expression's variables: {listed}")
+    return ExprError("usage", message, hint=f"the expression's variables: {names_text(variables)}")
+
+
+def names_text(names: Sequence[str], most: int = 20) -> str:
+    """`a, b, c`; a long list is cut after `most` names (100 000 variables make one hint)."""
+    if not names:
+        return "none"
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f", … ({len(names):,} in all)"
