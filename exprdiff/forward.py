@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import ExprError
-from .graph import Tape, format_number
+from .graph import OPERATION, Tape, format_number
 from .ops import Kink, Op
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
@@ -67,9 +67,9 @@ def forward(tape: Tape, point: Sequence[float]) -> list[float]:
             else:
                 values[i] = f(*[values[a] for a in args])  # type: ignore[operator]
     except _MATH_ERRORS:
-        raise _diagnose(tape, values) from None
+        raise _diagnose(tape, point) from None
     if not _all_finite(values):
-        raise _diagnose(tape, values)
+        raise _diagnose(tape, point)
     return values
 
 
@@ -82,19 +82,39 @@ def _all_finite(values: list[float]) -> bool:
     return all(math.isfinite(v) for v in values)
 
 
-def _diagnose(tape: Tape, values: list[float]) -> ExprError:
-    """Re-run node by node to find the first failing one and say why, naming it."""
+def values_until_failure(
+    tape: Tape, point: Sequence[float]
+) -> tuple[list[float | None], int | None]:
+    """Node values in tape order, node by node, up to the first operation whose value is
+    undefined or not finite; returns them (None from that node on) and that node (or None).
+
+    The forward sweep raises at such a node without handing its values out: this is what lets
+    error messages, failed step tables and pictures show everything computed before it.
+    """
+    values: list[float | None] = [None if kind == OPERATION else value
+                                  for value, kind in zip(tape.constants, tape.kinds, strict=True)]
+    for i, value in zip(tape.inputs.values(), point, strict=True):
+        values[i] = value
     for i, f, _, args in tape.program:
-        arguments = [values[a] for a in args]
         try:
-            result = f(*arguments)  # type: ignore[operator]
+            result = f(*[values[a] for a in args])  # type: ignore[operator]
         except _MATH_ERRORS:
-            result = math.nan
+            return values, i
         if not math.isfinite(result):
-            return domain_error(tape, i, arguments, overflow=_overflows(tape.ops[i], arguments))
+            return values, i
         values[i] = result
-    return ExprError("domain", "the expression has no finite value at this point",
-                     source=tape.source)
+    return values, None
+
+
+def _diagnose(tape: Tape, point: Sequence[float]) -> ExprError:
+    """Re-run node by node to find the first failing one and say why, naming it."""
+    values, failing = values_until_failure(tape, point)
+    if failing is None:
+        return ExprError("domain", "the expression has no finite value at this point",
+                         source=tape.source)
+    arguments = [values[a] for a in tape.args[failing]]
+    finite = [a for a in arguments if a is not None]
+    return domain_error(tape, failing, finite, overflow=_overflows(tape.ops[failing], finite))
 
 
 def _overflows(op: Op | None, arguments: list[float]) -> bool:

@@ -11,15 +11,14 @@ and `render/mermaid.py` turn it into text; nothing here differentiates anything.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ExprError
-from .forward import KinkWarning
-from .graph import CONSTANT, OPERATION, Tape, format_number, render_call
+from .forward import KinkWarning, values_until_failure
+from .graph import CONSTANT, Tape, bounded_expressions, format_number
 from .ops import formula_text
 from .render.numbers import fmt
 
@@ -118,7 +117,7 @@ class Graph:
             from .points import validate
 
             point = validate(at, compiled.variables)
-            values = _values_until_failure(compiled.tape, point)
+            values, _ = values_until_failure(compiled.tape, point)
             named = dict(zip(compiled.variables, point, strict=True))
             return cls(compiled.tape, error=problem, values=values, at=named,
                        **options)  # type: ignore[arg-type]
@@ -280,79 +279,9 @@ def _one_sided(
     return kink.one_sided[position]
 
 
-def _values_until_failure(tape: Tape, point: list[float]) -> list[float | None]:
-    """Node values in tape order up to the first node whose value is undefined (None after).
-
-    The forward sweep raises at that node without handing its values out; redoing the prefix
-    here is what lets the picture show everything that was computed before the failure.
-    """
-    values: list[float | None] = [v if k != OPERATION else None
-                                  for v, k in zip(tape.constants, tape.kinds, strict=True)]
-    for i, value in zip(tape.inputs.values(), point, strict=True):
-        values[i] = value
-    for i, f, _, args in tape.program:
-        try:
-            value = f(*[values[a] for a in args])  # type: ignore[operator]
-        except (ValueError, ZeroDivisionError, OverflowError):
-            break
-        if not math.isfinite(value):
-            break
-        values[i] = value
-    return values
-
-
-def _precedence(tape: Tape, i: int) -> int:
-    op = tape.ops[i]
-    if op is not None:
-        return op.precedence
-    if tape.kinds[i] == CONSTANT and tape.labels[i].startswith("-"):
-        return 3  # a negative number prints like a unary minus
-    return 9
-
-
 def expression_texts(tape: Tape, width: int, last: int | None = None) -> list[str]:
-    """Every node's subexpression text, elided to `width`, in one pass over the tape.
+    """Every node's subexpression text up to node `last`, elided to `width` (one linear pass)."""
+    texts = bounded_expressions(tape, width)
+    return texts if last is None else texts[: last + 1]
 
-    Each node keeps only the first and last `width` characters of its full text and its length,
-    so a chain of 100 000 nodes costs O(n·width), not the O(n²) of asking node by node.
-    """
-    last = len(tape) - 1 if last is None else last
-    heads: list[str] = []
-    tails: list[str] = []
-    lengths: list[int] = []
-    for i in range(last + 1):
-        op = tape.ops[i]
-        if op is None:
-            text = tape.labels[i]
-            heads.append(text[:width])
-            tails.append(text[-width:])
-            lengths.append(len(text))
-            continue
-        args = tape.args[i]
-        marks = [f"\x00{k}\x00" for k in range(len(args))]
-        skeleton = render_call(op, marks, [_precedence(tape, a) for a in args]).split("\x00")
-        # skeleton alternates literal, argument number, literal, ..., literal
-        pieces = [(seg, seg, len(seg)) if j % 2 == 0 else
-                  (heads[args[int(seg)]], tails[args[int(seg)]], lengths[args[int(seg)]])
-                  for j, seg in enumerate(skeleton)]
-        head = ""
-        for piece_head, _, _ in pieces:
-            head += piece_head
-            if len(head) >= width:
-                break
-        tail = ""
-        for _, piece_tail, _ in reversed(pieces):
-            tail = piece_tail + tail
-            if len(tail) >= width:
-                break
-        heads.append(head[:width])
-        tails.append(tail[-width:])
-        lengths.append(sum(p[2] for p in pieces))
-    out: list[str] = []
-    keep = (width - 1) // 2
-    for head, tail, length in zip(heads, tails, lengths, strict=True):
-        if length <= width:
-            out.append(head)
-        else:
-            out.append(head[:keep] + "…" + tail[len(tail) - (width - 1 - keep):])
-    return out
+

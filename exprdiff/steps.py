@@ -13,13 +13,12 @@ no adjoint worth showing (docs/steps.md).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import ExprError
-from .forward import KinkWarning
+from .forward import KinkWarning, values_until_failure
 from .graph import CONSTANT, INPUT, Tape, bounded_expressions, format_number
 from .ops import formula_text
 from .points import usage
@@ -246,23 +245,11 @@ def build_failed(tape: Tape, point: Sequence[float], error: ExprError,
     """Where a point failed: nodes in order with their values, up to and including the node
     `error` names (a forward failure there has no value; a slope failure keeps its value).
 
-    The values are the tape's own forward functions run in the forward sweep's order, stopping
-    at the first one that fails, which is the node forward.py's error names.
+    The values are forward.values_until_failure's: the tape's own forward functions in the
+    sweep's order, stopping at the first one that fails, which is the node the error names.
     """
-    values: list[float | None] = list(tape.constants)
-    for i, value in zip(tape.inputs.values(), point, strict=True):
-        values[i] = value
-    stop = len(tape)
-    for i, f, _, args in tape.program:
-        try:
-            result = f(*[values[a] for a in args])  # type: ignore[operator]
-        except (ValueError, ZeroDivisionError, OverflowError):
-            result = math.nan
-        if not math.isfinite(result) or tape.labels[i] == error.node:
-            values[i] = result if math.isfinite(result) else None
-            stop = i + 1
-            break
-        values[i] = result
+    values, _ = values_until_failure(tape, point)
+    stop = tape.labels.index(error.node) + 1 if error.node in tape.labels else len(tape)
     rows = _forward_rows(tape, values[:stop], {}, width)
     if rows and rows[-1].node == error.node:
         last = rows[-1]
