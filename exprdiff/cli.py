@@ -14,6 +14,7 @@ from .api import Compiled, Result, compile
 from .errors import ExitCode, ExprError, printable
 from .limits import Limits
 from .points import parse_assignments, split_assignments, usage
+from .render.output import color_choice, console, emit_results, report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,17 +75,9 @@ def _quiet_broken_pipe() -> NoReturn:
     sys.exit(ExitCode.OK)
 
 
-def _color(ctx: click.Context | None = None) -> bool | None:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if ctx is not None and ctx.find_root().params.get("no_color"):
-        return False
-    return None
-
-
 def fail_text(message: str, code: int, hint: str | None = None) -> NoReturn:
     """Print one `error:` message on stderr and exit with `code`."""
-    color = _color(click.get_current_context(silent=True))
+    color = color_choice(click.get_current_context(silent=True))
     click.echo(click.style("error:", fg="red", bold=True) + " " + printable(message), err=True,
                color=color)
     if hint:
@@ -94,19 +87,11 @@ def fail_text(message: str, code: int, hint: str | None = None) -> NoReturn:
 
 def fail(problem: ExprError) -> NoReturn:
     """Print an ExprError as SPEC §4 shows (message, source line, caret, hint) and exit."""
-    color = _color(click.get_current_context(silent=True))
+    color = color_choice(click.get_current_context(silent=True))
     text = problem.render()
     head, _, rest = text.partition("error:")
     click.echo(click.style("error:", fg="red", bold=True) + rest, err=True, color=color)
     sys.exit(problem.exit_code)
-
-
-def console(stderr: bool = False) -> Any:
-    """A rich console honouring --no-color and NO_COLOR (rich is imported only here)."""
-    from rich.console import Console
-
-    no_color = _color(click.get_current_context(silent=True)) is False
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
 
 
 @click.group(cls=ExprdiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -225,8 +210,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
             results.append(problem)
     if check:
         results = [r.checked(timeout=timeout) if isinstance(r, Result) else r for r in results]
-    emit_results(results, point_list, output, precision,
-                 steps=show_steps, path=path)
+    sys.exit(emit_results(results, point_list, output, precision, steps=show_steps, path=path))
 
 
 @main.command("diff")
@@ -299,12 +283,12 @@ def graph(expr: str, point: str | None, path: str | None, fmt: str | None, const
         click.echo(picture.text(chosen), nl=False)
     else:
         click.get_binary_stream("stdout").write(picture.image(chosen))
-    color = _color(click.get_current_context(silent=True))
+    color = color_choice(click.get_current_context(silent=True))
     for warning in picture.warnings:
         click.echo(click.style("warning:", fg="yellow", bold=True) + " " + warning.message,
                    err=True, color=color)
     if picture.error is not None:
-        _report(picture.error)
+        report(picture.error)
         sys.exit(ExitCode.EVALUATION_FAILED)
 
 
@@ -317,114 +301,3 @@ def read_points(compiled: Compiled, points: Sequence[str]) -> list[dict[str, flo
             raise usage(f"no point given: add --at {example}", names)
         return [{}]
     return [parse_assignments(text, names) for text in points]
-
-
-def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dict[str, float]],
-                 output: str, precision: int | None, *, steps: bool = False,
-                 path: str | None = None) -> None:
-    """Print results (and per-point failures) in the chosen format; exit 1 if any failed."""
-    failed = [r for r in results if isinstance(r, ExprError)]
-    if (steps or path is not None) and output in ("json", "table") or output in (
-            "markdown", "latex"):
-        emit_steps(results, point_list, output, precision, steps, path)
-    elif output in ("jsonl", "csv"):
-        from .render.records import emit
-
-        emit(sys.stdout, output, [_record(r, steps, path) if isinstance(r, Result) else
-                                  {"at": point, "error": r.to_dict()}
-                                  for r, point in zip(results, point_list, strict=True)])
-    elif output == "json":
-        from .render.json import dumps
-
-        objects = [r.to_dict() if isinstance(r, Result) else
-                   {"at": point, "error": r.to_dict()} for r, point in zip(results, point_list,
-                                                                            strict=True)]
-        click.echo(dumps(objects[0] if len(objects) == 1 else objects))
-    else:
-        from .render.table import print_results
-
-        ok = [r for r in results if isinstance(r, Result)]
-        print_results(console(), ok, precision)
-    checked = [r for r in results if isinstance(r, Result) and r.check is not None]
-    if checked:
-        from .render.check import print_checks, report_checks
-
-        if output == "table":
-            print_checks(console(), checked, precision)
-        failed += report_checks(checked)
-    for problem in failed:
-        _report(problem)  # on stderr too, also when the JSON carries it
-    if failed:
-        sys.exit(ExitCode.EVALUATION_FAILED)
-
-
-def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[str, float]],
-               output: str, precision: int | None, tables: bool, path: str | None) -> None:
-    """Results with SPEC §5's step tables (`tables`) and/or --path's paths, in any format."""
-    wanted = tables or path is not None
-    if output == "json":
-        from .render.json import dumps
-
-        objects = []
-        for r, point in zip(results, point_list, strict=True):
-            if isinstance(r, ExprError):
-                objects.append({"at": point, "error": r.to_dict()})
-                failed = _failed_steps(r, point, None) if wanted else None
-                if failed is not None:
-                    objects[-1]["steps"] = failed.to_dict()
-                continue
-            data = r.to_dict()
-            if wanted:
-                data["steps"] = r.steps(path=path, tables=tables).to_dict(tables=tables)
-            objects.append(data)
-        click.echo(dumps(objects[0] if len(objects) == 1 else objects))
-    elif output in ("markdown", "latex"):
-        from .render import latex, text
-
-        module = text if output == "markdown" else latex
-        items: list[Any] = []
-        for r, point in zip(results, point_list, strict=True):
-            if isinstance(r, Result):
-                items.append((r, r.steps(path=path, width=72, tables=tables) if wanted else None))
-            elif wanted and (failed := _failed_steps(r, point, 72)) is not None:
-                items.append(failed)
-        click.echo(module.render_all(items, precision, tables))
-    else:
-        from .render.steps_table import expression_width, print_failed, print_steps
-        from .render.table import print_results
-
-        out = console()
-        room = expression_width(out.width)
-        for k, (r, point) in enumerate(zip(results, point_list, strict=True)):
-            if k:
-                out.print()
-            if isinstance(r, Result):
-                print_results(out, [r], precision)
-                print_steps(out, r.steps(path=path, width=room, tables=tables), precision, tables)
-            elif (failed := _failed_steps(r, point, room)) is not None:
-                print_failed(out, failed, precision)
-
-
-def _record(result: Result, tables: bool, path: str | None) -> dict[str, Any]:
-    """A result's JSON object, with "steps" when --steps or --path asked for them (jsonl)."""
-    data = result.to_dict()
-    if tables or path is not None:
-        data["steps"] = result.steps(path=path, tables=tables).to_dict(tables=tables)
-    return data
-
-
-def _failed_steps(problem: ExprError, point: dict[str, float], width: int | None) -> Any:
-    """The forward table up to the node a domain error names (None when it names no node)."""
-    if problem.node is None or problem.source is None:
-        return None
-    from .points import validate
-    from .steps import build_failed
-
-    compiled = compile(problem.source)
-    return build_failed(compiled.tape, validate(point, compiled.variables), problem, width)
-
-
-def _report(problem: ExprError) -> None:
-    color = _color(click.get_current_context(silent=True))
-    _, _, rest = problem.render().partition("error:")
-    click.echo(click.style("error:", fg="red", bold=True) + rest, err=True, color=color)

@@ -301,7 +301,8 @@ _TABLE: tuple[Op, ...] = (
        lambda sp, x: sp.sqrt(x), r"\sqrt{{{0}}}", ("1/(2*sqrt(a))",),
        domain="the argument must be ≥ 0"),
     Op("cbrt", (1, 1), math.cbrt, lambda out, x: (1.0 / (3.0 * out * out),),
-       lambda sp, x: sp.real_root(x, 3), r"\sqrt[3]{{{0}}}", ("1/(3*cbrt(a)**2)",)),
+       lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3),  # real cube root
+       r"\sqrt[3]{{{0}}}", ("1/(3*cbrt(a)**2)",)),
     Op("abs", (1, 1), abs, _abs_partials, lambda sp, x: sp.Abs(x),
        r"\left|{0}\right|", ("sign(a)",), kink=_abs_kink),
     Op("sign", (1, 1), _sign, lambda out, x: (0.0,), lambda sp, x: sp.sign(x),

@@ -100,7 +100,7 @@ def evaluate(sp: Any, expr: Any, subs: dict[Any, Any]) -> tuple[float | None, st
 def derivative(sp: Any, expr: Any, symbol: Any) -> Any:
     """∂expr/∂symbol. SymPy leaves d sign(g)/dx unevaluated unless it can prove g real; every
     value exprdiff accepts is real, so the real chain rule 2·δ(g)·g' is applied (cbrt's
-    real_root and sign need it). SymPy 1.14 also turns d/dz Max(0, -z²/m²)² into nan: then
+    sign(x)·|x|^(1/3) and sign need it). SymPy 1.14 also turns d/dz Max(0, -z²/m²)² into nan: then
     Max/Min are rewritten as Piecewise (equal away from ties) and differentiated again."""
     partial = sp.diff(expr, symbol)
     if partial is sp.nan and expr.has(sp.Max, sp.Min):
