@@ -282,7 +282,7 @@ def graph(expr: str, point: str | None, path: str | None, fmt: str | None, const
     elif chosen in ("dot", "mermaid"):
         click.echo(picture.text(chosen), nl=False)
     else:
-        click.get_binary_stream("stdout").write(picture.image(chosen))
+        sys.stdout.buffer.write(picture.image(chosen))
     color = color_choice(click.get_current_context(silent=True))
     for warning in picture.warnings:
         click.echo(click.style("warning:", fg="yellow", bold=True) + " " + warning.message,
