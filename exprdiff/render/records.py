@@ -62,7 +62,20 @@ class JsonArray:
         self.stream.flush()
 
 
-class Csv:
+class _Collected:
+    """A writer that needs every record before it can print (a CSV header, a table's widths)."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    def write(self, record: Record) -> None:
+        self.records.append(record)
+
+    def flush(self) -> None:
+        pass  # nothing is printed before finish()
+
+
+class Csv(_Collected):
     """One row per record; columns from the union of the variables met, in order of appearance.
 
     Columns: [file,] line, expression, value, the point (one column per variable), the gradient
@@ -70,14 +83,8 @@ class Csv:
     """
 
     def __init__(self, stream: TextIO) -> None:
+        super().__init__()
         self.stream = stream
-        self.records: list[Record] = []
-
-    def write(self, record: Record) -> None:
-        self.records.append(record)
-
-    def flush(self) -> None:
-        pass
 
     def finish(self) -> None:
         write_csv(self.stream, self.records)
@@ -129,19 +136,13 @@ def _cell(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-class Table:
+class Table(_Collected):
     """A rich table for people: one row per record, then the full notes; printed by `finish()`."""
 
     def __init__(self, console: Any, precision: int | None = None) -> None:
+        super().__init__()
         self.console = console
         self.precision = precision
-        self.records: list[Record] = []
-
-    def write(self, record: Record) -> None:
-        self.records.append(record)
-
-    def flush(self) -> None:
-        pass
 
     def finish(self) -> None:
         if not self.records:
