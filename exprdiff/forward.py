@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import ExprError
-from .graph import OPERATION, Tape, format_number
+from .graph import ONE, OPERATION, Tape, format_number
 from .ops import Kink, Op
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
@@ -58,14 +58,17 @@ def forward(tape: Tape, point: Sequence[float]) -> list[float]:
     values = tape.constants[:]
     for i, value in zip(tape.inputs.values(), point, strict=True):
         values[i] = value
+    lean = tape.lean()
+    args = tape.args
     try:
-        for i, f, _, args in tape.program:
-            if len(args) == 2:
-                values[i] = f(values[args[0]], values[args[1]])  # type: ignore[operator]
-            elif len(args) == 1:
-                values[i] = f(values[args[0]])  # type: ignore[operator]
+        for i, f, a, b in zip(lean.nodes, lean.forwards, lean.firsts, lean.seconds,
+                              strict=True):
+            if b >= 0:
+                values[i] = f(values[a], values[b])
+            elif b == ONE:
+                values[i] = f(values[a])
             else:
-                values[i] = f(*[values[a] for a in args])  # type: ignore[operator]
+                values[i] = f(*[values[k] for k in args[i]])
     except _MATH_ERRORS:
         raise _diagnose(tape, point) from None
     if not _all_finite(values):

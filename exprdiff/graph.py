@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import ast
@@ -24,24 +23,40 @@ from .ops import Op, lookup
 INPUT, CONSTANT, OPERATION = "input", "constant", "operation"
 
 
-@dataclass(slots=True)
 class Tape:
     """A compiled expression. Values and adjoints live in per-run lists, never on the tape."""
 
-    source: str
-    kinds: list[str] = field(default_factory=list)
-    ops: list[Op | None] = field(default_factory=list)
-    args: list[tuple[int, ...]] = field(default_factory=list)
-    constants: list[float] = field(default_factory=list)  # a run's value list starts as a copy
-    columns: list[int] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
-    inputs: dict[str, int] = field(default_factory=dict)  # name → node, first appearance first
-    output: int = -1
-    # (node, forward, partials, args) for every operation node, in evaluation order
-    program: list[tuple[int, object, object, tuple[int, ...]]] = field(default_factory=list)
-    kink_nodes: list[int] = field(default_factory=list)
-    _texts: dict[int, str] = field(default_factory=dict)
-    _sweep: tuple[int, list[tuple[int, int, Any, Any, Any]], list[int]] | None = None
+    __slots__ = ("source", "kinds", "ops", "args", "constants", "columns", "labels", "inputs",
+                 "output", "kink_nodes", "_texts", "_program", "_lean")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.kinds: list[str] = []
+        self.ops: list[Op | None] = []
+        self.args: list[tuple[int, ...]] = []
+        self.constants: list[float] = []  # a run's value list starts as a copy
+        self.columns: list[int] = []
+        self.labels: list[str] = []
+        self.inputs: dict[str, int] = {}  # name → node, first appearance first
+        self.output = -1
+        self.kink_nodes: list[int] = []
+        self._texts: dict[int, str] = {}
+        self._program: list[tuple[int, object, object, tuple[int, ...]]] | None = None
+        self._lean: Lean | None = None
+
+    @property
+    def program(self) -> list[tuple[int, object, object, tuple[int, ...]]]:
+        """(node, forward, partials, args) for every operation node, in evaluation order."""
+        if self._program is None:
+            ops, args = self.ops, self.args
+            self._program = [(i, op.forward, op.partials, args[i])
+                             for i, op in enumerate(ops) if op is not None]
+        return self._program
+
+    def lean(self) -> Lean:
+        """The operations as flat parallel lists: what the forward and reverse loops run."""
+        assert self._lean is not None  # noqa: S101 - every tape comes from a TapeBuilder
+        return self._lean
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -251,76 +266,82 @@ def lower(root: ast.Node, source: str) -> Tape:
     return builder.finish(stack.pop())
 
 
-# How reverse.py's loop treats an operation node: the cheap rules are written out there.
+# How the sweeps treat an operation node: the cheap rules are written out in reverse.py's loop.
 MUL, ADD, UNARY, BINARY, SUB, NEG, NARY, POWC = range(8)
 _SWEEP_CODES = {"mul": MUL, "add": ADD, "sub": SUB, "neg": NEG}
+#: Lean.seconds for an operation of one argument, and of more than two (args from tape.args).
+ONE, MANY = -1, -2
 
 
-def sweep_entry(
-    tape: Tape, i: int, op: Op, args: tuple[int, ...]
-) -> tuple[int, int, Any, Any, Any]:
-    """(node, code, partials, a, b) for reverse.py: b is the second argument, or the constant
-    exponent's value for POWC (`a**c`), or None; for NARY, `a` is the whole args tuple."""
-    code = _SWEEP_CODES.get(op.name, NARY)
-    count = len(args)
-    if code == NARY and count == 2:
-        b = args[1]
-        if op.name == "pow" and tape.kinds[b] == CONSTANT and tape.constants[b] != 0:
-            return (i, POWC, op.partials, args[0], tape.constants[b])
-        return (i, BINARY, op.partials, args[0], b)
-    if code == NARY and count == 1:
-        return (i, UNARY, op.partials, args[0], None)
-    if code == NARY:
-        return (i, NARY, op.partials, args, None)
-    return (i, code, op.partials, args[0], args[1] if count == 2 else None)
+class Lean:
+    """A tape's operation nodes in evaluation order as flat parallel lists (no object per
+    node): node index, forward function, partials function, sweep code, first argument, and
+    second argument (ONE or MANY when there is none or more), plus the constant nodes. The
+    TapeBuilder appends to them as it adds each node.
+
+    POWC marks `a**c` with `c` a nonzero constant node: its rule skips the exponent's log.
+    """
+
+    __slots__ = ("nodes", "forwards", "rules", "codes", "firsts", "seconds", "constant_nodes")
+
+    def __init__(self) -> None:
+        self.nodes: list[int] = []
+        self.forwards: list[Any] = []
+        self.rules: list[Any] = []
+        self.codes: list[int] = []
+        self.firsts: list[int] = []
+        self.seconds: list[int] = []
+        self.constant_nodes: list[int] = []
 
 
 class TapeBuilder:
     """Appends nodes in evaluation order: lower() calls it per AST node, and the parser's
-    reduce callbacks call it directly (no AST), so both make the very same tape."""
+    reduce callbacks call it directly (no AST), so both make the very same tape. Everything
+    a node needs (label, value, the sweeps' entries) is appended with it, while it is at hand.
+    """
 
-    __slots__ = ("tape", "seen", "sweep", "constant_nodes")
+    __slots__ = ("tape", "lean", "seen", "variables")
 
     def __init__(self, source: str) -> None:
         self.tape = Tape(source)
-        self.seen: dict[tuple[object, ...], int] = {}
-        self.sweep: list[tuple[int, int, Any, Any, Any]] = []  # see sweep_entry
-        self.constant_nodes: list[int] = []
+        self.lean = self.tape._lean = Lean()
+        self.seen: dict[tuple[object, ...], int] = {}  # (op name, args) or a number's key
+        self.variables: dict[str, int] = {}  # name → node, the named constants (pi, e) too
 
     def variable(self, name: str, column: int) -> int:
-        found = self.seen.get(("var", name))
+        found = self.variables.get(name)
         if found is not None:
             return found
-        return self._leaf(("var", name), INPUT, name, 0.0, column)
+        i = self.variables[name] = self._leaf(INPUT, name, 0.0, column)
+        self.tape.inputs[name] = i
+        return i
 
     def constant(self, name: str, value: float, column: int) -> int:
-        found = self.seen.get(("const", name))
+        found = self.variables.get(name)
         if found is not None:
             return found
-        return self._leaf(("const", name), CONSTANT, name, value, column)
+        i = self.variables[name] = self._leaf(CONSTANT, name, value, column)
+        return i
 
     def number(self, value: float, column: int) -> int:
-        key = ("num", value, math.copysign(1.0, value))
+        key = (value, math.copysign(1.0, value))
         found = self.seen.get(key)
         if found is not None:
             return found
-        return self._leaf(key, CONSTANT, format_number(value), value, column)
+        i = self.seen[key] = self._leaf(CONSTANT, format_number(value), value, column)
+        return i
 
-    def _leaf(self, key: tuple[object, ...], kind: str, label: str, value: float,
-              column: int) -> int:
+    def _leaf(self, kind: str, label: str, value: float, column: int) -> int:
         tape = self.tape
         i = len(tape.kinds)
-        self.seen[key] = i
         tape.kinds.append(kind)
         tape.ops.append(None)
         tape.args.append(())
         tape.constants.append(value)
         tape.columns.append(column)
         tape.labels.append(label)
-        if kind == INPUT:
-            tape.inputs[label] = i
-        else:
-            self.constant_nodes.append(i)
+        if kind == CONSTANT:
+            self.lean.constant_nodes.append(i)
         return i
 
     def apply(self, op: Op, args: tuple[int, ...], column: int) -> int:
@@ -342,9 +363,24 @@ class TapeBuilder:
         tape.args.append(args)
         tape.constants.append(0.0)
         tape.columns.append(column)
-        tape.labels.append("")
-        tape.program.append((i, op.forward, op.partials, args))
-        self.sweep.append(sweep_entry(tape, i, op, args))
+        lean = self.lean
+        lean.nodes.append(i)
+        tape.labels.append(f"z{len(lean.nodes)}")
+        lean.forwards.append(op.forward)
+        lean.rules.append(op.partials)
+        lean.firsts.append(args[0])
+        count = len(args)
+        name = op.name
+        if count == 2:
+            b = args[1]
+            code = _SWEEP_CODES.get(name, BINARY)
+            if name == "pow" and kinds[b] == CONSTANT and tape.constants[b] != 0:
+                code = POWC
+        else:
+            b = ONE if count == 1 else MANY
+            code = _SWEEP_CODES.get(name, UNARY if count == 1 else NARY)
+        lean.seconds.append(b)
+        lean.codes.append(code)
         if op.kink is not None:
             tape.kink_nodes.append(i)
         return i
@@ -367,16 +403,13 @@ class TapeBuilder:
             raise ExprError("domain", f"{text} {why}", column=column, source=tape.source)
         return self.number(value, column)
 
-    def finish(self, output: int) -> Tape:
-        """Set the output and label the operations z1…zn in evaluation order."""
+    def finish(self, output: int, offsets: list[int] | None = None) -> Tape:
+        """Set the output. With `offsets`, the columns given so far were piece indices (the
+        parser's fast path): each becomes its piece's 1-based column."""
         tape = self.tape
         tape.output = output
-        tape._sweep = (len(tape.program), self.sweep, self.constant_nodes)
-        labels = tape.labels
-        counter = 0
-        for i, _, _, _ in tape.program:
-            counter += 1
-            labels[i] = f"z{counter}"
+        if offsets is not None:
+            tape.columns = [offsets[k] + 1 for k in tape.columns]
         return tape
 
 

@@ -5,13 +5,18 @@ processes); this module copies both into plain dicts and ints and runs the shift
 itself, calling one small callback per reduced rule. It does no error reporting: on any
 mistake it raises `Fallback`, and parser.py re-parses with Lark, whose errors it translates.
 The grammar file stays the single source of the language; nothing here knows its rules.
+
+Lexing is one `findall` of Lark's terminals (their groups made non-capturing) that cuts the
+text into pieces, tokens and white space alike, in C; each distinct piece text is matched
+against the named terminals once per parse (short ones once per process) to learn its type.
+Columns come from the pieces' lengths afterwards, only where a node needs one.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,33 +35,86 @@ class Fallback(Exception):  # noqa: N818 - a signal, not an error seen by users
 _PASS, _CALL, _FLAT, _SPLICE = 0, 1, 2, 3
 
 
-@dataclass(frozen=True, slots=True)
 class Tables:
-    """Lark's parse table as ints: action[state][terminal] ≥ 0 shifts, < 0 reduces rule ~a."""
+    """Lark's parse table as ints: action[state][terminal] ≥ 0 shifts, < 0 reduces rule ~a.
 
-    scanner: re.Pattern[str]
-    ignore: frozenset[str]
-    action: tuple[dict[str, int], ...]
-    goto: tuple[dict[int, int], ...]  # goto[state][rule index] → state after reducing it
-    sizes: tuple[int, ...]
-    kinds: tuple[int, ...]
-    names: tuple[str, ...]  # callback name per rule (alias, or the rule's own name)
-    start: int
-    end: int
-    # The same, indexed for the loop: rows[terminal][state], gotos[rule][state] (None: none).
-    rows: dict[str, list[int | None]]
-    gotos: list[list[int | None]]
-    chains: dict[str, dict[int, int]]  # per lookahead, (below, top) → top after unit reductions
+    Built from `pattern` (Lark's terminals as one regexp of named groups, in Lark's priority
+    order, `_BAD` last) and the table; the rest is derived here, indexed for the loop.
+    """
+
+    __slots__ = ("pattern", "ignore", "action", "goto", "sizes", "kinds", "names", "start",
+                 "end", "scanner", "splitter", "rows", "gotos", "chains", "entries", "known")
+
+    def __init__(self, *, pattern: str, ignore: frozenset[str], action: tuple[dict[str, int], ...],
+                 goto: tuple[dict[int, int], ...], sizes: tuple[int, ...],
+                 kinds: tuple[int, ...], names: tuple[str, ...], start: int, end: int) -> None:
+        self.pattern = pattern
+        self.ignore = ignore
+        self.action = action
+        self.goto = goto  # goto[state][rule index] → state after reducing it
+        self.sizes = sizes
+        self.kinds = kinds
+        self.names = names  # callback name per rule (alias, or the rule's own name)
+        self.start = start
+        self.end = end
+        self.scanner = re.compile(pattern, re.DOTALL)  # which terminal a piece of text is
+        self.splitter = _splitter(pattern)  # the same alternation without groups: findall
+        count = len(action)
+        terminals = {symbol for row in action for symbol in row}
+        # rows[terminal][state]: the action (None: a syntax error); gotos[rule][state] likewise
+        self.rows = {symbol: [row.get(symbol) for row in action] for symbol in terminals}
+        self.gotos = [[goto[state].get(rule) for state in range(count)]
+                      for rule in range(len(sizes))]
+        # per lookahead, below * count + top → top after its unit reductions (memoised by run)
+        self.chains: dict[str, dict[int, int]] = {symbol: {} for symbol in terminals}
+        self.entries = {symbol: (symbol, self.rows[symbol], self.chains[symbol])
+                        for symbol in terminals}
+        # piece text → its entry, for short texts (operators, spaces, one-letter names): bounded
+        self.known: dict[str, tuple[Any, ...]] = {"": self.entries["$END"]}
 
 
-def _make(**fields: Any) -> Tables:
-    action, goto = fields["action"], fields["goto"]
-    count = len(action)
-    terminals = {symbol for row in action for symbol in row}
-    rows = {symbol: [row.get(symbol) for row in action] for symbol in terminals}
-    gotos = [[goto[state].get(rule) for state in range(count)]
-             for rule in range(len(fields["sizes"]))]
-    return Tables(**fields, rows=rows, gotos=gotos, chains={symbol: {} for symbol in terminals})
+#: The entry of an ignored piece (white space).
+_SKIP: tuple[Any, ...] = (None, None, None)
+
+
+def _splitter(pattern: str) -> re.Pattern[str] | None:
+    """`pattern` with every group made non-capturing, so that findall returns the matched
+    texts themselves (None when that cannot be done safely, e.g. with a backreference)."""
+    out: list[str] = []
+    i, size, in_class = 0, len(pattern), False
+    while i < size:
+        char = pattern[i]
+        if char == "\\":  # an escape: copied as it is
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":  # a class: a `]` first (after an optional `^`) is literal
+            j = i + 1
+            j += pattern.startswith("^", j)
+            j += pattern.startswith("]", j)
+            out.append(pattern[i:j])
+            i, in_class = j, True
+            continue
+        elif char == "(" and pattern.startswith("?P<", i + 1):
+            out.append("(?:")
+            i = pattern.index(">", i) + 1
+            continue
+        elif char == "(" and not pattern.startswith("?", i + 1):
+            out.append("(?:")
+            i += 1
+            continue
+        out.append(char)
+        i += 1
+    text = "".join(out)
+    if "(?P=" in text:
+        return None
+    try:
+        compiled = re.compile(text, re.DOTALL)
+    except re.error:
+        return None
+    return compiled if compiled.groups == 0 else None
 
 
 def tables(lark: Lark) -> Tables:
@@ -65,8 +123,8 @@ def tables(lark: Lark) -> Tables:
 
     lexer = lark.parser.lexer
     terminals = lexer.terminals
-    scanner = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
-                         + "|(?P<_BAD>.)", re.DOTALL)
+    pattern = ("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
+               + "|(?P<_BAD>.)")
     table = lark.parser.parser.parser.parse_table
     rules = list(lark.rules)
     index = {id(rule): k for k, rule in enumerate(rules)}
@@ -103,8 +161,8 @@ def tables(lark: Lark) -> Tables:
     for k, rule in enumerate(rules):
         if kinds[k] == _CALL and any(symbol.name in flat for symbol in rule.expansion):
             kinds[k] = _SPLICE
-    return _make(
-        scanner=scanner, ignore=frozenset(lexer.ignore_types), action=tuple(action),
+    return Tables(
+        pattern=pattern, ignore=frozenset(lexer.ignore_types), action=tuple(action),
         goto=tuple(goto), sizes=tuple(len(r.expansion) for r in rules), kinds=tuple(kinds),
         names=tuple(names), start=table.start_states["start"], end=table.end_states["start"],
     )
@@ -112,7 +170,7 @@ def tables(lark: Lark) -> Tables:
 
 def to_data(t: Tables) -> dict[str, Any]:
     """Tables as JSON-ready data (the parse table is cached, so valid input never loads Lark)."""
-    return {"format": FORMAT, "pattern": t.scanner.pattern, "ignore": sorted(t.ignore),
+    return {"format": FORMAT, "pattern": t.pattern, "ignore": sorted(t.ignore),
             "action": list(t.action), "goto": [{str(k): v for k, v in row.items()}
                                                for row in t.goto],
             "sizes": list(t.sizes), "kinds": list(t.kinds), "names": list(t.names),
@@ -123,8 +181,8 @@ def from_data(data: dict[str, Any]) -> Tables:
     """The inverse of to_data; KeyError or ValueError when the data is not ours."""
     if data["format"] != FORMAT:
         raise ValueError("another format")
-    return _make(
-        scanner=re.compile(data["pattern"], re.DOTALL), ignore=frozenset(data["ignore"]),
+    return Tables(
+        pattern=data["pattern"], ignore=frozenset(data["ignore"]),
         action=tuple(data["action"]),
         goto=tuple({int(k): v for k, v in row.items()} for row in data["goto"]),
         sizes=tuple(data["sizes"]), kinds=tuple(data["kinds"]), names=tuple(data["names"]),
@@ -132,78 +190,97 @@ def from_data(data: dict[str, Any]) -> Tables:
     )
 
 
-def tokens(t: Tables, text: str) -> tuple[list[str], list[str], list[int]]:
-    """Types, texts and 0-based start offsets of the tokens, `$END` last; Fallback on a bad char."""
-    types: list[str] = []
-    texts: list[str] = []
-    starts: list[int] = []
-    ignore = t.ignore
-    for match in t.scanner.finditer(text):
-        kind = match.lastgroup
-        if kind in ignore:
-            continue
-        if kind == "_BAD":
-            raise Fallback
-        types.append(kind)  # type: ignore[arg-type]
-        texts.append(match.group())
-        starts.append(match.start())
-    types.append("$END")
-    texts.append("")
-    starts.append(len(text))
-    return types, texts, starts
+def pieces(t: Tables, text: str) -> list[str]:
+    """`text` cut into the texts of its tokens and of the white space between them, in order
+    (they join up to `text` again), then "" for the end. Which token each is, run() asks."""
+    if t.splitter is None:  # a grammar whose terminals cannot lose their groups: slower
+        found = [match.group() for match in t.scanner.finditer(text)]
+    else:
+        found = t.splitter.findall(text)
+    found.append("")
+    return found
+
+
+def offsets(found: list[str]) -> list[int]:
+    """The 0-based start of every piece (pieces() cuts the text without gaps)."""
+    return [0, *accumulate(map(len, found))]
+
+
+def _entry(t: Tables, text: str) -> tuple[Any, ...]:
+    """(terminal, its action row, its chain memo) for a piece, or _SKIP for white space."""
+    match = t.scanner.match(text)
+    # A piece that is not one whole token alone would need its context: Lark decides.
+    if match is None or match.end() != len(text) or match.lastgroup == "_BAD":
+        raise Fallback
+    kind = match.lastgroup
+    return _SKIP if kind in t.ignore else t.entries[kind]  # type: ignore[index]
 
 
 class _Flat(list[Any]):
     """Children of an inlined `_rule`, spliced into the parent's children."""
 
 
-Bound = list[Callable[..., Any] | None]  # a callback per rule, by rule index
+#: Per rule, by rule index: (form, size, callback or None, goto row). See bind.
+Bound = list[tuple[int, int, Callable[..., Any] | None, list[int | None]]]
 
 
 def bind(t: Tables, callbacks: Mapping[str, Callable[..., Any]]) -> Bound:
-    """The callbacks in rule order (None for rules that need none); done once per process."""
-    return [callbacks[name] if kind in (_CALL, _SPLICE) else None
-            for name, kind in zip(t.names, t.kinds, strict=True)]
+    """The callbacks in rule order, with what the loop needs per rule; once per process."""
+    return [(kind, size, callbacks[name] if kind in (_CALL, _SPLICE) else None, goto)
+            for name, kind, size, goto in zip(t.names, t.kinds, t.sizes, t.gotos, strict=True)]
 
 
-def run(t: Tables, types: list[str], funcs: Bound, state: object) -> Any:
-    """Shift/reduce over token `types`; terminals enter the value stack as their token index.
+def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
+    """Shift/reduce over the pieces of text `found` (see pieces); a terminal enters the value
+    stack as its piece's index.
 
-    `funcs[rule](state, *children)` builds the value of a rule (see bind). A chain of unit
+    `callback(state, *children)` builds the value of a rule (see bind). A chain of unit
     reductions (`atom → power → unary → product → sum`) is taken in one step, memoised on
-    (state below, state on top, lookahead).
+    (state below, state on top, lookahead). Any mistake raises Fallback.
     """
-    rows = t.rows
-    gotos = t.gotos
-    sizes = t.sizes
-    kinds = t.kinds
-    chains = t.chains
+    known = t.known
+    span = len(t.action)  # chain memo keys: below * span + top
+    local: dict[str, tuple[Any, ...]] = {}  # longer texts (names, numbers): this parse only
     end = t.end
     states = [t.start]
     values: list[Any] = []
     push = values.append
     shift = states.append
     try:
-        for k, kind in enumerate(types):
-            row = rows[kind]
-            chain = chains[kind]
+        for k, text in enumerate(found):
+            entry = known.get(text)
+            if entry is None:
+                entry = local.get(text)
+                if entry is None:
+                    entry = _entry(t, text)
+                    if len(text) <= 2:
+                        known[text] = entry
+                    else:
+                        local[text] = entry
+            if entry is _SKIP:
+                continue
+            kind, row, chain = entry
             while True:
                 top = states[-1]
                 a = row[top]  # None (no action: a syntax error) fails the comparison
-                if a >= 0:  # type: ignore[operator]
-                    shift(a)  # type: ignore[arg-type]
+                if a >= 0:
+                    shift(a)
                     push(k)
                     break
-                rule = ~a  # type: ignore[operator]
-                form = kinds[rule]
+                form, size, callback, goto = rules[~a]
                 if form == _PASS:
                     below = states[-2]
-                    after = chain.get(below * 4096 + top)
+                    after = chain.get(below * span + top)
                     if after is None:
-                        after = chain[below * 4096 + top] = _chain(t, below, top, kind)
+                        after = chain[below * span + top] = _chain(t, below, top, kind)
                     states[-1] = after
+                    if after == end:
+                        return values[-1]
+                    continue
+                if size == 1 and form == _CALL:
+                    values[-1] = callback(state, values[-1])
+                    del states[-1]
                 else:
-                    size = sizes[rule]
                     if size:
                         children = values[-size:]
                         del values[-size:]
@@ -211,13 +288,19 @@ def run(t: Tables, types: list[str], funcs: Bound, state: object) -> Any:
                     else:
                         children = []
                     if form == _CALL:
-                        push(funcs[rule](state, *children))  # type: ignore[misc]
+                        push(callback(state, *children))
                     elif form == _FLAT:
                         push(_Flat(_flatten(children)))
                     else:
-                        push(funcs[rule](state, *_flatten(children)))  # type: ignore[misc]
-                    shift(gotos[rule][states[-1]])  # type: ignore[arg-type]
-                if states[-1] == end:
+                        push(callback(state, *_flatten(children)))
+                # goto, then straight on through the unit reductions that follow (if any)
+                below = states[-1]
+                top = goto[below]
+                after = chain.get(below * span + top)
+                if after is None:
+                    after = chain[below * span + top] = _chain(t, below, top, kind)
+                shift(after)
+                if after == end:
                     return values[-1]
     except (KeyError, IndexError, TypeError) as problem:
         raise Fallback from problem

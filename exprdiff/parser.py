@@ -112,7 +112,12 @@ def parse_tape(text: str) -> Tape:
 
 
 class _Run:
-    """One parse's state, handed to the reduce callbacks (which are built once per process)."""
+    """One parse's state, handed to the reduce callbacks (which are built once per process).
+
+    Terminals reach the callbacks as piece indices (lalr.pieces). The tape callbacks record a
+    node's column as its piece index, which TapeBuilder.finish turns into the column; the AST
+    callbacks need the column at once, from `starts`.
+    """
 
     __slots__ = ("texts", "starts", "builder", "apply")
 
@@ -126,33 +131,33 @@ class _Run:
 
 def _fast_tape(text: str) -> Tape:
     tables = _tables()
-    types, texts, starts = lalr.tokens(tables, text)
+    found = lalr.pieces(tables, text)
     builder = TapeBuilder(text)
     try:
-        output = lalr.run(tables, types, _tape_callbacks(), _Run(texts, starts, builder))
+        output = lalr.run(tables, found, _tape_callbacks(), _Run(found, [], builder))
     except ExprError:  # a folded constant off its domain: let the slow path order the errors
         raise lalr.Fallback from None
-    return builder.finish(output)
+    return builder.finish(output, lalr.offsets(found))
 
 
 def _fast_tree(text: str) -> ast.Node:
     tables = _tables()
-    types, texts, starts = lalr.tokens(tables, text)
-    return lalr.run(tables, types, _tree_callbacks(), _Run(texts, starts, None))
+    found = lalr.pieces(tables, text)
+    return lalr.run(tables, found, _tree_callbacks(), _Run(found, lalr.offsets(found), None))
 
 
-# ---- reduce callbacks building the tape: (run, *children), terminals as token indices ------
+# ---- reduce callbacks building the tape: (run, *children), terminals as piece indices ------
 
 
 def _tape_binary(op: Op) -> Callable[[_Run, int, int, int], int]:
     def reduce(r: _Run, a: int, k: int, b: int) -> int:
-        return r.apply(op, (a, b), r.starts[k] + 1)
+        return r.apply(op, (a, b), k)
 
     return reduce
 
 
 def _tape_neg(r: _Run, k: int, a: int) -> int:
-    return r.apply(_NEG, (a,), r.starts[k] + 1)
+    return r.apply(_NEG, (a,), k)
 
 
 def _tape_name(r: _Run, k: int) -> int:
@@ -160,24 +165,24 @@ def _tape_name(r: _Run, k: int) -> int:
     builder = r.builder
     assert builder is not None  # noqa: S101 - set for tape runs
     if text in CONSTANTS:
-        return builder.constant(text, CONSTANTS[text], r.starts[k] + 1)
+        return builder.constant(text, CONSTANTS[text], k)
     if text in FUNCTIONS:
         raise lalr.Fallback
-    return builder.variable(text, r.starts[k] + 1)
+    return builder.variable(text, k)
 
 
 def _tape_number(r: _Run, k: int) -> int:
     value = float(r.texts[k])
     if not math.isfinite(value):
         raise lalr.Fallback
-    return r.builder.number(value, r.starts[k] + 1)  # type: ignore[union-attr]
+    return r.builder.number(value, k)  # type: ignore[union-attr]
 
 
 def _tape_call(r: _Run, k: int, lpar: int, args: list[int], rpar: int) -> int:
     op = FUNCTIONS.get(r.texts[k])
     if op is None or not op.accepts(len(args)):
         raise lalr.Fallback
-    return r.apply(op, tuple(args), r.starts[k] + 1)
+    return r.apply(op, tuple(args), k)
 
 
 # ---- reduce callbacks building the AST --------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from .errors import ExprError
 from .forward import _all_finite
@@ -24,7 +23,6 @@ from .graph import (
     UNARY,
     Tape,
     format_number,
-    sweep_entry,
 )
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
@@ -38,10 +36,13 @@ def reverse(
         return _recorded(tape, values, partials)
     adjoint = [0.0] * len(tape)
     adjoint[tape.output] = 1.0
-    program, constants = _lean(tape)
+    lean = tape.lean()
+    all_args = tape.args
     try:
         # Same arithmetic as the ops' partials, with the cheap rules written out in the loop.
-        for i, code, rule, a, b in reversed(program):
+        for i, code, rule, a, b in zip(reversed(lean.nodes), reversed(lean.codes),
+                                       reversed(lean.rules), reversed(lean.firsts),
+                                       reversed(lean.seconds), strict=True):
             g = adjoint[i]
             if code == MUL:
                 adjoint[a] += g * values[b]
@@ -51,8 +52,9 @@ def reverse(
                 adjoint[b] += g
             elif code == UNARY:
                 adjoint[a] += g * rule(values[i], values[a])[0]
-            elif code == POWC:  # a**b with b a constant: only ∂/∂a = b·a**(b-1) is needed
-                adjoint[a] += g * (b * math.pow(values[a], b - 1))
+            elif code == POWC:  # a**c with c a constant: only ∂/∂a = c·a**(c-1) is needed
+                c = values[b]
+                adjoint[a] += g * (c * math.pow(values[a], c - 1))
             elif code == BINARY:
                 da, db = rule(values[i], values[a], values[b])
                 adjoint[a] += g * da
@@ -63,33 +65,17 @@ def reverse(
             elif code == NEG:
                 adjoint[a] -= g
             else:
-                args: tuple[int, ...] = a
+                args = all_args[i]
                 local = rule(values[i], *[values[k] for k in args])
                 for k, d in zip(args, local, strict=True):
                     adjoint[k] += g * d
     except _MATH_ERRORS:
         raise _diagnose(tape, values) from None
-    for i in constants:
+    for i in lean.constant_nodes:
         adjoint[i] = 0.0  # a nan partial towards a constant (e.g. a negative base) is harmless
     if not _all_finite(adjoint):
         raise _diagnose(tape, values)
     return adjoint
-
-
-def _lean(tape: Tape) -> tuple[list[tuple[int, int, Any, Any, Any]], list[int]]:
-    """(node, code, partials, a, b) per operation in tape order, and the constant nodes; made
-    by the TapeBuilder as it builds, or here for a tape grown by other means."""
-    cached = tape._sweep
-    if cached is not None and cached[0] == len(tape.program):
-        return cached[1], cached[2]
-    program = []
-    for i, _, _, args in tape.program:
-        op = tape.ops[i]
-        assert op is not None  # noqa: S101 - program holds operation nodes only
-        program.append(sweep_entry(tape, i, op, args))
-    constants = [i for i, kind in enumerate(tape.kinds) if kind == CONSTANT]
-    tape._sweep = (len(tape.program), program, constants)
-    return program, constants
 
 
 def _recorded(

@@ -106,3 +106,49 @@ def test_deep_input_does_not_recurse() -> None:
         text = f"sqrt({text}**2 + 1)"
     tape = parse_tape(text)
     assert len(tape.program) == 60_000
+
+
+# ---- the tokenizer: pieces of text, then which terminal each piece is -----------------------
+
+
+@pytest.mark.parametrize(("pattern", "plain"), [
+    (r"(?P<A>ab)|(?P<B>c)", r"(?:ab)|(?:c)"),
+    (r"(?P<N>(\d+)(\.\d*)?)", r"(?:(?:\d+)(?:\.\d*)?)"),
+    (r"\(|[(]|[^)(]", r"\(|[(]|[^)(]"),  # escaped and in-class parentheses stay as they are
+    (r"[]()]|(?=x)y|(?:z)", r"[]()]|(?=x)y|(?:z)"),  # `]` first in a class; lookahead; (?:)
+    (r"[\](]+(a)", r"[\](]+(?:a)"),  # an escaped `]` does not close the class
+])
+def test_splitter_drops_every_group_and_nothing_else(pattern: str, plain: str) -> None:
+    splitter = lalr._splitter(pattern)
+    assert splitter is not None
+    assert splitter.pattern == plain
+    assert splitter.groups == 0
+
+
+def test_splitter_refuses_a_backreference() -> None:
+    assert lalr._splitter(r"(?P<Q>['\"]).*?(?P=Q)") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("x1 .e+-*/^(),\t\n_é×\x00")), max_size=40))
+def test_pieces_cut_any_text_without_gaps(text: str) -> None:
+    from exprdiff.parser import _tables
+
+    found = lalr.pieces(_tables(), text)
+    assert found[-1] == ""  # the end
+    assert "".join(found) == text
+    assert all(found[:-1])  # no empty piece before the end
+    assert lalr.offsets(found)[-1] == len(text)
+
+
+def test_terminal_of_a_piece_is_the_lexers_choice() -> None:
+    from exprdiff.parser import _tables
+
+    t = _tables()
+    kinds = [lalr._entry(t, piece)[0] for piece in lalr.pieces(t, "x1**2 ^ 3.5e-1*(y_2, .5)")[:-1]
+             if not piece.isspace()]
+    assert kinds == ["NAME", "POW", "NUMBER", "POW", "NUMBER", "STAR", "LPAR", "NAME", "COMMA",
+                     "NUMBER", "RPAR"]
+    assert lalr._entry(t, "  ") is lalr._SKIP
+    with pytest.raises(lalr.Fallback):
+        lalr._entry(t, "×")  # not a token of the language
