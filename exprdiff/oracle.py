@@ -112,8 +112,8 @@ def derivative(sp: Any, expr: Any, symbol: Any) -> Any:
         return isinstance(e, sp.Derivative) and isinstance(e.expr, sp.sign)
 
     def chain(e: Any) -> Any:
-        g = e.expr.args[0]
-        return 2 * sp.DiracDelta(g) * sp.diff(g, *e.variables)
+        g = e.expr.args[0]  # g' may hold a sign(h) of its own (nested cbrt): chain it too
+        return 2 * sp.DiracDelta(g) * derivative(sp, g, *e.variables)
 
     return partial.replace(held, chain)
 

@@ -349,3 +349,13 @@ def test_to_sympy_builds_from_the_table_without_parsing_text():
     assert expr == sympy.log(x) / sympy.log(2) + sympy.Rational(5, 2) * sympy.real_root(y, 3) \
         - sympy.pi
     assert x.is_real and y.is_real
+
+
+def test_nested_cbrt_sign_derivatives_are_all_chained():
+    # cbrt(u) is sign(u)·|u|^(1/3) for SymPy; d sign(g)/dx of a g holding another cbrt used to
+    # stay unevaluated inside the first chain rule, and evaluating it at a number failed.
+    check = exprdiff.grad("cbrt(x + cbrt(acos(x)))", {"x": 0}).checked(timeout=60)
+    assert check.check is not None
+    data = check.check.to_dict()
+    assert data["gave_up"] is None and data["ok"] is True
+    assert "Derivative" not in data["partials"]["x"]["symbolic"]
