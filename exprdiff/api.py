@@ -8,12 +8,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 from . import ast
 from .errors import ExprError
 from .forward import KinkWarning, forward, kinks
+from .frozen import Value, _set
 from .graph import Tape
 from .limits import Limits, check_tape, check_text
 from .parser import parse, parse_tape
@@ -26,24 +26,44 @@ if TYPE_CHECKING:
     from .steps import Steps
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(Value):
     """Value and gradient at one point, with the warnings met on the way.
 
     `values`, `adjoints` and `partials` are the sweeps' own lists (indexed by tape node), kept
-    so that step tables are read off the very computation that produced the gradient.
+    so that step tables are read off the very computation that produced the gradient. A frozen
+    record (frozen.Value) whose equality and repr look at the first five fields only.
     """
 
+    __slots__ = ("expression", "at", "value", "gradient", "warnings", "tape", "values",
+                 "adjoints", "partials", "check")
+    _shown = _compared = ("expression", "at", "value", "gradient", "warnings")
     expression: str
     at: dict[str, float]
     value: float
     gradient: dict[str, float]
-    warnings: tuple[KinkWarning, ...] = ()
-    tape: Tape | None = field(default=None, repr=False, compare=False)
-    values: list[float] = field(default_factory=list, repr=False, compare=False)
-    adjoints: list[float] = field(default_factory=list, repr=False, compare=False)
-    partials: dict[int, tuple[float, ...]] | None = field(default=None, repr=False, compare=False)
-    check: Check | None = field(default=None, repr=False, compare=False)  # --check's oracle
+    warnings: tuple[KinkWarning, ...]
+    tape: Tape | None
+    values: list[float]
+    adjoints: list[float]
+    partials: dict[int, tuple[float, ...]] | None
+    check: Check | None  # --check's oracle
+
+    def __init__(self, expression: str, at: dict[str, float], value: float,
+                 gradient: dict[str, float], warnings: tuple[KinkWarning, ...] = (),
+                 tape: Tape | None = None, values: list[float] | None = None,
+                 adjoints: list[float] | None = None,
+                 partials: dict[int, tuple[float, ...]] | None = None,
+                 check: Check | None = None) -> None:
+        _set(self, "expression", expression)
+        _set(self, "at", at)
+        _set(self, "value", value)
+        _set(self, "gradient", gradient)
+        _set(self, "warnings", warnings)
+        _set(self, "tape", tape)
+        _set(self, "values", [] if values is None else values)
+        _set(self, "adjoints", [] if adjoints is None else adjoints)
+        _set(self, "partials", partials)
+        _set(self, "check", check)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of SPEC §4 (with "check" once the oracle has been asked)."""
@@ -60,11 +80,9 @@ class Result:
 
     def checked(self, *, timeout: float = 5.0) -> Result:
         """This result with the oracle's verdict attached (SymPy and finite differences)."""
-        from dataclasses import replace
-
         from .oracle import check
 
-        return replace(self, check=check(self, timeout=timeout))
+        return self.replace(check=check(self, timeout=timeout))
 
     def steps(self, *, path: str | None = None, width: int | None = None,
               tables: bool = True) -> Steps:

@@ -7,8 +7,9 @@ from enum import IntEnum
 
 #: Characters never written raw to a terminal: C0/C1 controls but tab and newline, DEL, and the
 #: bidirectional controls (a message must not move the cursor, recolour or reorder the screen).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                     "\u2066-\u2069]")
+#: None is printable (str.isprintable): printable text skips the pattern, compiled on first use.
+_UNSAFE = ("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+           "\u2066-\u2069]")
 
 
 class ExitCode(IntEnum):
@@ -106,4 +107,6 @@ def line_and_column(source: str, column: int) -> tuple[int, int]:
 
 def printable(text: str) -> str:
     """`text` with control characters escaped (`\\x1b`, `\\u202e`), safe to print."""
-    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)
+    if text.isprintable():
+        return text
+    return re.sub(_UNSAFE, lambda m: repr(m.group())[1:-1], text)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from .errors import ExprError
+from .frozen import Value, _set
 from .graph import ONE, OPERATION, Tape, format_number
 from .ops import Kink, Op
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 
-@dataclass(frozen=True, slots=True)
-class KinkWarning:
+class KinkWarning(Value):
     """A non-differentiable point met on the way: where, what, and which derivative was used."""
 
+    __slots__ = ("node", "expression", "op", "reason", "one_sided", "used", "column")
     node: str
     expression: str
     op: str
@@ -24,6 +24,17 @@ class KinkWarning:
     one_sided: tuple[tuple[float | None, float | None], ...]
     used: tuple[float, ...]
     column: int
+
+    def __init__(self, node: str, expression: str, op: str, reason: str,
+                 one_sided: tuple[tuple[float | None, float | None], ...],
+                 used: tuple[float, ...], column: int) -> None:
+        _set(self, "node", node)
+        _set(self, "expression", expression)
+        _set(self, "op", op)
+        _set(self, "reason", reason)
+        _set(self, "one_sided", one_sided)
+        _set(self, "used", used)
+        _set(self, "column", column)
 
     @property
     def message(self) -> str:

@@ -17,32 +17,43 @@ import math
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from .frozen import Value, _set
 
 Partials = Callable[..., tuple[float, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class Kink:
+class Kink(Value):
     """Where a primitive is not differentiable at the given arguments.
 
     `one_sided[i]` is (left, right) for argument i (None for an infinite or missing one-sided
     derivative); `used[i]` is the derivative exprdiff uses; `reason` says what happens there.
     """
 
+    __slots__ = ("reason", "one_sided", "used")
     reason: str
     one_sided: tuple[tuple[float | None, float | None], ...]
     used: tuple[float, ...]
+
+    def __init__(self, reason: str, one_sided: tuple[tuple[float | None, float | None], ...],
+                 used: tuple[float, ...]) -> None:
+        _set(self, "reason", reason)
+        _set(self, "one_sided", one_sided)
+        _set(self, "used", used)
 
 
 KinkCheck = Callable[..., "Kink | None"]
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
-    """One primitive. `partials(out, *args)` returns ∂out/∂arg_i for every argument."""
+class Op(Value):
+    """One primitive. `partials(out, *args)` returns ∂out/∂arg_i for every argument.
 
+    A frozen record (frozen.Value: equal when every field is; `op.replace(kink=...)` copies).
+    """
+
+    __slots__ = ("name", "arity", "forward", "partials", "sympy", "latex", "formulas", "domain",
+                 "kink", "infix", "precedence", "doc", "aliases")
     name: str
     arity: tuple[int, int | None]  # (min, max); max None means "or more"
     forward: Callable[..., float]
@@ -50,12 +61,31 @@ class Op:
     sympy: Callable[..., Any]  # (sympy_module, *args) -> sympy expression
     latex: str  # "{0}", "{1}" are arguments, "{*}" all of them comma-separated
     formulas: tuple[str, ...]  # ∂out/∂arg_i written with a, b (args) and out, for step tables
-    domain: str = ""  # where the forward function is defined, for error messages
-    kink: KinkCheck | None = None  # None: differentiable wherever defined
-    infix: str | None = None  # "+" for operators, None for calls
-    precedence: int = 9  # binding strength when printed: + 1, * 2, unary 3, ** 4, calls 9
-    doc: str = ""
-    aliases: tuple[str, ...] = field(default=())
+    domain: str  # where the forward function is defined, for error messages
+    kink: KinkCheck | None  # None: differentiable wherever defined
+    infix: str | None  # "+" for operators, None for calls
+    precedence: int  # binding strength when printed: + 1, * 2, unary 3, ** 4, calls 9
+    doc: str
+    aliases: tuple[str, ...]
+
+    def __init__(self, name: str, arity: tuple[int, int | None], forward: Callable[..., float],
+                 partials: Partials, sympy: Callable[..., Any], latex: str,
+                 formulas: tuple[str, ...], domain: str = "", kink: KinkCheck | None = None,
+                 infix: str | None = None, precedence: int = 9, doc: str = "",
+                 aliases: tuple[str, ...] = ()) -> None:
+        _set(self, "name", name)
+        _set(self, "arity", arity)
+        _set(self, "forward", forward)
+        _set(self, "partials", partials)
+        _set(self, "sympy", sympy)
+        _set(self, "latex", latex)
+        _set(self, "formulas", formulas)
+        _set(self, "domain", domain)
+        _set(self, "kink", kink)
+        _set(self, "infix", infix)
+        _set(self, "precedence", precedence)
+        _set(self, "doc", doc)
+        _set(self, "aliases", aliases)
 
     def arity_text(self) -> str:
         """'1 argument', '1 or 2 arguments', '2 or more arguments'."""
@@ -345,7 +375,8 @@ def lookup(name: str) -> Op:
     return OPERATORS.get(name) or FUNCTIONS[name]
 
 
-_FORMULA_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A name in a formula (compiled by re on first use: step tables only, not every process).
+_FORMULA_NAMES = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 def formula_text(op: Op, position: int, operands: list[str], out: str) -> str:
@@ -363,7 +394,7 @@ def formula_text(op: Op, position: int, operands: list[str], out: str) -> str:
     else:
         text, names = op.formulas[position], dict(zip("ab", operands, strict=False))
     names["out"] = out
-    return _FORMULA_NAMES.sub(lambda m: names.get(m.group(0), m.group(0)), text)
+    return re.sub(_FORMULA_NAMES, lambda m: names.get(m.group(0), m.group(0)), text)
 
 
 def _is_number(text: str) -> bool:

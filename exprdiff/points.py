@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping, Sequence
 
@@ -81,7 +80,9 @@ def validate(point: Mapping[str, object], variables: Sequence[str]) -> list[floa
         if name in CONSTANTS:
             raise usage(f"{name} is a constant ({CONSTANTS[name]!r}), not a variable: "
                         "it cannot be given a value", variables)
-        close = difflib.get_close_matches(name, list(variables), n=1)
+        from difflib import get_close_matches  # an error path: not loaded by every run
+
+        close = get_close_matches(name, list(variables), n=1)
         guess = f"; did you mean '{close[0]}'?" if close else ""
         raise usage(f"unknown variable '{name}' in the point{guess}", variables)
     missing = [v for v in variables if v not in point]
