@@ -300,13 +300,14 @@ class TapeBuilder:
     a node needs (label, value, the sweeps' entries) is appended with it, while it is at hand.
     """
 
-    __slots__ = ("tape", "lean", "seen", "variables")
+    __slots__ = ("tape", "lean", "seen", "variables", "literals")
 
     def __init__(self, source: str) -> None:
         self.tape = Tape(source)
         self.lean = self.tape._lean = Lean()
         self.seen: dict[tuple[object, ...], int] = {}  # (op name, args) or a number's key
         self.variables: dict[str, int] = {}  # name → node, the named constants (pi, e) too
+        self.literals: dict[str, int] = {}  # a number's text → node (the parser's memo)
 
     def variable(self, name: str, column: int) -> int:
         found = self.variables.get(name)

@@ -172,10 +172,17 @@ def _tape_name(r: _Run, k: int) -> int:
 
 
 def _tape_number(r: _Run, k: int) -> int:
-    value = float(r.texts[k])
+    text = r.texts[k]
+    builder = r.builder
+    assert builder is not None  # noqa: S101 - set for tape runs
+    found = builder.literals.get(text)  # the same literal again (`x**2 + y**2`)
+    if found is not None:
+        return found
+    value = float(text)
     if not math.isfinite(value):
         raise lalr.Fallback
-    return r.builder.number(value, k)  # type: ignore[union-attr]
+    found = builder.literals[text] = builder.number(value, k)
+    return found
 
 
 def _tape_call(r: _Run, k: int, lpar: int, args: list[int], rpar: int) -> int:
