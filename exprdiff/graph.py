@@ -27,7 +27,7 @@ class Tape:
     """A compiled expression. Values and adjoints live in per-run lists, never on the tape."""
 
     __slots__ = ("source", "kinds", "ops", "args", "constants", "columns", "labels", "inputs",
-                 "output", "kink_nodes", "_texts", "_program", "_lean")
+                 "output", "kink_nodes", "memo", "_texts", "_program", "_lean")
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -40,6 +40,7 @@ class Tape:
         self.inputs: dict[str, int] = {}  # name → node, first appearance first
         self.output = -1
         self.kink_nodes: list[int] = []
+        self.memo: dict[object, Any] = {}  # what other modules derive once per tape (NumPy plans)
         self._texts: dict[int, str] = {}
         self._program: list[tuple[int, object, object, tuple[int, ...]]] | None = None
         self._lean: Lean | None = None
