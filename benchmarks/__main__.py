@@ -33,13 +33,13 @@ Timing = tuple[float, int]  # (median seconds, repetitions)
 
 
 def timeit(f: Callable[[], Any], *, min_total: float = 0.5, max_reps: int = 200,
-           warm: bool = True) -> Timing:
-    """Median of repeated calls: at least 3, more until about `min_total` seconds are spent."""
+           warm: bool = True, min_reps: int = 3) -> Timing:
+    """Median of repeated calls: at least `min_reps`, more until about `min_total` seconds."""
     if warm:
         f()
     times: list[float] = []
     spent = 0.0
-    while len(times) < max_reps and (len(times) < 3 or spent < min_total):
+    while len(times) < max_reps and (len(times) < min_reps or spent < min_total):
         start = time.perf_counter()
         f()
         took = time.perf_counter() - start
@@ -154,7 +154,7 @@ def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, fl
         point = seeds[1] if seeds else cases.point_for(compiled.variables)
         result = exprdiff.grad(text, point)
         expected = list(result.gradient.values())
-        mine, _ = timeit(lambda text=text, point=point: exprdiff.grad(text, point))
+        mine, _ = timeit(lambda text=text, point=point: exprdiff.grad(text, point), min_reps=7)
         ours[label] = mine
         values = [list(point.values())[k] for k in range(len(point))]
         theirs = [p.time(family, label, compiled.tape, values, expected) for p in runners]
@@ -211,8 +211,14 @@ def sweeps(args: argparse.Namespace, out: list[str]) -> None:
 
 
 def many_points(args: argparse.Namespace, out: list[str]) -> None:
-    """Table 3: one 3-variable expression, value + gradient at n points."""
+    """Table 3: one 3-variable expression, value + gradient at n points.
+
+    The tools take short turns (round-robin, the order shuffled each round), so a burst of load
+    from elsewhere on the machine slows them alike rather than whichever ran then.
+    """
     import numpy as np
+
+    from exprdiff import points_vector
 
     text = cases.POINTS_EXPR
     compiled = exprdiff.compile(text)
@@ -227,28 +233,88 @@ def many_points(args: argparse.Namespace, out: list[str]) -> None:
     out.append("|" + "---|" * len(head))
     sizes = [1000, 10_000, 100_000] if args.quick else [1000, 10_000, 100_000, 1_000_000]
     jax_compile = None
+    threads_used = []
     for n in sizes:
         columns = [rng.uniform(0.1, 0.9, n) for _ in compiled.variables]
         arrays = dict(zip(compiled.variables, columns, strict=True))
         batch = compiled.grad_points(arrays)
-        mine, _ = timeit(lambda arrays=arrays: exprdiff.compile(text).grad_points(arrays))
-        torch_t = jax_t = None
+        runs: dict[str, Callable[[], Any]] = {
+            "exprdiff": lambda arrays=arrays: compiled.grad_points(arrays)}
         if have_torch:
-            value, _ = peers.torch_points(compiled.tape, columns)
+            value, grads = peers.torch_points(compiled.tape, columns)
             assert np.allclose(value, batch.value)
-            torch_t, _ = timeit(lambda columns=columns: peers.torch_points(compiled.tape,
-                                                                           columns))
+            assert all(np.allclose(g, batch.gradient[name])
+                       for name, g in zip(compiled.variables, grads, strict=True))
+            runs["torch"] = lambda columns=columns: peers.torch_points(compiled.tape, columns)
         if jax_run is not None:
             start = time.perf_counter()
             jax_run(columns)  # compiles for this shape
             jax_compile = time.perf_counter() - start if jax_compile is None else jax_compile
-            jax_t, _ = timeit(lambda columns=columns: jax_run(columns), warm=False)
-        sym_t, _ = timeit(lambda columns=columns: sympy_run(columns))
-        out.append(f"| {n:,} | {show(mine)} | {show(torch_t)} | {show(jax_t)} | {show(sym_t)} "
-                   f"| {ratio(mine, torch_t)} | {ratio(mine, jax_t)} |")
+            runs["jax"] = lambda columns=columns: jax_run(columns)
+        runs["sympy"] = lambda columns=columns: sympy_run(columns)
+        times = _round_robin(runs, turn=0.02)
+        mine, torch_t, jax_t = times["exprdiff"], times.get("torch"), times.get("jax")
+        out.append(f"| {n:,} | {show(mine)} | {show(torch_t)} | {show(jax_t)} "
+                   f"| {show(times['sympy'])} | {ratio(mine, torch_t)} | {ratio(mine, jax_t)} |")
         print(out[-1], file=sys.stderr, flush=True)
-    out.append(f"- expression: `{text}`; JAX's first call (trace + compile) took "
+        plan = points_vector.cached_plan(compiled.tape, compiled.variables)
+        threads_used.append(f"{points_vector._sizes(len(plan.buffers), n, None, None)[1]} at "
+                            f"{n:,}")
+    start = time.perf_counter()
+    exprdiff.compile(text).grad_points(dict.fromkeys(compiled.variables, [0.5]))
+    ours_compile = time.perf_counter() - start
+    out.append(f"- expression: `{text}`, compiled once (as `Compiled.grad_points` is meant to "
+               f"be used); exprdiff's compile + NumPy plan + a first 1-row call took "
+               f"{show(ours_compile)}; JAX's first call (trace + compile) took "
                f"{show(jax_compile)}; SymPy's diff + lambdify took {show(sympy_compile)}")
+    torch_threads = "not installed"
+    if have_torch:
+        import torch
+
+        torch_threads = f"{torch.get_num_threads()} (its default, left as found)"
+    out.append(f"- threads: PyTorch torch.get_num_threads() = {torch_threads}; exprdiff "
+               f"{', '.join(threads_used)} rows; JAX as XLA's CPU client chooses; the tools "
+               f"take turns of ~20 ms (after an untimed call), in a shuffled order")
+
+
+def _round_robin(runs: dict[str, Callable[[], Any]], *, min_total: float = 0.5,
+                 max_reps: int = 200, turn: float = 0.0) -> dict[str, float]:
+    """Median seconds per call of each tool, the tools taking turns in a shuffled order.
+
+    A turn is one timed call; with `turn` > 0 it is an untimed call (caches warm again after
+    the other tools ran) and then timed calls for about `turn` seconds. At least 5 rounds (at
+    most `max_reps`), more until every tool has spent `min_total` seconds (or one 30 s).
+    """
+    import random
+
+    names = list(runs)
+    per_turn = dict.fromkeys(names, 1)
+    if turn > 0:
+        for name in names:  # a first estimate of a call's time sets the calls per turn
+            runs[name]()
+            start = time.perf_counter()
+            runs[name]()
+            took = max(time.perf_counter() - start, 1e-6)
+            per_turn[name] = max(1, min(100, int(turn / took)))
+    times: dict[str, list[float]] = {name: [] for name in names}
+    spent = dict.fromkeys(names, 0.0)
+    order = random.Random(7)  # who follows whom changes too (a peer's idle threads may spin)
+    rounds = 0
+    while rounds < max_reps and (rounds < 5 or min(spent.values()) < min_total):
+        order.shuffle(names)
+        for name in names:
+            if turn > 0:
+                runs[name]()
+            for _ in range(per_turn[name]):
+                start = time.perf_counter()
+                runs[name]()
+                took = time.perf_counter() - start
+                times[name].append(took)
+                spent[name] += took
+        rounds += 1
+        if max(spent.values()) > 30:
+            break
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _sympy_lambdified(compiled: Any) -> tuple[Callable[[list[Any]], Any], float]:
@@ -274,15 +340,6 @@ def _sympy_lambdified(compiled: Any) -> tuple[Callable[[list[Any]], Any], float]
     return (lambda columns: f(*columns)), took
 
 
-def _command_time(command: list[str], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def cold_start(args: argparse.Namespace, out: list[str]) -> None:
     """Table 4: a fresh process, seed gradient."""
     text, point = cases.SEEDS["seed-001"]
@@ -300,16 +357,29 @@ def cold_start(args: argparse.Namespace, out: list[str]) -> None:
                                                                 at, "--format", "json"]))
     commands += [("python -c 'import sympy'", [py, "-c", "import sympy"]),
                  ("python -c pass (interpreter alone)", [py, "-c", "pass"])]
-    results = {}
-    out.append(f"| command ({args.runs} runs each) | median |")
+    # Byte-compile the package first, as `pip install` does: an editable checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 (this sandbox sets it) would otherwise compile every module
+    # from source at each start. Stale .pyc files are never used (Python checks mtimes).
+    import compileall
+
+    compileall.compile_dir(os.path.dirname(exprdiff.__file__), quiet=1)
+    for _, command in commands:  # once each first: the OS's file cache is warm for all
+        subprocess.run(command, check=True, capture_output=True)
+    runs = {label: lambda command=command: subprocess.run(command, check=True,
+                                                          capture_output=True)
+            for label, command in commands}
+    results = _round_robin(runs, min_total=math.inf, max_reps=args.runs)
+    out.append(f"| command ({args.runs} runs each, taking turns) | median |")
     out.append("|---|---|")
-    for label, command in commands:
-        results[label] = _command_time(command, args.runs)
+    for label, _ in commands:
         out.append(f"| {label} | {show(results[label])} |")
         print(out[-1], file=sys.stderr, flush=True)
     json_time = results[commands[0][0]]
     sympy_time = results["python -c 'import sympy'"]
     out.append(f"- seed gradient --format json ÷ `import sympy`: {json_time / sympy_time:.3f}")
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        out.append("- PYTHONDONTWRITEBYTECODE is set here: exprdiff's bytecode was compiled "
+                   "first, as `pip install` does")
 
 
 def memory(args: argparse.Namespace, out: list[str]) -> None:
