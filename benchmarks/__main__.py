@@ -31,10 +31,15 @@ from . import cases, peers
 
 Timing = tuple[float, int]  # (median seconds, repetitions)
 
+#: --smoke: the smallest sizes and one call per measurement (the test suite runs the harness so).
+SMOKE = False
+
 
 def timeit(f: Callable[[], Any], *, min_total: float = 0.5, max_reps: int = 200,
            warm: bool = True, min_reps: int = 3) -> Timing:
     """Median of repeated calls: at least `min_reps`, more until about `min_total` seconds."""
+    if SMOKE:
+        min_reps, max_reps = 1, 1
     if warm:
         f()
     times: list[float] = []
@@ -137,7 +142,7 @@ def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, fl
     if peers.available("jax"):
         runners.append(Peer("JAX jit (incl. compile)", peers.jax_grad_compiled, budget))
     runners.append(Peer("SymPy", peers.sympy_grad, budget))
-    sizes = [10, 100, 1000] if args.quick else [10, 100, 1000, 10000]
+    sizes = [10] if SMOKE else [10, 100, 1000] if args.quick else [10, 100, 1000, 10000]
     rows: list[tuple[str, str, str]] = [(name, text, "seed") for name, (text, _) in
                                         cases.SEEDS.items()]
     rows += [(f"wide({n})", cases.wide(n), "wide") for n in sizes]
@@ -192,7 +197,7 @@ def sweeps(args: argparse.Namespace, out: list[str]) -> None:
     from exprdiff import lalr
     from exprdiff.parser import _tables, parse_tape
 
-    n = 1000 if args.quick else 10000
+    n = 10 if SMOKE else 1000 if args.quick else 10000
     rows = [(f"wide({n})", cases.wide(n)), (f"deep({n})", cases.deep(n)),
             ("network", cases.network())]
     out.append("| case | tokens | text → tape | forward | forward + reverse | "
@@ -201,7 +206,7 @@ def sweeps(args: argparse.Namespace, out: list[str]) -> None:
     for label, text in rows:
         tape = parse_tape(text)
         point = list(cases.point_for(tape.variables).values())
-        lex, _ = timeit(lambda text=text: lalr.tokens(_tables(), text))
+        lex, _ = timeit(lambda text=text: lalr.pieces(_tables(), text))
         build, _ = timeit(lambda text=text: parse_tape(text))
         fwd, _ = timeit(lambda tape=tape, point=point: forward(tape, point))
         both, _ = timeit(lambda tape=tape, point=point: reverse(tape, forward(tape, point)))
@@ -231,7 +236,8 @@ def many_points(args: argparse.Namespace, out: list[str]) -> None:
             "÷ PyTorch", "÷ JAX"]
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "---|" * len(head))
-    sizes = [1000, 10_000, 100_000] if args.quick else [1000, 10_000, 100_000, 1_000_000]
+    sizes = ([1000] if SMOKE else [1000, 10_000, 100_000] if args.quick
+             else [1000, 10_000, 100_000, 1_000_000])
     jax_compile = None
     threads_used = []
     for n in sizes:
@@ -287,6 +293,8 @@ def _round_robin(runs: dict[str, Callable[[], Any]], *, min_total: float = 0.5,
     """
     import random
 
+    if SMOKE:
+        max_reps, turn = 1, 0.0
     names = list(runs)
     per_turn = dict.fromkeys(names, 1)
     if turn > 0:
@@ -300,7 +308,7 @@ def _round_robin(runs: dict[str, Callable[[], Any]], *, min_total: float = 0.5,
     spent = dict.fromkeys(names, 0.0)
     order = random.Random(7)  # who follows whom changes too (a peer's idle threads may spin)
     rounds = 0
-    while rounds < max_reps and (rounds < 5 or min(spent.values()) < min_total):
+    while rounds < max_reps and (rounds < min(5, max_reps) or min(spent.values()) < min_total):
         order.shuffle(names)
         for name in names:
             if turn > 0:
@@ -422,12 +430,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a minute or so)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiniest sizes, one call each: only checks that the harness runs")
     parser.add_argument("--budget", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--runs", type=int, default=15, help="fresh-process runs per command")
     parser.add_argument("--only", choices=["text", "sweeps", "points", "start", "memory"],
                         action="append", help="run only these tables (repeatable)")
     parser.add_argument("--output", metavar="FILE", help="also write the markdown here")
     args = parser.parse_args()
+    global SMOKE
+    SMOKE = args.smoke
+    if SMOKE:
+        args.runs = 1
     wanted = set(args.only or ["text", "sweeps", "points", "start", "memory"])
     out = [f"Machine: {machine()}", ""]
     if "text" in wanted:

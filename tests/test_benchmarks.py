@@ -1,0 +1,36 @@
+"""The benchmark harness (`python -m benchmarks`) runs: its smallest sizes, one call each.
+
+Speed is never asserted here; this only keeps the harness from rotting as the code it times
+changes (a renamed function once broke its tape table unnoticed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_every_table_of_the_harness_runs_and_has_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    output = tmp_path / "results.md"
+    tables = ["text", "sweeps", "points", "start"]
+    command = [sys.executable, "-m", "benchmarks", "--smoke", "--budget", "2",
+               "--output", str(output)]
+    for table in tables:
+        command += ["--only", table]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = output.read_text(encoding="utf-8")
+    for title in ("String → full gradient", "The tape alone", "One expression at many points",
+                  "Fresh process"):
+        assert f"### {title}" in text
+    # every exprdiff figure is a time with a unit (no "—" where exprdiff should have a number)
+    seed_row = next(line for line in text.splitlines() if line.startswith("| seed-001 |"))
+    assert re.search(r"\| \d+(\.\d+)? (µs|ms|s) \|", seed_row), seed_row
+    points_row = next(line for line in text.splitlines() if line.startswith("| 1,000 |"))
+    assert re.match(r"\| 1,000 \| \d+(\.\d+)? (µs|ms) \|", points_row), points_row
+    assert re.search(r"÷ `import sympy`: \d\.\d{3}", text)
