@@ -70,7 +70,7 @@ def forward(tape: Tape, point: Sequence[float]) -> list[float]:
     for i, value in zip(tape.inputs.values(), point, strict=True):
         values[i] = value
     lean = tape.lean()
-    args = tape.args
+    many = lean.many
     try:
         for i, f, a, b in zip(lean.nodes, lean.forwards, lean.firsts, lean.seconds,
                               strict=True):
@@ -79,7 +79,7 @@ def forward(tape: Tape, point: Sequence[float]) -> list[float]:
             elif b == ONE:
                 values[i] = f(values[a])
             else:
-                values[i] = f(*[values[k] for k in args[i]])
+                values[i] = f(*[values[k] for k in many[i]])
     except _MATH_ERRORS:
         raise _diagnose(tape, point) from None
     if not _all_finite(values):

@@ -13,7 +13,7 @@ forward table:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import ast
@@ -26,17 +26,20 @@ INPUT, CONSTANT, OPERATION = "input", "constant", "operation"
 class Tape:
     """A compiled expression. Values and adjoints live in per-run lists, never on the tape."""
 
-    __slots__ = ("source", "kinds", "ops", "args", "constants", "columns", "labels", "inputs",
-                 "output", "kink_nodes", "memo", "_texts", "_program", "_lean")
+    __slots__ = ("source", "kinds", "ops", "constants", "inputs", "output", "kink_nodes", "memo",
+                 "_args", "_columns", "_resolve", "_labels", "_leaf_labels", "_texts",
+                 "_program", "_lean")
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.kinds: list[str] = []
         self.ops: list[Op | None] = []
-        self.args: list[tuple[int, ...]] = []
+        self._args: list[tuple[int, ...]] | None = None  # see `args`
         self.constants: list[float] = []  # a run's value list starts as a copy
-        self.columns: list[int] = []
-        self.labels: list[str] = []
+        self._columns: list[int] = []  # see `columns`
+        self._resolve: Callable[[list[int]], list[int]] | None = None
+        self._labels: list[str] | None = None  # see `labels`
+        self._leaf_labels: dict[int, str] = {}
         self.inputs: dict[str, int] = {}  # name → node, first appearance first
         self.output = -1
         self.kink_nodes: list[int] = []
@@ -44,6 +47,53 @@ class Tape:
         self._texts: dict[int, str] = {}
         self._program: list[tuple[int, object, object, tuple[int, ...]]] | None = None
         self._lean: Lean | None = None
+
+    @property
+    def args(self) -> list[tuple[int, ...]]:
+        """Every node's argument nodes, in order (`()` for inputs and constants).
+
+        Made on first use from the sweeps' flat lists: a parse allocates no tuple per node,
+        which keeps big tapes small and the garbage collector's first pass after them short.
+        """
+        args = self._args
+        if args is None:
+            args = [()] * len(self.kinds)
+            lean = self.lean()
+            many = lean.many
+            for i, a, b in zip(lean.nodes, lean.firsts, lean.seconds, strict=True):
+                args[i] = (a, b) if b >= 0 else (a,) if b == ONE else many[i]
+            self._args = args
+        return args
+
+    @property
+    def columns(self) -> list[int]:
+        """1-based source column of every node (where its token or operator is).
+
+        The parser's fast path records piece indices and a function that turns them into
+        columns; that runs on first use (an error, a warning, a step table), not on every parse.
+        """
+        if self._resolve is not None:
+            self._columns = self._resolve(self._columns)
+            self._resolve = None
+        return self._columns
+
+    @property
+    def labels(self) -> list[str]:
+        """Every node's name: the variable, the constant as written (`2`, `pi`), or z1…zn for
+        the operations in evaluation order (made on first use)."""
+        labels = self._labels
+        if labels is None:
+            leaf = self._leaf_labels
+            labels = []
+            counter = 0
+            for i, op in enumerate(self.ops):
+                if op is None:
+                    labels.append(leaf[i])
+                else:
+                    counter += 1
+                    labels.append(f"z{counter}")
+            self._labels = labels
+        return labels
 
     @property
     def program(self) -> list[tuple[int, object, object, tuple[int, ...]]]:
@@ -126,7 +176,7 @@ def _precedence(tape: Tape, i: int) -> int:
     op = tape.ops[i]
     if op is not None:
         return op.precedence
-    if tape.kinds[i] == CONSTANT and tape.labels[i].startswith("-"):
+    if tape.kinds[i] == CONSTANT and tape._leaf_labels[i].startswith("-"):
         return 3  # a negative number prints like a unary minus
     return 9
 
@@ -270,20 +320,21 @@ def lower(root: ast.Node, source: str) -> Tape:
 # How the sweeps treat an operation node: the cheap rules are written out in reverse.py's loop.
 MUL, ADD, UNARY, BINARY, SUB, NEG, NARY, POWC = range(8)
 _SWEEP_CODES = {"mul": MUL, "add": ADD, "sub": SUB, "neg": NEG}
-#: Lean.seconds for an operation of one argument, and of more than two (args from tape.args).
+#: Lean.seconds for an operation of one argument, and of more than two (see Lean.many).
 ONE, MANY = -1, -2
 
 
 class Lean:
     """A tape's operation nodes in evaluation order as flat parallel lists (no object per
     node): node index, forward function, partials function, sweep code, first argument, and
-    second argument (ONE or MANY when there is none or more), plus the constant nodes. The
-    TapeBuilder appends to them as it adds each node.
+    second argument (ONE or MANY when there is none or more: then `many` has them all), plus
+    the constant nodes. The TapeBuilder appends to them as it adds each node.
 
     POWC marks `a**c` with `c` a nonzero constant node: its rule skips the exponent's log.
     """
 
-    __slots__ = ("nodes", "forwards", "rules", "codes", "firsts", "seconds", "constant_nodes")
+    __slots__ = ("nodes", "forwards", "rules", "codes", "firsts", "seconds", "many",
+                 "constant_nodes")
 
     def __init__(self) -> None:
         self.nodes: list[int] = []
@@ -292,6 +343,7 @@ class Lean:
         self.codes: list[int] = []
         self.firsts: list[int] = []
         self.seconds: list[int] = []
+        self.many: dict[int, tuple[int, ...]] = {}  # node → arguments, for more than two
         self.constant_nodes: list[int] = []
 
 
@@ -338,10 +390,9 @@ class TapeBuilder:
         i = len(tape.kinds)
         tape.kinds.append(kind)
         tape.ops.append(None)
-        tape.args.append(())
         tape.constants.append(value)
-        tape.columns.append(column)
-        tape.labels.append(label)
+        tape._columns.append(column)
+        tape._leaf_labels[i] = label
         if kind == CONSTANT:
             self.lean.constant_nodes.append(i)
         return i
@@ -362,12 +413,10 @@ class TapeBuilder:
         self.seen[key] = i
         kinds.append(OPERATION)
         tape.ops.append(op)
-        tape.args.append(args)
         tape.constants.append(0.0)
-        tape.columns.append(column)
+        tape._columns.append(column)
         lean = self.lean
         lean.nodes.append(i)
-        tape.labels.append(f"z{len(lean.nodes)}")
         lean.forwards.append(op.forward)
         lean.rules.append(op.partials)
         lean.firsts.append(args[0])
@@ -381,6 +430,8 @@ class TapeBuilder:
         else:
             b = ONE if count == 1 else MANY
             code = _SWEEP_CODES.get(name, UNARY if count == 1 else NARY)
+            if b == MANY:
+                lean.many[i] = args
         lean.seconds.append(b)
         lean.codes.append(code)
         if op.kink is not None:
@@ -398,20 +449,21 @@ class TapeBuilder:
         except (ValueError, ZeroDivisionError):
             value = math.nan
         if not math.isfinite(value):
-            parts = [tape.labels[a] for a in args]
+            parts = [tape._leaf_labels[a] for a in args]  # constants only
             text = render_call(op, parts, [_precedence(tape, a) for a in args])
             why = ("overflows: the result is beyond ±1.8e308" if math.isinf(value)
                    else f"is undefined ({op.domain or 'result not finite'})")
             raise ExprError("domain", f"{text} {why}", column=column, source=tape.source)
         return self.number(value, column)
 
-    def finish(self, output: int, offsets: list[int] | None = None) -> Tape:
-        """Set the output. With `offsets`, the columns given so far were piece indices (the
-        parser's fast path): each becomes its piece's 1-based column."""
+    def finish(self, output: int,
+               resolve: Callable[[list[int]], list[int]] | None = None) -> Tape:
+        """Set the output. With `resolve`, the columns given so far were the parser's piece
+        indices: `resolve(indices)` gives the columns, when first asked for (Tape.columns)."""
         tape = self.tape
         tape.output = output
-        if offsets is not None:
-            tape.columns = [offsets[k] + 1 for k in tape.columns]
+        tape._resolve = resolve
+        tape._labels = tape._args = None  # an error message may have asked half-way
         return tape
 
 

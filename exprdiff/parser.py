@@ -115,8 +115,8 @@ class _Run:
     """One parse's state, handed to the reduce callbacks (which are built once per process).
 
     Terminals reach the callbacks as piece indices (lalr.pieces). The tape callbacks record a
-    node's column as its piece index, which TapeBuilder.finish turns into the column; the AST
-    callbacks need the column at once, from `starts`.
+    node's column as its piece index, turned into the column when first asked for (see
+    Tape.columns); the AST callbacks need the column at once, from `starts`.
     """
 
     __slots__ = ("texts", "starts", "builder", "apply")
@@ -137,7 +137,14 @@ def _fast_tape(text: str) -> Tape:
         output = lalr.run(tables, found, _tape_callbacks(), _Run(found, [], builder))
     except ExprError:  # a folded constant off its domain: let the slow path order the errors
         raise lalr.Fallback from None
-    return builder.finish(output, lalr.offsets(found))
+    return builder.finish(output, lambda indices: _columns(text, indices))
+
+
+def _columns(text: str, indices: list[int]) -> list[int]:
+    """1-based columns of the pieces at `indices` of `text` (cut again: it is done only when a
+    tape's columns are first needed, so parsing keeps no per-piece offsets)."""
+    offsets = lalr.offsets(lalr.pieces(_tables(), text))
+    return [offsets[k] + 1 for k in indices]
 
 
 def _fast_tree(text: str) -> ast.Node:

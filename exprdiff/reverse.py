@@ -37,7 +37,7 @@ def reverse(
     adjoint = [0.0] * len(tape)
     adjoint[tape.output] = 1.0
     lean = tape.lean()
-    all_args = tape.args
+    many = lean.many
     try:
         # Same arithmetic as the ops' partials, with the cheap rules written out in the loop.
         for i, code, rule, a, b in zip(reversed(lean.nodes), reversed(lean.codes),
@@ -65,7 +65,7 @@ def reverse(
             elif code == NEG:
                 adjoint[a] -= g
             else:
-                args = all_args[i]
+                args = many[i]
                 local = rule(values[i], *[values[k] for k in args])
                 for k, d in zip(args, local, strict=True):
                     adjoint[k] += g * d
