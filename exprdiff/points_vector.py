@@ -213,50 +213,6 @@ def _refuse_non_finite(column: Array, name: str, variables: Sequence[str],
                     f"{column[row]}", variables)
 
 
-def sweep(tape: Tape, inputs: Sequence[Array], rows: int) -> tuple[list[Array], list[Array]]:
-    """Forward and reverse over arrays: (values, adjoints), one array (or scalar) per node.
-
-    The reference form of the sweep (`evaluate` must give these floats bit for bit; tests).
-    """
-    values: list[Array] = list(tape.constants)
-    for i, column in zip(tape.inputs.values(), inputs, strict=True):
-        values[i] = column
-    ops = tape.ops
-    with np.errstate(all="ignore"):
-        for i, _, _, args in tape.program:
-            values[i] = NUMPY_OPS[ops[i].name][0](*[values[a] for a in args])  # type: ignore[union-attr]
-        adjoint: list[Array] = [None] * len(tape)
-        owned = [False] * len(tape)  # adjoint[i] is an array of its own, safe to add into
-        adjoint[tape.output] = np.ones(rows)
-        constant = [kind == CONSTANT for kind in tape.kinds]
-        for i, _, _, args in reversed(tape.program):
-            g = adjoint[i]
-            local = NUMPY_OPS[ops[i].name][1](values[i], *[values[a] for a in args])  # type: ignore[union-attr]
-            for a, d in zip(args, local, strict=True):
-                if not constant[a]:
-                    _accumulate(adjoint, owned, a, g, d)
-    return values, [0.0 if x is None else x for x in adjoint]
-
-
-def _accumulate(adjoint: list[Array], owned: list[bool], a: int, g: Array, d: Array) -> None:
-    """adjoint[a] += g·d, in place where adjoint[a] is its own array; ±1 partials multiply not."""
-    sign = 1.0
-    if type(d) is float and d in (1.0, -1.0):
-        term, fresh, sign = g, False, d
-    else:
-        term, fresh = g * d, True
-    current = adjoint[a]
-    if current is None:
-        if sign < 0:
-            adjoint[a], owned[a] = np.negative(term), True
-        else:
-            adjoint[a], owned[a] = term, fresh
-    elif owned[a]:
-        (np.add if sign > 0 else np.subtract)(current, term, out=current)
-    else:
-        adjoint[a], owned[a] = (current + term if sign > 0 else current - term), True
-
-
 def grad_points(compiled: Compiled, arrays: Mapping[str, object], *,
                 wrt: Sequence[str] | None = None, strict: bool = False) -> Batch:
     """Value and gradient at every row of `arrays` (name → 1-D array-like, equal lengths)."""

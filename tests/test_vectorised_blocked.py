@@ -9,11 +9,13 @@ not finite or a kinked op sits on its kink.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 import exprdiff
-from exprdiff.graph import CONSTANT
+from exprdiff.graph import CONSTANT, Tape
 from exprdiff.ops import FUNCTIONS, OPERATORS
 
 np = pytest.importorskip("numpy", reason="numpy is needed for the vectorised path")
@@ -52,6 +54,54 @@ def _columns(rng: object, names: tuple[str, ...], rows: int) -> list[object]:
     return out
 
 
+# ---- the reference: the plain whole-array sweep ------------------------------------------
+
+
+def sweep(tape: Tape, inputs: Sequence[Any], rows: int) -> tuple[list[Any], list[Any]]:
+    """Forward and reverse over arrays: (values, adjoints), one array (or scalar) per node.
+
+    The plain form of the sweep, one whole array per node, with the ops of points_vector:
+    `evaluate` must give these floats bit for bit.
+    """
+    values: list[Any] = list(tape.constants)
+    for i, column in zip(tape.inputs.values(), inputs, strict=True):
+        values[i] = column
+    ops = tape.ops
+    with np.errstate(all="ignore"):
+        for i, _, _, args in tape.program:
+            values[i] = pv.NUMPY_OPS[ops[i].name][0](*[values[a] for a in args])  # type: ignore[union-attr]
+        adjoint: list[Any] = [None] * len(tape)
+        owned = [False] * len(tape)  # adjoint[i] is an array of its own, safe to add into
+        adjoint[tape.output] = np.ones(rows)
+        constant = [kind == CONSTANT for kind in tape.kinds]
+        for i, _, _, args in reversed(tape.program):
+            g = adjoint[i]
+            local = pv.NUMPY_OPS[ops[i].name][1](values[i], *[values[a] for a in args])  # type: ignore[union-attr]
+            for a, d in zip(args, local, strict=True):
+                if not constant[a]:
+                    _accumulate(adjoint, owned, a, g, d)
+    return values, [0.0 if x is None else x for x in adjoint]
+
+
+def _accumulate(adjoint: list[Any], owned: list[bool], a: int, g: Any, d: Any) -> None:
+    """adjoint[a] += g·d, in place where adjoint[a] is its own array; ±1 partials multiply not."""
+    sign = 1.0
+    if type(d) is float and d in (1.0, -1.0):
+        term, fresh, sign = g, False, d
+    else:
+        term, fresh = g * d, True
+    current = adjoint[a]
+    if current is None:
+        if sign < 0:
+            adjoint[a], owned[a] = np.negative(term), True
+        else:
+            adjoint[a], owned[a] = term, fresh
+    elif owned[a]:
+        (np.add if sign > 0 else np.subtract)(current, term, out=current)
+    else:
+        adjoint[a], owned[a] = (current + term if sign > 0 else current - term), True
+
+
 def _bits(a: object, rows: int) -> object:
     """The float64 bit patterns (every NaN counted as one pattern)."""
     a = np.broadcast_to(np.asarray(a, dtype=np.float64), (rows,))
@@ -60,7 +110,7 @@ def _bits(a: object, rows: int) -> object:
 
 def _reference(tape: object, inputs: list[object], rows: int,
                chosen: list[str]) -> tuple[object, dict[str, object], list[int]]:
-    values, adjoints = pv.sweep(tape, inputs, rows)
+    values, adjoints = sweep(tape, inputs, rows)
     value = _bits(values[tape.output], rows)
     gradient = {n: _bits(adjoints[tape.inputs[n]], rows) for n in chosen}
     bad = np.zeros(rows, dtype=bool)
