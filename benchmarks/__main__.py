@@ -476,21 +476,17 @@ def main() -> None:
         out += ["", "Scaling of exprdiff:"]
         scaling(ours, out)
         out.append("")
-    if "sweeps" in wanted:
-        out += ["### The tape alone: forward vs forward + reverse (median)", ""]
-        sweeps(args, out)
-        out.append("")
-    if "points" in wanted:
-        out += ["### One expression at many points, value + gradient (median)", ""]
-        many_points(args, out)
-        out.append("")
-    if "start" in wanted:
-        out += ["### Fresh process (median wall time)", ""]
-        cold_start(args, out)
-        out.append("")
-    if "memory" in wanted:
-        out += ["### Peak memory", ""]
-        memory(args, out)
+    tables: list[tuple[str, str, Callable[[argparse.Namespace, list[str]], None]]] = [
+        ("sweeps", "The tape alone: forward vs forward + reverse (median)", sweeps),
+        ("points", "One expression at many points, value + gradient (median)", many_points),
+        ("start", "Fresh process (median wall time)", cold_start),
+        ("memory", "Peak memory", memory),
+    ]
+    for name, title, table in tables:
+        if name in wanted:
+            out += [f"### {title}", ""]
+            table(args, out)
+            out.append("")
     text = "\n".join(out) + "\n"
     print(text)
     if args.output:
