@@ -15,7 +15,7 @@ from .errors import ExprError
 from .forward import KinkWarning, forward, kinks
 from .frozen import Value, _set
 from .graph import Tape
-from .limits import Limits, check_tape, check_text
+from .limits import DEFAULT, Limits, check_tape, check_text
 from .parser import parse, parse_tape
 from .points import usage, validate
 from .reverse import reverse
@@ -207,9 +207,10 @@ def _is_array(value: object) -> bool:
 
 def compile(text: str, *, limits: Limits | None = None) -> Compiled:  # noqa: A001 - SPEC §6
     """Parse and lower `text` once (within `limits`); evaluate the result at many points."""
-    check_text(text, limits or Limits())
+    bounds = limits or DEFAULT
+    check_text(text, bounds)
     tape = parse_tape(text)
-    check_tape(tape, limits or Limits())
+    check_tape(tape, bounds)
     return Compiled(text, None, tape)
 
 

@@ -351,16 +351,21 @@ class TapeBuilder:
     """Appends nodes in evaluation order: lower() calls it per AST node, and the parser's
     reduce callbacks call it directly (no AST), so both make the very same tape. Everything
     a node needs (label, value, the sweeps' entries) is appended with it, while it is at hand.
+
+    Operations of one and two arguments are added by per-op closures (`unary_rule(op)`,
+    `binary_rule(op)`), which the parser binds as its reduce callbacks: one call per node.
     """
 
-    __slots__ = ("tape", "lean", "seen", "variables", "literals")
+    __slots__ = ("tape", "lean", "seen", "variables", "literals", "texts")
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, texts: list[str] | None = None) -> None:
         self.tape = Tape(source)
         self.lean = self.tape._lean = Lean()
-        self.seen: dict[tuple[object, ...], int] = {}  # (op name, args) or a number's key
+        # (op name, *args) → node; a number's (value, sign) → node. Flat tuples: one per node.
+        self.seen: dict[tuple[object, ...], int] = {}
         self.variables: dict[str, int] = {}  # name → node, the named constants (pi, e) too
         self.literals: dict[str, int] = {}  # a number's text → node (the parser's memo)
+        self.texts = texts or []  # the parser's pieces of source text (lalr.pieces)
 
     def variable(self, name: str, column: int) -> int:
         found = self.variables.get(name)
@@ -398,20 +403,33 @@ class TapeBuilder:
         return i
 
     def apply(self, op: Op, args: tuple[int, ...], column: int) -> int:
-        key = (op.name, args)
+        """The node for `op` on `args`: an existing one, a folded constant, or a new one."""
+        count = len(args)
+        if count == 2:
+            return binary_rule(op)(self, args[0], column, args[1])
+        if count == 1:
+            return unary_rule(op)(self, column, args[0])
+        key = (op.name, *args)
         found = self.seen.get(key)
         if found is not None:
             return found
         tape = self.tape
         kinds = tape.kinds
-        for a in args:
-            if kinds[a] != CONSTANT:
-                break
-        else:
+        if all(kinds[a] == CONSTANT for a in args):
             return self._fold(op, args, column)
-        i = len(kinds)
-        self.seen[key] = i
-        kinds.append(OPERATION)
+        i = self.seen[key] = self._operation(op, column)
+        lean = self.lean
+        lean.codes.append(_SWEEP_CODES.get(op.name, NARY))
+        lean.firsts.append(args[0])
+        lean.seconds.append(MANY)
+        lean.many[i] = args
+        return i
+
+    def _operation(self, op: Op, column: int) -> int:
+        """Append operation node i's entries but for its sweep code and arguments."""
+        tape = self.tape
+        i = len(tape.kinds)
+        tape.kinds.append(OPERATION)
         tape.ops.append(op)
         tape.constants.append(0.0)
         tape._columns.append(column)
@@ -419,21 +437,6 @@ class TapeBuilder:
         lean.nodes.append(i)
         lean.forwards.append(op.forward)
         lean.rules.append(op.partials)
-        lean.firsts.append(args[0])
-        count = len(args)
-        name = op.name
-        if count == 2:
-            b = args[1]
-            code = _SWEEP_CODES.get(name, BINARY)
-            if name == "pow" and kinds[b] == CONSTANT and tape.constants[b] != 0:
-                code = POWC
-        else:
-            b = ONE if count == 1 else MANY
-            code = _SWEEP_CODES.get(name, UNARY if count == 1 else NARY)
-            if b == MANY:
-                lean.many[i] = args
-        lean.seconds.append(b)
-        lean.codes.append(code)
         if op.kink is not None:
             tape.kink_nodes.append(i)
         return i
@@ -465,6 +468,83 @@ class TapeBuilder:
         tape._resolve = resolve
         tape._labels = tape._args = None  # an error message may have asked half-way
         return tape
+
+
+#: An operation's node maker: (builder, column, a) for one argument, (builder, a, column, b)
+#: for two, the parser's order of children (`a + b`: a, the `+` token, b).
+UnaryRule = Callable[[TapeBuilder, int, int], int]
+BinaryRule = Callable[[TapeBuilder, int, int, int], int]
+# op name → (the op, its node maker): made once per op, again for another op of that name
+# (a test's patched primitive).
+_UNARY_RULES: dict[str, tuple[Op, UnaryRule]] = {}
+_BINARY_RULES: dict[str, tuple[Op, BinaryRule]] = {}
+
+
+def unary_rule(op: Op) -> UnaryRule:
+    """The node maker for `op` on one argument (TapeBuilder.apply's work, in one call)."""
+    made = _UNARY_RULES.get(op.name)
+    if made is None or made[0] is not op:
+        made = _UNARY_RULES[op.name] = (op, _make_unary(op))
+    return made[1]
+
+
+def binary_rule(op: Op) -> BinaryRule:
+    """The node maker for `op` on two arguments (TapeBuilder.apply's work, in one call)."""
+    made = _BINARY_RULES.get(op.name)
+    if made is None or made[0] is not op:
+        made = _BINARY_RULES[op.name] = (op, _make_binary(op))
+    return made[1]
+
+
+def _make_unary(op: Op) -> UnaryRule:
+    name = op.name
+    code = _SWEEP_CODES.get(name, UNARY)
+    operation = TapeBuilder._operation
+
+    def make(builder: TapeBuilder, column: int, a: int) -> int:
+        key = (name, a)
+        found = builder.seen.get(key)
+        if found is not None:
+            return found
+        if builder.tape.kinds[a] == CONSTANT:
+            return builder._fold(op, (a,), column)
+        i = builder.seen[key] = operation(builder, op, column)
+        lean = builder.lean
+        lean.codes.append(code)
+        lean.firsts.append(a)
+        lean.seconds.append(ONE)
+        return i
+
+    return make
+
+
+def _make_binary(op: Op) -> BinaryRule:
+    name = op.name
+    code = _SWEEP_CODES.get(name, BINARY)
+    power = name == "pow"
+    operation = TapeBuilder._operation
+
+    def make(builder: TapeBuilder, a: int, column: int, b: int) -> int:
+        key = (name, a, b)
+        seen = builder.seen
+        found = seen.get(key)
+        if found is not None:
+            return found
+        tape = builder.tape
+        sweep = code
+        if tape.kinds[b] == CONSTANT:
+            if tape.kinds[a] == CONSTANT:
+                return builder._fold(op, (a, b), column)
+            if power and tape.constants[b] != 0:
+                sweep = POWC  # a**c: its rule skips the exponent's log
+        i = seen[key] = operation(builder, op, column)
+        lean = builder.lean
+        lean.codes.append(sweep)
+        lean.firsts.append(a)
+        lean.seconds.append(b)
+        return i
+
+    return make
 
 
 def iter_edges(tape: Tape) -> Iterator[tuple[int, int, int]]:

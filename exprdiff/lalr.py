@@ -277,9 +277,14 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                     if after == end:
                         return values[-1]
                     continue
-                if size == 1 and form == _CALL:
+                if form == _CALL and size == 1:
                     values[-1] = callback(state, values[-1])
                     del states[-1]
+                elif form == _CALL and size == 3:  # a binary operator: no list of children
+                    right = values.pop()
+                    middle = values.pop()
+                    values[-1] = callback(state, values[-1], middle, right)
+                    del states[-3:]
                 else:
                     if size:
                         children = values[-size:]

@@ -18,8 +18,8 @@ from typing import Any
 
 from . import ast, lalr
 from .errors import ExprError
-from .graph import Tape, TapeBuilder, lower
-from .ops import CONSTANTS, FUNCTIONS, OPERATORS, Op
+from .graph import Tape, TapeBuilder, binary_rule, lower, unary_rule
+from .ops import CONSTANTS, FUNCTIONS, OPERATORS
 
 _GRAMMAR_NAME = "exprdiff.lark"
 
@@ -112,29 +112,26 @@ def parse_tape(text: str) -> Tape:
 
 
 class _Run:
-    """One parse's state, handed to the reduce callbacks (which are built once per process).
-
-    Terminals reach the callbacks as piece indices (lalr.pieces). The tape callbacks record a
-    node's column as its piece index, turned into the column when first asked for (see
-    Tape.columns); the AST callbacks need the column at once, from `starts`.
+    """One AST parse's state, handed to the tree callbacks (which are built once per process):
+    the pieces of text and their 0-based starts (terminals reach the callbacks as piece
+    indices, lalr.pieces). A tape parse hands over its TapeBuilder instead, which keeps the
+    pieces and records a node's column as its piece index, turned into the column when first
+    asked for (see Tape.columns).
     """
 
-    __slots__ = ("texts", "starts", "builder", "apply")
+    __slots__ = ("texts", "starts")
 
-    def __init__(self, texts: list[str], starts: list[int], builder: TapeBuilder | None) -> None:
+    def __init__(self, texts: list[str], starts: list[int]) -> None:
         self.texts = texts
         self.starts = starts
-        self.builder = builder
-        if builder is not None:
-            self.apply = builder.apply
 
 
 def _fast_tape(text: str) -> Tape:
     tables = _tables()
     found = lalr.pieces(tables, text)
-    builder = TapeBuilder(text)
+    builder = TapeBuilder(text, found)
     try:
-        output = lalr.run(tables, found, _tape_callbacks(), _Run(found, [], builder))
+        output = lalr.run(tables, found, _tape_callbacks(), builder)
     except ExprError:  # a folded constant off its domain: let the slow path order the errors
         raise lalr.Fallback from None
     return builder.finish(output, lambda indices: _columns(text, indices))
@@ -150,53 +147,42 @@ def _columns(text: str, indices: list[int]) -> list[int]:
 def _fast_tree(text: str) -> ast.Node:
     tables = _tables()
     found = lalr.pieces(tables, text)
-    return lalr.run(tables, found, _tree_callbacks(), _Run(found, lalr.offsets(found), None))
+    return lalr.run(tables, found, _tree_callbacks(), _Run(found, lalr.offsets(found)))
 
 
-# ---- reduce callbacks building the tape: (run, *children), terminals as piece indices ------
+# ---- reduce callbacks building the tape: (builder, *children), terminals as piece indices ---
+# The operators' callbacks are graph.binary_rule(op) and unary_rule(neg) themselves.
 
 
-def _tape_binary(op: Op) -> Callable[[_Run, int, int, int], int]:
-    def reduce(r: _Run, a: int, k: int, b: int) -> int:
-        return r.apply(op, (a, b), k)
-
-    return reduce
-
-
-def _tape_neg(r: _Run, k: int, a: int) -> int:
-    return r.apply(_NEG, (a,), k)
-
-
-def _tape_name(r: _Run, k: int) -> int:
-    text = r.texts[k]
-    builder = r.builder
-    assert builder is not None  # noqa: S101 - set for tape runs
+def _tape_name(b: TapeBuilder, k: int) -> int:
+    text = b.texts[k]
+    found = b.variables.get(text)  # a name seen before (variables and constants)
+    if found is not None:
+        return found
     if text in CONSTANTS:
-        return builder.constant(text, CONSTANTS[text], k)
+        return b.constant(text, CONSTANTS[text], k)
     if text in FUNCTIONS:
         raise lalr.Fallback
-    return builder.variable(text, k)
+    return b.variable(text, k)
 
 
-def _tape_number(r: _Run, k: int) -> int:
-    text = r.texts[k]
-    builder = r.builder
-    assert builder is not None  # noqa: S101 - set for tape runs
-    found = builder.literals.get(text)  # the same literal again (`x**2 + y**2`)
+def _tape_number(b: TapeBuilder, k: int) -> int:
+    text = b.texts[k]
+    found = b.literals.get(text)  # the same literal again (`x**2 + y**2`)
     if found is not None:
         return found
     value = float(text)
     if not math.isfinite(value):
         raise lalr.Fallback
-    found = builder.literals[text] = builder.number(value, k)
+    found = b.literals[text] = b.number(value, k)
     return found
 
 
-def _tape_call(r: _Run, k: int, lpar: int, args: list[int], rpar: int) -> int:
-    op = FUNCTIONS.get(r.texts[k])
+def _tape_call(b: TapeBuilder, k: int, lpar: int, args: list[int], rpar: int) -> int:
+    op = FUNCTIONS.get(b.texts[k])
     if op is None or not op.accepts(len(args)):
         raise lalr.Fallback
-    return r.apply(op, tuple(args), k)
+    return b.apply(op, tuple(args), k)
 
 
 # ---- reduce callbacks building the AST --------------------------------------------------------
@@ -236,11 +222,11 @@ def _tree_call(r: _Run, k: int, lpar: int, args: list[ast.Node], rpar: int) -> a
     return ast.Call(op.name, tuple(args), r.starts[k] + 1)
 
 
-def _second(r: _Run, first: int, value: Any, *rest: int) -> Any:
+def _second(r: object, first: int, value: Any, *rest: int) -> Any:
     return value  # `+x` and `(x)` are x
 
 
-def _arguments(r: _Run, *items: Any) -> list[Any]:
+def _arguments(r: object, *items: Any) -> list[Any]:
     return list(items[::2])  # drop the commas
 
 
@@ -251,7 +237,8 @@ _NEG = OPERATORS["neg"]
 @lru_cache(maxsize=1)
 def _tape_callbacks() -> lalr.Bound:
     return lalr.bind(_tables(), {
-        **{n: _tape_binary(OPERATORS[n]) for n in _BINARY}, "neg": _tape_neg, "pos": _second,
+        **{n: binary_rule(OPERATORS[n]) for n in _BINARY}, "neg": unary_rule(_NEG),
+        "pos": _second,
         "group": _second, "number": _tape_number, "name": _tape_name, "call": _tape_call,
         "arguments": _arguments})
 
