@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import json
 import math
 import os
 import platform
@@ -28,32 +29,7 @@ import exprdiff
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
 
-from . import cases, peers
-
-Timing = tuple[float, int]  # (median seconds, repetitions)
-
-#: --smoke: the smallest sizes and one call per measurement (the test suite runs the harness so).
-SMOKE = False
-
-
-def timeit(f: Callable[[], Any], *, min_total: float = 0.5, max_reps: int = 200,
-           warm: bool = True, min_reps: int = 3) -> Timing:
-    """Median of repeated calls: at least `min_reps`, more until about `min_total` seconds."""
-    if SMOKE:
-        min_reps, max_reps = 1, 1
-    if warm:
-        f()
-    times: list[float] = []
-    spent = 0.0
-    while len(times) < max_reps and (len(times) < min_reps or spent < min_total):
-        start = time.perf_counter()
-        f()
-        took = time.perf_counter() - start
-        times.append(took)
-        spent += took
-        if took > 5.0 and len(times) >= 1:
-            break  # one run of a slow peer is all the budget allows
-    return statistics.median(times), len(times)
+from . import cases, peers, timing
 
 
 def show(seconds: float | None) -> str:
@@ -99,7 +75,8 @@ class Peer:
             if not peers.close(got, expected):
                 self.notes.append(f"{self.name} disagrees with exprdiff on {label}")
             if repeat and seconds < 1.0:  # else the one checked call is the measurement
-                seconds, _ = timeit(lambda: self.run(tape, point), min_total=0.3, warm=False)
+                seconds, _ = timing.timeit(lambda: self.run(tape, point), min_total=0.3,
+                                           warm=False)
         except _OverBudget:
             self.notes.append(f"{self.name} did not finish {label} within the budget "
                               f"({self.budget:.0f} s): not run on larger sizes")
@@ -145,7 +122,8 @@ def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, fl
     if peers.available("jax"):
         runners.append(Peer("JAX jit (incl. compile)", peers.jax_grad_compiled, budget))
     runners.append(Peer("SymPy", peers.sympy_grad, budget))
-    sizes = [10] if SMOKE else [10, 100, 1000] if args.quick else [10, 100, 1000, 10000]
+    sizes = ([10] if timing.SMOKE else [10, 100, 1000] if args.quick
+             else [10, 100, 1000, 10000])
     rows: list[tuple[str, str, str]] = [(name, text, "seed") for name, (text, _) in
                                         cases.SEEDS.items()]
     rows += [(f"wide({n})", cases.wide(n), "wide") for n in sizes]
@@ -156,60 +134,102 @@ def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, fl
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "---|" * len(head))
     ours: dict[str, float] = {}
+    theirs: dict[str, dict[str, float | None]] = {label: {} for label, _, _ in rows}
+    prepared = []
     for label, text, family in rows:
         seeds = cases.SEEDS.get(label)
         compiled = exprdiff.compile(text)
         point = seeds[1] if seeds else cases.point_for(compiled.variables)
-        result = exprdiff.grad(text, point)
-        expected = list(result.gradient.values())
-        values = [list(point.values())[k] for k in range(len(point))]
-        # exprdiff and PyTorch (when under a second a call) take turns of ~20 ms, each turn
-        # after an untimed call (see _round_robin); JAX and SymPy, whose calls compile or build
-        # much and would upset the next tool's caches, are timed after them, one by one.
+        expected = list(exprdiff.grad(text, point).gradient.values())
+        prepared.append((label, text, family, compiled.tape, point, list(point.values()),
+                         expected))
+    # First every exprdiff figure, with PyTorch (when under a second a call) taking turns of
+    # ~20 ms, each turn after an untimed call (see timing.round_robin). JAX and SymPy, whose
+    # calls compile or build much (SymPy leaves a great deal of garbage, JAX its compilation
+    # caches) and would reshape the heap the next rows run in, come after, in a second pass.
+    torch = [p for p in runners if p.name == "PyTorch"]
+    for label, text, family, tape, point, values, expected in prepared:
         runs: dict[str, Callable[[], Any]] = {
             "exprdiff": lambda text=text, point=point: exprdiff.grad(text, point)}
-        single: dict[str, float | None] = {}
+        for p in torch:
+            seconds = theirs[label][p.name] = p.time(family, label, tape, values, expected,
+                                                     repeat=False)
+            if seconds is not None and seconds < 1.0:
+                runs[p.name] = lambda p=p, tape=tape, values=values: p.run(tape, values)
+        gc.collect()
+        medians = timing.round_robin(runs, min_rounds=7, turn=0.02)
+        ours[label] = medians.pop("exprdiff")
+        theirs[label].update(medians)
+        print(f"{label}: exprdiff {show(ours[label])}", file=sys.stderr, flush=True)
+    for label, _, family, tape, _, values, expected in prepared:
         for p in runners:
-            if p.name == "PyTorch":
-                seconds = single[p.name] = p.time(family, label, compiled.tape, values,
-                                                  expected, repeat=False)
-                if seconds is not None and seconds < 1.0:
-                    runs[p.name] = lambda p=p, tape=compiled.tape, values=values: p.run(tape,
-                                                                                       values)
-        gc.collect()  # the previous row's peers leave garbage (SymPy: a great deal)
-        medians = _round_robin(runs, min_rounds=7, turn=0.02)
-        mine = ours[label] = medians["exprdiff"]
-        theirs = [medians.get(p.name, single[p.name]) if p.name in single
-                  else p.time(family, label, compiled.tape, values, expected) for p in runners]
-        cells = [label, str(len(compiled.tape)), show(mine), *map(show, theirs),
-                 *(ratio(mine, t) for t in theirs)]
+            if p not in torch:
+                theirs[label][p.name] = p.time(family, label, tape, values, expected)
+        mine = ours[label]
+        times = [theirs[label][p.name] for p in runners]
+        cells = [label, str(len(tape)), show(mine), *map(show, times),
+                 *(ratio(mine, t) for t in times)]
         out.append("| " + " | ".join(cells) + " |")
         print(out[-1], file=sys.stderr, flush=True)
     for p in runners:
         out.extend(f"- {note}" for note in p.notes)
     out.append("- exprdiff and PyTorch take turns of ~20 ms (each after an untimed call), in a "
-               "shuffled order; JAX and SymPy are timed after them (a call over 1 s: one call)")
+               "shuffled order, row after row; then JAX and SymPy, row after row (a call over "
+               "1 s: one call)")
     return ours
 
 
-def scaling(ours: dict[str, float], out: list[str]) -> None:
-    """Fit time ∝ N^k over the wide and deep families."""
-    for family in ("wide", "deep"):
-        points = [(int(re.findall(r"\d+", k)[0]), v) for k, v in ours.items()
-                  if k.startswith(family) and int(re.findall(r"\d+", k)[0]) >= 100]
-        if len(points) < 2:
-            continue
-        xs = [math.log(n) for n, _ in points]
-        ys = [math.log(t) for _, t in points]
-        mx, my = statistics.fmean(xs), statistics.fmean(ys)
-        k = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
-            (x - mx) ** 2 for x in xs)
+def _exponent(points: list[tuple[int, float]]) -> float:
+    """k of the least-squares fit of time ∝ N^k."""
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(t) for _, t in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs)
+
+
+def _growth(family: str, points: list[tuple[int, float]], out: list[str]) -> None:
+    """The fitted exponent and the 10 000 ÷ 1 000 ratio of one family."""
+    if len(points) >= 2:
         sizes = ", ".join(str(n) for n, _ in points)
-        out.append(f"- {family}: time ∝ N^{k:.3f} (least squares over N = {sizes})")
-        big = dict(points)
-        if 10000 in big and 1000 in big:
-            out.append(f"- {family}: time({family} 10000) ÷ time({family} 1000) = "
-                       f"{big[10000] / big[1000]:.2f}")
+        out.append(f"- {family}: time ∝ N^{_exponent(points):.3f} (least squares over "
+                   f"N = {sizes})")
+    big = dict(points)
+    if 10000 in big and 1000 in big:
+        out.append(f"- {family}: time({family} 10000) ÷ time({family} 1000) = "
+                   f"{big[10000] / big[1000]:.2f}")
+
+
+def scaling(args: argparse.Namespace, ours: dict[str, float], out: list[str]) -> None:
+    """Fit time ∝ N^k: over the rows of table 1, and in a process of exprdiff's own with the
+    sizes taking turns (benchmarks/scaling.py says why both)."""
+    out.append("Scaling of exprdiff, from the rows above (the sizes one after another, each "
+               "taking turns with PyTorch):")
+    for family in ("wide", "deep"):
+        _growth(family, [(int(re.findall(r"\d+", k)[0]), v) for k, v in ours.items()
+                         if k.startswith(family) and int(re.findall(r"\d+", k)[0]) >= 100],
+                out)
+    sizes = "10,100" if timing.SMOKE else "100,1000" if args.quick else "100,1000,10000"
+    command = [sys.executable, "-m", "benchmarks.scaling", "--sizes", sizes]
+    if timing.SMOKE:
+        command.append("--smoke")
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    rows = json.loads(done.stdout)
+    out += ["", "Scaling of exprdiff in a process of its own (`python -m benchmarks.scaling`: "
+            "only exprdiff loaded, every size taking turns, at least 15 rounds and 2 s of "
+            "timed calls per size):", "",
+            "| case | tape nodes | source characters | median | per tape node | "
+            "÷ the size 10× smaller |", "|---|---|---|---|---|---|"]
+    for label, row in rows.items():
+        smaller = rows.get(f"{row['family']}({row['n'] // 10})")
+        growth = f"{row['median'] / smaller['median']:.2f}" if smaller else "—"
+        out.append(f"| {label} | {row['nodes']} | {row['characters']:,} | "
+                   f"{show(row['median'])} | {row['median'] / row['nodes'] * 1e6:.2f} µs | "
+                   f"{growth} |")
+    out.append("")
+    for family in ("wide", "deep"):
+        _growth(family, [(row["n"], row["median"]) for row in rows.values()
+                         if row["family"] == family], out)
 
 
 def sweeps(args: argparse.Namespace, out: list[str]) -> None:
@@ -217,7 +237,7 @@ def sweeps(args: argparse.Namespace, out: list[str]) -> None:
     from exprdiff import lalr
     from exprdiff.parser import _tables, parse_tape
 
-    n = 10 if SMOKE else 1000 if args.quick else 10000
+    n = 10 if timing.SMOKE else 1000 if args.quick else 10000
     rows = [(f"wide({n})", cases.wide(n)), (f"deep({n})", cases.deep(n)),
             ("network", cases.network())]
     out.append("| case | tokens | text → tape | forward | forward + reverse | "
@@ -227,7 +247,7 @@ def sweeps(args: argparse.Namespace, out: list[str]) -> None:
         tape = parse_tape(text)
         point = list(cases.point_for(tape.variables).values())
         gc.collect()
-        times = _round_robin({  # taking turns: a burst of load hits all four alike
+        times = timing.round_robin({  # taking turns: a burst of load hits all four alike
             "lex": lambda text=text: lalr.pieces(_tables(), text),
             "build": lambda text=text: parse_tape(text),
             "fwd": lambda tape=tape, point=point: forward(tape, point),
@@ -260,7 +280,7 @@ def many_points(args: argparse.Namespace, out: list[str]) -> None:
             "÷ PyTorch", "÷ JAX"]
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "---|" * len(head))
-    sizes = ([1000] if SMOKE else [1000, 10_000, 100_000] if args.quick
+    sizes = ([1000] if timing.SMOKE else [1000, 10_000, 100_000] if args.quick
              else [1000, 10_000, 100_000, 1_000_000])
     jax_compile = None
     threads_used = []
@@ -283,7 +303,7 @@ def many_points(args: argparse.Namespace, out: list[str]) -> None:
             runs["jax"] = lambda columns=columns: jax_run(columns)
         runs["sympy"] = lambda columns=columns: sympy_run(columns)
         gc.collect()
-        times = _round_robin(runs, turn=0.02)
+        times = timing.round_robin(runs, turn=0.02)
         mine, torch_t, jax_t = times["exprdiff"], times.get("torch"), times.get("jax")
         out.append(f"| {n:,} | {show(mine)} | {show(torch_t)} | {show(jax_t)} "
                    f"| {show(times['sympy'])} | {ratio(mine, torch_t)} | {ratio(mine, jax_t)} |")
@@ -306,49 +326,6 @@ def many_points(args: argparse.Namespace, out: list[str]) -> None:
     out.append(f"- threads: PyTorch torch.get_num_threads() = {torch_threads}; exprdiff "
                f"{', '.join(threads_used)} rows; JAX as XLA's CPU client chooses; the tools "
                f"take turns of ~20 ms (after an untimed call), in a shuffled order")
-
-
-def _round_robin(runs: dict[str, Callable[[], Any]], *, min_total: float = 0.5,
-                 max_reps: int = 200, turn: float = 0.0, min_rounds: int = 5) -> dict[str, float]:
-    """Median seconds per call of each tool, the tools taking turns in a shuffled order.
-
-    A turn is one timed call; with `turn` > 0 it is an untimed call (caches warm again after
-    the other tools ran) and then timed calls for about `turn` seconds. At least 5 rounds (at
-    most `max_reps`), more until every tool has spent `min_total` seconds (or one 30 s).
-    """
-    import random
-
-    if SMOKE:
-        max_reps, turn = 1, 0.0
-    names = list(runs)
-    per_turn = dict.fromkeys(names, 1)
-    if turn > 0:
-        for name in names:  # a first estimate of a call's time sets the calls per turn
-            runs[name]()
-            start = time.perf_counter()
-            runs[name]()
-            took = max(time.perf_counter() - start, 1e-6)
-            per_turn[name] = max(1, min(100, int(turn / took)))
-    times: dict[str, list[float]] = {name: [] for name in names}
-    spent = dict.fromkeys(names, 0.0)
-    order = random.Random(7)  # who follows whom changes too (a peer's idle threads may spin)
-    rounds = 0
-    while rounds < max_reps and (rounds < min(min_rounds, max_reps)
-                                 or min(spent.values()) < min_total):
-        order.shuffle(names)
-        for name in names:
-            if turn > 0:
-                runs[name]()
-            for _ in range(per_turn[name]):
-                start = time.perf_counter()
-                runs[name]()
-                took = time.perf_counter() - start
-                times[name].append(took)
-                spent[name] += took
-        rounds += 1
-        if max(spent.values()) > 30:
-            break
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _sympy_lambdified(compiled: Any) -> tuple[Callable[[list[Any]], Any], float]:
@@ -402,7 +379,7 @@ def cold_start(args: argparse.Namespace, out: list[str]) -> None:
     runs = {label: lambda command=command: subprocess.run(command, check=True,
                                                           capture_output=True)
             for label, command in commands}
-    results = _round_robin(runs, min_total=math.inf, max_reps=args.runs)
+    results = timing.round_robin(runs, min_total=math.inf, max_reps=args.runs)
     out.append(f"| command ({args.runs} runs each, taking turns) | median |")
     out.append("|---|---|")
     for label, _ in commands:
@@ -464,17 +441,16 @@ def main() -> None:
                         action="append", help="run only these tables (repeatable)")
     parser.add_argument("--output", metavar="FILE", help="also write the markdown here")
     args = parser.parse_args()
-    global SMOKE
-    SMOKE = args.smoke
-    if SMOKE:
+    timing.SMOKE = args.smoke
+    if args.smoke:
         args.runs = 1
     wanted = set(args.only or ["text", "sweeps", "points", "start", "memory"])
     out = [f"Machine: {machine()}", ""]
     if "text" in wanted:
         out += ["### String → full gradient, in process (median)", ""]
         ours = string_to_gradient(args, out)
-        out += ["", "Scaling of exprdiff:"]
-        scaling(ours, out)
+        out.append("")
+        scaling(args, ours, out)
         out.append("")
     tables: list[tuple[str, str, Callable[[argparse.Namespace, list[str]], None]]] = [
         ("sweeps", "The tape alone: forward vs forward + reverse (median)", sweeps),

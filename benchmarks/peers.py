@@ -13,9 +13,11 @@ from exprdiff.graph import Tape
 
 
 def available(name: str) -> bool:
+    """Whether `name` imports; a broken install (torch's missing shared libraries raise
+    OSError) counts as absent, so the harness still runs without that peer."""
     try:
         __import__(name)
-    except ImportError:
+    except Exception:  # noqa: BLE001 - any failure to import means: not available
         return False
     return True
 
