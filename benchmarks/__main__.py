@@ -50,14 +50,21 @@ def ratio(ours: float | None, theirs: float | None) -> str:
 
 
 class Peer:
-    """A peer's timings per family, skipping sizes past the budget."""
+    """A peer's timings per family, skipping sizes past the budget.
+
+    The next size of a family is not run when this one took over budget ÷ `headroom`: 10 for
+    a peer whose time grows about linearly, 100 for one whose time grows about with the square
+    of the size (a symbolic gradient: one derivative of the whole expression per variable) and
+    that runs in compiled code, which the budget's alarm cannot interrupt.
+    """
 
     def __init__(self, name: str, run: Callable[[Any, list[float]], list[float]], budget: float,
-                 warm: bool = True) -> None:
+                 warm: bool = True, headroom: float = 10) -> None:
         self.name = name
         self.run = run
         self.budget = budget
         self.warm = warm
+        self.headroom = headroom
         self.too_slow: set[str] = set()
         self.notes: list[str] = []
 
@@ -86,7 +93,7 @@ class Peer:
             self.notes.append(f"{self.name} failed on {label}: {type(problem).__name__}")
             self.too_slow.add(family)
             return None
-        if seconds > self.budget / 10:
+        if seconds > self.budget / self.headroom:
             self.too_slow.add(family)
             self.notes.append(f"{self.name} took {show(seconds)} on {label}: larger sizes of "
                               f"this family not run (budget {self.budget:.0f} s)")
@@ -121,6 +128,8 @@ def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, fl
         runners.append(Peer("PyTorch", peers.torch_grad, budget))
     if peers.available("jax"):
         runners.append(Peer("JAX jit (incl. compile)", peers.jax_grad_compiled, budget))
+    if peers.available("symengine"):
+        runners.append(Peer("SymEngine", peers.symengine_grad, budget, headroom=100))
     runners.append(Peer("SymPy", peers.sympy_grad, budget))
     sizes = ([10] if timing.SMOKE else [10, 100, 1000] if args.quick
              else [10, 100, 1000, 10000])
@@ -143,15 +152,16 @@ def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, fl
         expected = list(exprdiff.grad(text, point).gradient.values())
         prepared.append((label, text, family, compiled.tape, point, list(point.values()),
                          expected))
-    # First every exprdiff figure, with PyTorch (when under a second a call) taking turns of
-    # ~20 ms, each turn after an untimed call (see timing.round_robin). JAX and SymPy, whose
-    # calls compile or build much (SymPy leaves a great deal of garbage, JAX its compilation
-    # caches) and would reshape the heap the next rows run in, come after, in a second pass.
-    torch = [p for p in runners if p.name == "PyTorch"]
+    # First every exprdiff figure, with PyTorch and SymEngine (when under a second a call)
+    # taking turns of ~20 ms, each turn after an untimed call (see timing.round_robin). JAX
+    # and SymPy, whose calls compile or build much (SymPy leaves a great deal of garbage, JAX
+    # its compilation caches) and would reshape the heap the next rows run in, come after, in
+    # a second pass.
+    turns = [p for p in runners if p.name in ("PyTorch", "SymEngine")]
     for label, text, family, tape, point, values, expected in prepared:
         runs: dict[str, Callable[[], Any]] = {
             "exprdiff": lambda text=text, point=point: exprdiff.grad(text, point)}
-        for p in torch:
+        for p in turns:
             seconds = theirs[label][p.name] = p.time(family, label, tape, values, expected,
                                                      repeat=False)
             if seconds is not None and seconds < 1.0:
@@ -163,7 +173,7 @@ def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, fl
         print(f"{label}: exprdiff {show(ours[label])}", file=sys.stderr, flush=True)
     for label, _, family, tape, _, values, expected in prepared:
         for p in runners:
-            if p not in torch:
+            if p not in turns:
                 theirs[label][p.name] = p.time(family, label, tape, values, expected)
         mine = ours[label]
         times = [theirs[label][p.name] for p in runners]
@@ -173,9 +183,9 @@ def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, fl
         print(out[-1], file=sys.stderr, flush=True)
     for p in runners:
         out.extend(f"- {note}" for note in p.notes)
-    out.append("- exprdiff and PyTorch take turns of ~20 ms (each after an untimed call), in a "
-               "shuffled order, row after row; then JAX and SymPy, row after row (a call over "
-               "1 s: one call)")
+    out.append("- exprdiff, PyTorch and SymEngine take turns of ~20 ms (each after an untimed "
+               "call), in a shuffled order, row after row; then JAX and SymPy, row after row (a "
+               "call over 1 s: one call)")
     return ours
 
 
@@ -419,7 +429,7 @@ def machine() -> str:
     except OSError:
         pass
     versions = [f"Python {platform.python_version()}", f"exprdiff {exprdiff.__version__}"]
-    for name in ("lark", "numpy", "sympy", "torch", "jax"):
+    for name in ("lark", "numpy", "sympy", "symengine", "torch", "jax"):
         try:
             versions.append(f"{name} {__import__(name).__version__}")
         except ImportError:
