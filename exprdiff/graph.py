@@ -39,7 +39,7 @@ class Tape:
         self._columns: list[int] = []  # see `columns`
         self._resolve: Callable[[list[int]], list[int]] | None = None
         self._labels: list[str] | None = None  # see `labels`
-        self._leaf_labels: dict[int, str] = {}
+        self._leaf_labels: dict[int, str] = {}  # inputs and named constants (see leaf_label)
         self.inputs: dict[str, int] = {}  # name → node, first appearance first
         self.output = -1
         self.kink_nodes: list[int] = []
@@ -83,12 +83,11 @@ class Tape:
         the operations in evaluation order (made on first use)."""
         labels = self._labels
         if labels is None:
-            leaf = self._leaf_labels
             labels = []
             counter = 0
             for i, op in enumerate(self.ops):
                 if op is None:
-                    labels.append(leaf[i])
+                    labels.append(self.leaf_label(i))
                 else:
                     counter += 1
                     labels.append(f"z{counter}")
@@ -103,6 +102,12 @@ class Tape:
             self._program = [(i, op.forward, op.partials, args[i])
                              for i, op in enumerate(ops) if op is not None]
         return self._program
+
+    def leaf_label(self, i: int) -> str:
+        """The name of input or constant node i: its name, or a number as format_number
+        writes it (made when asked for: a parse formats no number)."""
+        label = self._leaf_labels.get(i)
+        return format_number(self.constants[i]) if label is None else label
 
     def lean(self) -> Lean:
         """The operations as flat parallel lists: what the forward and reverse loops run."""
@@ -176,7 +181,7 @@ def _precedence(tape: Tape, i: int) -> int:
     op = tape.ops[i]
     if op is not None:
         return op.precedence
-    if tape.kinds[i] == CONSTANT and tape._leaf_labels[i].startswith("-"):
+    if tape.kinds[i] == CONSTANT and tape.leaf_label(i).startswith("-"):
         return 3  # a negative number prints like a unary minus
     return 9
 
@@ -387,17 +392,18 @@ class TapeBuilder:
         found = self.seen.get(key)
         if found is not None:
             return found
-        i = self.seen[key] = self._leaf(CONSTANT, format_number(value), value, column)
+        i = self.seen[key] = self._leaf(CONSTANT, None, value, column)
         return i
 
-    def _leaf(self, kind: str, label: str, value: float, column: int) -> int:
+    def _leaf(self, kind: str, label: str | None, value: float, column: int) -> int:
         tape = self.tape
         i = len(tape.kinds)
         tape.kinds.append(kind)
         tape.ops.append(None)
         tape.constants.append(value)
         tape._columns.append(column)
-        tape._leaf_labels[i] = label
+        if label is not None:  # a number's is made when asked for (Tape.leaf_label)
+            tape._leaf_labels[i] = label
         if kind == CONSTANT:
             self.lean.constant_nodes.append(i)
         return i
@@ -452,7 +458,7 @@ class TapeBuilder:
         except (ValueError, ZeroDivisionError):
             value = math.nan
         if not math.isfinite(value):
-            parts = [tape._leaf_labels[a] for a in args]  # constants only
+            parts = [tape.leaf_label(a) for a in args]  # constants only
             text = render_call(op, parts, [_precedence(tape, a) for a in args])
             why = ("overflows: the result is beyond ±1.8e308" if math.isinf(value)
                    else f"is undefined ({op.domain or 'result not finite'})")
