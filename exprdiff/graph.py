@@ -357,8 +357,8 @@ class TapeBuilder:
     reduce callbacks call it directly (no AST), so both make the very same tape. Everything
     a node needs (label, value, the sweeps' entries) is appended with it, while it is at hand.
 
-    Operations of one and two arguments are added by per-op closures (`unary_rule(op)`,
-    `binary_rule(op)`), which the parser binds as its reduce callbacks: one call per node.
+    Operations of one and two arguments are added by per-op closures (`node_maker(op, arity)`),
+    which the parser binds as its reduce callbacks: one call per node.
     """
 
     __slots__ = ("tape", "lean", "seen", "variables", "literals", "texts")
@@ -412,9 +412,9 @@ class TapeBuilder:
         """The node for `op` on `args`: an existing one, a folded constant, or a new one."""
         count = len(args)
         if count == 2:
-            return binary_rule(op)(self, args[0], column, args[1])
+            return node_maker(op, 2)(self, args[0], column, args[1])
         if count == 1:
-            return unary_rule(op)(self, column, args[0])
+            return node_maker(op, 1)(self, column, args[0])
         key = (op.name, *args)
         found = self.seen.get(key)
         if found is not None:
@@ -423,16 +423,13 @@ class TapeBuilder:
         kinds = tape.kinds
         if all(kinds[a] == CONSTANT for a in args):
             return self._fold(op, args, column)
-        i = self.seen[key] = self._operation(op, column)
-        lean = self.lean
-        lean.codes.append(_SWEEP_CODES.get(op.name, NARY))
-        lean.firsts.append(args[0])
-        lean.seconds.append(MANY)
-        lean.many[i] = args
+        i = self.seen[key] = self._operation(op, column, _SWEEP_CODES.get(op.name, NARY),
+                                             args[0], MANY)
+        self.lean.many[i] = args
         return i
 
-    def _operation(self, op: Op, column: int) -> int:
-        """Append operation node i's entries but for its sweep code and arguments."""
+    def _operation(self, op: Op, column: int, code: int, first: int, second: int) -> int:
+        """Append a new operation node's entries (see Lean for `code`, `first`, `second`)."""
         tape = self.tape
         i = len(tape.kinds)
         tape.kinds.append(OPERATION)
@@ -443,6 +440,9 @@ class TapeBuilder:
         lean.nodes.append(i)
         lean.forwards.append(op.forward)
         lean.rules.append(op.partials)
+        lean.codes.append(code)
+        lean.firsts.append(first)
+        lean.seconds.append(second)
         if op.kink is not None:
             tape.kink_nodes.append(i)
         return i
@@ -480,25 +480,18 @@ class TapeBuilder:
 #: for two, the parser's order of children (`a + b`: a, the `+` token, b).
 UnaryRule = Callable[[TapeBuilder, int, int], int]
 BinaryRule = Callable[[TapeBuilder, int, int, int], int]
-# op name → (the op, its node maker): made once per op, again for another op of that name
-# (a test's patched primitive).
-_UNARY_RULES: dict[str, tuple[Op, UnaryRule]] = {}
-_BINARY_RULES: dict[str, tuple[Op, BinaryRule]] = {}
+# (op name, arity) → (the op, its node maker): made once per op, again for another op of that
+# name (a test's patched primitive).
+_RULES: dict[tuple[str, int], tuple[Op, Any]] = {}
 
 
-def unary_rule(op: Op) -> UnaryRule:
-    """The node maker for `op` on one argument (TapeBuilder.apply's work, in one call)."""
-    made = _UNARY_RULES.get(op.name)
+def node_maker(op: Op, arity: int) -> Any:
+    """The node maker for `op` on `arity` (1 or 2) arguments, a UnaryRule or a BinaryRule:
+    TapeBuilder.apply's work in one call, which the parser binds as its reduce callback."""
+    made = _RULES.get((op.name, arity))
     if made is None or made[0] is not op:
-        made = _UNARY_RULES[op.name] = (op, _make_unary(op))
-    return made[1]
-
-
-def binary_rule(op: Op) -> BinaryRule:
-    """The node maker for `op` on two arguments (TapeBuilder.apply's work, in one call)."""
-    made = _BINARY_RULES.get(op.name)
-    if made is None or made[0] is not op:
-        made = _BINARY_RULES[op.name] = (op, _make_binary(op))
+        make = _make_unary if arity == 1 else _make_binary
+        made = _RULES[op.name, arity] = (op, make(op))
     return made[1]
 
 
@@ -514,11 +507,7 @@ def _make_unary(op: Op) -> UnaryRule:
             return found
         if builder.tape.kinds[a] == CONSTANT:
             return builder._fold(op, (a,), column)
-        i = builder.seen[key] = operation(builder, op, column)
-        lean = builder.lean
-        lean.codes.append(code)
-        lean.firsts.append(a)
-        lean.seconds.append(ONE)
+        i = builder.seen[key] = operation(builder, op, column, code, a, ONE)
         return i
 
     return make
@@ -543,11 +532,7 @@ def _make_binary(op: Op) -> BinaryRule:
                 return builder._fold(op, (a, b), column)
             if power and tape.constants[b] != 0:
                 sweep = POWC  # a**c: its rule skips the exponent's log
-        i = seen[key] = operation(builder, op, column)
-        lean = builder.lean
-        lean.codes.append(sweep)
-        lean.firsts.append(a)
-        lean.seconds.append(b)
+        i = seen[key] = operation(builder, op, column, sweep, a, b)
         return i
 
     return make

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import ast, lalr
 from .errors import ExprError
-from .graph import Tape, TapeBuilder, binary_rule, lower, unary_rule
+from .graph import Tape, TapeBuilder, lower, node_maker
 from .ops import CONSTANTS, FUNCTIONS, OPERATORS
 
 _GRAMMAR_NAME = "exprdiff.lark"
@@ -151,7 +151,7 @@ def _fast_tree(text: str) -> ast.Node:
 
 
 # ---- reduce callbacks building the tape: (builder, *children), terminals as piece indices ---
-# The operators' callbacks are graph.binary_rule(op) and unary_rule(neg) themselves.
+# The operators' callbacks are their graph.node_maker(op, arity) themselves.
 
 
 def _tape_name(b: TapeBuilder, k: int) -> int:
@@ -237,7 +237,7 @@ _NEG = OPERATORS["neg"]
 @lru_cache(maxsize=1)
 def _tape_callbacks() -> lalr.Bound:
     return lalr.bind(_tables(), {
-        **{n: binary_rule(OPERATORS[n]) for n in _BINARY}, "neg": unary_rule(_NEG),
+        **{n: node_maker(OPERATORS[n], 2) for n in _BINARY}, "neg": node_maker(_NEG, 1),
         "pos": _second,
         "group": _second, "number": _tape_number, "name": _tape_name, "call": _tape_call,
         "arguments": _arguments})
