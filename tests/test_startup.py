@@ -79,7 +79,7 @@ def test_table_path_loads_only_the_rich_parts_it_needs(cache_home: Path) -> None
     assert code == 0 and "∂f/∂x1" in output
     assert {"rich.console", "rich.table"} <= modules
     heavy = ("rich.progress", "rich.live", "rich.syntax", "rich.markdown", "rich.pretty",
-             "rich.traceback", "pygments")
+             "rich.traceback", "rich._emoji_codes", "pygments")
     ours = tuple(name for name in NEVER if name != "dataclasses")  # rich uses dataclasses
     assert loaded(modules, heavy + ours) == []
 

@@ -29,7 +29,10 @@ def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     no_color = color_choice(click.get_current_context(silent=True)) is False
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
+    # emoji=False: rich would turn `:name:` in a cell into an emoji, and load its 3 500-entry
+    # emoji table (~2–4 ms of every table's start-up) to look for them
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False,
+                   emoji=False)
 
 
 def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dict[str, float]],
