@@ -251,8 +251,8 @@ def scaling(args: argparse.Namespace, ours: dict[str, float], out: list[str]) ->
 
 def sweeps(args: argparse.Namespace, out: list[str]) -> None:
     """Table 2: on a compiled tape, forward alone vs forward + reverse; and where time goes."""
-    from exprdiff import lalr
-    from exprdiff.parser import _tables, parse_tape
+    from exprdiff.syntax import lalr
+    from exprdiff.syntax.parser import _tables, parse_tape
 
     n = 10 if timing.SMOKE else 1000 if args.quick else 10000
     rows = [(f"wide({n})", cases.wide(n)), (f"deep({n})", cases.deep(n)),
@@ -284,7 +284,7 @@ def many_points(args: argparse.Namespace, out: list[str]) -> None:
     """
     import numpy as np
 
-    from exprdiff import points_vector
+    from exprdiff.vector import engine as points_vector
 
     text = cases.POINTS_EXPR
     compiled = exprdiff.compile(text)

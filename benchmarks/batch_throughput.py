@@ -85,7 +85,7 @@ def _cpu() -> float:
 
 
 def exprdiff_in_process(path: Path) -> None:
-    from exprdiff.batch import Settings, run
+    from exprdiff.batch.run import Settings, run
     from exprdiff.render.records import JsonLines
 
     with open(os.devnull, "w") as sink:

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 import exprdiff
-from exprdiff import oracle, parser
+from exprdiff.oracle import check as oracle
+from exprdiff.syntax import parser
 
 
 def expression(n: int) -> tuple[str, dict[str, float]]:

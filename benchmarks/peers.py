@@ -9,7 +9,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from exprdiff.graph import Tape
+from exprdiff.tape import Tape
 
 
 def available(name: str) -> bool:

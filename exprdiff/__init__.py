@@ -4,8 +4,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import Compiled, Result, compile, grad  # noqa: E402
-from .errors import ExprError  # noqa: E402
+from exprdiff.api import Compiled, Result, compile, grad  # noqa: E402
+from exprdiff.errors import ExprError  # noqa: E402
 
 __all__ = ["Compiled", "ExprError", "Graph", "Result", "__version__", "compile", "grad"]
 
@@ -13,7 +13,7 @@ __all__ = ["Compiled", "ExprError", "Graph", "Result", "__version__", "compile",
 def __getattr__(name: str) -> object:
     """`exprdiff.Graph` is imported on first use: drawing is not on the gradient path."""
     if name == "Graph":
-        from .picture import Graph
+        from exprdiff.explain.picture import Graph
 
         return Graph
     raise AttributeError(f"module 'exprdiff' has no attribute {name!r}")

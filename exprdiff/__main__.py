@@ -1,5 +1,5 @@
 """`python -m exprdiff` is the `exprdiff` command."""
 
-from .cli import main
+from exprdiff.cli.commands import main
 
 main()

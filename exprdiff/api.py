@@ -10,20 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from . import ast
-from .errors import ExprError
-from .forward import KinkWarning, forward, kinks
-from .frozen import Value, _set
-from .graph import Tape
-from .limits import DEFAULT, Limits, check_tape, check_text
-from .parser import parse, parse_tape
-from .points import usage, validate
-from .reverse import reverse
+from exprdiff import ast
+from exprdiff.errors import ExprError
+from exprdiff.forward import KinkWarning, forward, kinks
+from exprdiff.frozen import Value, _set
+from exprdiff.points import usage, validate
+from exprdiff.reverse import reverse
+from exprdiff.syntax.limits import DEFAULT, Limits, check_tape, check_text
+from exprdiff.syntax.parser import parse, parse_tape
+from exprdiff.tape import Tape
 
 if TYPE_CHECKING:
-    from .oracle import Check
-    from .points_vector import Batch
-    from .steps import Steps
+    from exprdiff.explain.steps import Steps
+    from exprdiff.oracle.check import Check
+    from exprdiff.vector.engine import Batch
 
 
 class Result(Value):
@@ -80,7 +80,7 @@ class Result(Value):
 
     def checked(self, *, timeout: float = 5.0) -> Result:
         """This result with the oracle's verdict attached (SymPy and finite differences)."""
-        from .oracle import check
+        from exprdiff.oracle.check import check
 
         return self.replace(check=check(self, timeout=timeout))
 
@@ -91,7 +91,7 @@ class Result(Value):
             >>> grad("x*y", {"x": 2, "y": 3}).steps().backward[-1].adjoint
             3.0
         """
-        from .steps import build
+        from exprdiff.explain.steps import build
 
         return build(self, path=path, width=width, tables=tables)
 
@@ -134,7 +134,7 @@ class Compiled:
 
         Rows with a domain error or a kink are redone by `grad` and listed in the Batch.
         """
-        from .points_vector import grad_points
+        from exprdiff.vector.engine import grad_points
 
         return grad_points(self, arrays, wrt=wrt, strict=strict)
 

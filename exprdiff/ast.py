@@ -7,7 +7,7 @@ in the source.
 
 from __future__ import annotations
 
-from .frozen import Frozen, _set
+from exprdiff.frozen import Frozen, _set
 
 
 class Number(Frozen):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .errors import ExprError
-from .frozen import Value, _set
-from .graph import ONE, OPERATION, Tape, format_number
-from .ops import Kink, Op
+from exprdiff.errors import ExprError
+from exprdiff.frozen import Value, _set
+from exprdiff.ops import Kink, Op
+from exprdiff.tape import ONE, OPERATION, Tape, format_number
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 

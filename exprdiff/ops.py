@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .frozen import Value, _set
+from exprdiff.frozen import Value, _set
 
 Partials = Callable[..., tuple[float, ...]]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from .errors import ExprError
-from .ops import CONSTANTS
+from exprdiff.errors import ExprError
+from exprdiff.ops import CONSTANTS
 
 
 def split_assignments(text: str) -> list[str]:
@@ -59,7 +59,7 @@ def _number(name: str, text: str, variables: Sequence[str]) -> float:
 
 def _constant_expression(name: str, text: str, variables: Sequence[str]) -> float:
     """A value written as a constant expression: `pi/4`, `sqrt(2)`, `-1/3`."""
-    from .api import compile as compile_expression
+    from exprdiff.api import compile as compile_expression
 
     try:
         compiled = compile_expression(text)

@@ -10,20 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .errors import ExprError
-from .forward import _all_finite
-from .graph import (
-    ADD,
-    BINARY,
-    CONSTANT,
-    MUL,
-    NEG,
-    POWC,
-    SUB,
-    UNARY,
-    Tape,
-    format_number,
-)
+from exprdiff.errors import ExprError
+from exprdiff.forward import _all_finite
+from exprdiff.tape import ADD, BINARY, CONSTANT, MUL, NEG, POWC, SUB, UNARY, Tape, format_number
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 

@@ -23,7 +23,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 import exprdiff
-from exprdiff.cli import main
+from exprdiff.cli.commands import main
 
 CORPUS = Path(__file__).resolve().parent / "data" / "hostile.txt"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, point_text
 
-from exprdiff import batch
 from exprdiff.api import compile
-from exprdiff.cli import main
+from exprdiff.batch import run as batch
+from exprdiff.cli.commands import main
 from exprdiff.errors import ExprError
 from exprdiff.points import parse_assignments
 from exprdiff.render import records
@@ -233,7 +233,7 @@ def test_an_unexpected_exception_is_isolated_to_its_line(monkeypatch):
 
 def test_a_failed_check_fails_the_line(monkeypatch):
     """--check's wiring: the oracle's verdict lands in the record and decides the line."""
-    oracle = pytest.importorskip("exprdiff.oracle", reason="exprdiff.oracle is not there yet")
+    oracle = pytest.importorskip("exprdiff.oracle.check", reason="exprdiff.oracle is not there yet")
 
     class Verdict:
         def __init__(self, ok: bool) -> None:
@@ -441,7 +441,7 @@ def test_check_runs_per_line_in_worker_processes_too(tmp_path):
     path = tmp_path / "check.txt"
     path.write_text("x1**2 + 3*(x2*x3 - x1**2) ; x1=1, x2=2, x3=3\nsin(x)*x ; x=0.5\n"
                     "log(x) ; x=-1\n")
-    from exprdiff.batch import Settings, run
+    from exprdiff.batch.run import Settings, run
     from exprdiff.render.records import JsonLines
 
     for jobs in (1, 2):
@@ -516,7 +516,7 @@ def test_a_closed_stdout_pipe_ends_quietly(long_batch, jobs):
 
 def test_a_dead_worker_costs_its_chunk_only(tmp_path):
     """A worker killed mid-run: its lines become error records, the rest still come, in order."""
-    from exprdiff.batch_workers import CHUNK_LINES, Workers, parallel
+    from exprdiff.batch.workers import CHUNK_LINES, Workers, parallel
 
     settings = batch.Settings()
     workers = Workers(settings, 2)

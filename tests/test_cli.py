@@ -9,7 +9,7 @@ from conftest import SEEDS, point_text
 from test_parser import BAD_INPUTS
 
 from exprdiff import __version__
-from exprdiff.cli import main
+from exprdiff.cli.commands import main
 
 
 def run(runner, *args: str):
@@ -164,12 +164,12 @@ def test_help_has_a_real_example(runner, command):
 
 
 def test_internal_errors_never_show_a_traceback(runner, monkeypatch):
-    import exprdiff.cli
+    import exprdiff.cli.commands
 
     def broken(text: str):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(exprdiff.cli, "compile", broken)
+    monkeypatch.setattr(exprdiff.cli.commands, "compile", broken)
     result = run(runner, "grad", "x", "--at", "x=1")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: internal error (RuntimeError: boom)")

@@ -14,11 +14,11 @@ from conftest import SEED_001, SEED_002, point_text
 
 import exprdiff
 from exprdiff import ExprError, Graph
-from exprdiff.cli import main
-from exprdiff.graph import format_number
-from exprdiff.picture import elide, expression_texts, output_format
+from exprdiff.cli.commands import main
+from exprdiff.explain.picture import elide, expression_texts, output_format
 from exprdiff.render.dot import html_text, quoted
 from exprdiff.render.mermaid import mermaid_text
+from exprdiff.tape import format_number
 
 pydot = pytest.importorskip("pydot", reason="pydot (the `test` extra) parses the DOT output")
 # pydot's parser calls pyparsing's old camelCase names

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exprdiff import ast, lalr
-from exprdiff.graph import lower
-from exprdiff.parser import _fast_tape, _fast_tree, _lark, parse, parse_tape
+from exprdiff import ast
+from exprdiff.syntax import lalr
+from exprdiff.syntax.parser import _fast_tape, _fast_tree, _lark, parse, parse_tape
+from exprdiff.tape import lower
 
 
 def _tape_fields(tape):  # type: ignore[no-untyped-def]
@@ -132,7 +133,7 @@ def test_splitter_refuses_a_backreference() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("x1 .e+-*/^(),\t\n_é×\x00")), max_size=40))
 def test_pieces_cut_any_text_without_gaps(text: str) -> None:
-    from exprdiff.parser import _tables
+    from exprdiff.syntax.parser import _tables
 
     found = lalr.pieces(_tables(), text)
     assert found[-1] == ""  # the end
@@ -142,7 +143,7 @@ def test_pieces_cut_any_text_without_gaps(text: str) -> None:
 
 
 def test_terminal_of_a_piece_is_the_lexers_choice() -> None:
-    from exprdiff.parser import _tables
+    from exprdiff.syntax.parser import _tables
 
     t = _tables()
     kinds = [lalr._entry(t, piece)[0] for piece in lalr.pieces(t, "x1**2 ^ 3.5e-1*(y_2, .5)")[:-1]

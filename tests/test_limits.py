@@ -12,8 +12,8 @@ import pytest
 from hostile import assert_api_clean, run_cli, time_limit
 
 import exprdiff
-from exprdiff import limits
-from exprdiff.limits import Limits
+from exprdiff.syntax import limits
+from exprdiff.syntax.limits import Limits
 
 BIG = 120.0  # seconds: a hang bound for the megabyte-sized inputs on a slow, busy machine
 

@@ -15,10 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from strategies import PRIMITIVES, cases
 
 import exprdiff
-from exprdiff import ast, ops, oracle, parser
-from exprdiff.cli import main
+from exprdiff import ast, ops
+from exprdiff.cli.commands import main
 from exprdiff.errors import ExprError
-from exprdiff.numeric import magnitudes
+from exprdiff.oracle import check as oracle
+from exprdiff.oracle.finite import magnitudes
+from exprdiff.syntax import parser
 
 sympy = pytest.importorskip("sympy", reason="the oracle needs SymPy")
 

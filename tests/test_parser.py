@@ -8,7 +8,7 @@ import pytest
 
 import exprdiff
 from exprdiff import ExprError
-from exprdiff.parser import parse
+from exprdiff.syntax.parser import parse
 
 
 def value(text: str, **point: float) -> float:

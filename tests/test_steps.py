@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import exprdiff
-from exprdiff.cli import main
+from exprdiff.cli.commands import main
 from exprdiff.errors import ExprError
+from exprdiff.explain.steps import build, count_paths, find_paths
 from exprdiff.ops import OPERATORS, lookup
-from exprdiff.steps import build, count_paths, find_paths
 
 GOLDEN = Path(__file__).parent / "golden"
 

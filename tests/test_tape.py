@@ -7,7 +7,7 @@ import math
 import pytest
 
 import exprdiff
-from exprdiff.graph import CONSTANT, INPUT, OPERATION
+from exprdiff.tape import CONSTANT, INPUT, OPERATION
 
 
 def tape_of(text: str):

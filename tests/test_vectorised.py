@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import exprdiff
-from exprdiff.cli import main
+from exprdiff.cli.commands import main
 from exprdiff.ops import FUNCTIONS, OPERATORS
 
 np = pytest.importorskip("numpy", reason="numpy is needed for the vectorised path")

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 import exprdiff
-from exprdiff.graph import CONSTANT, Tape
 from exprdiff.ops import FUNCTIONS, OPERATORS
+from exprdiff.tape import CONSTANT, Tape
 
 np = pytest.importorskip("numpy", reason="numpy is needed for the vectorised path")
-pv = pytest.importorskip("exprdiff.points_vector", reason="numpy is needed")
+pv = pytest.importorskip("exprdiff.vector.engine", reason="numpy is needed")
 
 
 def _texts() -> list[str]:

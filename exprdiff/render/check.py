@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..api import Result
-from ..errors import ExprError
-from ..oracle import Check, PartialCheck, Symbolic
-from .numbers import fmt
+from exprdiff.api import Result
+from exprdiff.errors import ExprError
+from exprdiff.oracle.check import Check, PartialCheck, Symbolic
+from exprdiff.render.numbers import fmt
 
 
 def _number(value: float | None, precision: int | None) -> str:
@@ -130,7 +130,7 @@ def emit_symbolic(console: Console, expression: str, partials: Sequence[Symbolic
                   note: str | None) -> None:
     """Print `exprdiff diff`'s partials as pretty text, LaTeX or JSON (note on stderr)."""
     if output == "json":
-        from .json import dumps
+        from exprdiff.render.json import dumps
 
         click.echo(dumps(symbolic_dict(expression, partials, note)))
     elif output == "latex":

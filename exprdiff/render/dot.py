@@ -11,11 +11,11 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import ExprError
-from ..graph import INPUT, format_number
+from exprdiff.errors import ExprError
+from exprdiff.tape import INPUT, format_number
 
 if TYPE_CHECKING:
-    from ..picture import Edge, Graph, Node
+    from exprdiff.explain.picture import Edge, Graph, Node
 
 FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
 #: (fill, border) per node role.

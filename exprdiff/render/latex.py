@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .. import ast
-from ..api import Result
-from ..errors import ExprError
-from ..ops import lookup
-from ..parser import parse
-from ..steps import BackwardRow, FailedSteps, ForwardRow, Paths, Steps
-from .numbers import fmt
+from exprdiff import ast
+from exprdiff.api import Result
+from exprdiff.errors import ExprError
+from exprdiff.explain.steps import BackwardRow, FailedSteps, ForwardRow, Paths, Steps
+from exprdiff.ops import lookup
+from exprdiff.render.numbers import fmt
+from exprdiff.syntax.parser import parse
 
 _GREEK = frozenset(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau "

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..graph import INPUT
-from .dot import COLORS, Number, edge_text, is_kink_edge, node_lines, role
+from exprdiff.render.dot import COLORS, Number, edge_text, is_kink_edge, node_lines, role
+from exprdiff.tape import INPUT
 
 if TYPE_CHECKING:
-    from ..picture import Graph, Node
+    from exprdiff.explain.picture import Graph, Node
 
 #: Characters written as Mermaid entity codes (`#<decimal>;`) inside labels.
 SPECIAL = frozenset('"#&<>|{}`\\')

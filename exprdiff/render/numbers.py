@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..graph import format_number
+from exprdiff.tape import format_number
 
 
 def fmt(value: float, precision: int | None = None) -> str:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from .numbers import fmt
+from exprdiff.render.numbers import fmt
 
 Record = dict[str, Any]
 

@@ -14,8 +14,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..steps import FailedSteps, ForwardRow, Paths, Steps
-from .numbers import fmt
+from exprdiff.explain.steps import FailedSteps, ForwardRow, Paths, Steps
+from exprdiff.render.numbers import fmt
 
 KINK_MARK = "⚠"
 ERROR_MARK = "✗"

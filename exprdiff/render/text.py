@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..api import Result
-from ..steps import FailedSteps, ForwardRow, Paths, Steps
-from .numbers import fmt
+from exprdiff.api import Result
+from exprdiff.explain.steps import FailedSteps, ForwardRow, Paths, Steps
+from exprdiff.render.numbers import fmt
 
 KINK_MARK = "⚠"
 ERROR_MARK = "✗"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from exprdiff.cli import main
+from exprdiff.cli.commands import main
 
 HERE = Path(__file__).parent / "steps"
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from ..api import Result, compile
-from ..errors import ExitCode, ExprError
+from exprdiff.api import Result, compile
+from exprdiff.errors import ExitCode, ExprError
 
 
 def color_choice(ctx: click.Context | None = None) -> bool | None:
@@ -44,26 +44,26 @@ def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dic
             "markdown", "latex"):
         emit_steps(results, point_list, output, precision, steps, path)
     elif output in ("jsonl", "csv"):
-        from .records import emit
+        from exprdiff.render.records import emit
 
         emit(sys.stdout, output, [_record(r, steps, path) if isinstance(r, Result) else
                                   {"at": point, "error": r.to_dict()}
                                   for r, point in zip(results, point_list, strict=True)])
     elif output == "json":
-        from .json import dumps
+        from exprdiff.render.json import dumps
 
         objects = [r.to_dict() if isinstance(r, Result) else
                    {"at": point, "error": r.to_dict()} for r, point in zip(results, point_list,
                                                                             strict=True)]
         click.echo(dumps(objects[0] if len(objects) == 1 else objects))
     else:
-        from .table import print_results
+        from exprdiff.render.table import print_results
 
         ok = [r for r in results if isinstance(r, Result)]
         print_results(console(), ok, precision)
     checked = [r for r in results if isinstance(r, Result) and r.check is not None]
     if checked:
-        from .check import print_checks, report_checks
+        from exprdiff.render.check import print_checks, report_checks
 
         if output == "table":
             print_checks(console(), checked, precision)
@@ -78,7 +78,7 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
     """Results with SPEC §5's step tables (`tables`) and/or --path's paths, in any format."""
     wanted = tables or path is not None
     if output == "json":
-        from .json import dumps
+        from exprdiff.render.json import dumps
 
         objects = []
         for r, point in zip(results, point_list, strict=True):
@@ -94,7 +94,7 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
             objects.append(data)
         click.echo(dumps(objects[0] if len(objects) == 1 else objects))
     elif output in ("markdown", "latex"):
-        from . import latex, text
+        from exprdiff.render import latex, text
 
         module = text if output == "markdown" else latex
         items: list[Any] = []
@@ -105,8 +105,8 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
                 items.append(failed)
         click.echo(module.render_all(items, precision, tables))
     else:
-        from .steps_table import expression_width, print_failed, print_steps
-        from .table import print_results
+        from exprdiff.render.steps_table import expression_width, print_failed, print_steps
+        from exprdiff.render.table import print_results
 
         out = console()
         room = expression_width(out.width)
@@ -132,8 +132,8 @@ def _failed_steps(problem: ExprError, point: dict[str, float], width: int | None
     """The forward table up to the node a domain error names (None when it names no node)."""
     if problem.node is None or problem.source is None:
         return None
-    from ..points import validate
-    from ..steps import build_failed
+    from exprdiff.explain.steps import build_failed
+    from exprdiff.points import validate
 
     compiled = compile(problem.source)
     return build_failed(compiled.tape, validate(point, compiled.variables), problem, width)

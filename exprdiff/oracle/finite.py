@@ -12,9 +12,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .errors import ExprError
-from .forward import KinkWarning, forward
-from .graph import Tape
+from exprdiff.errors import ExprError
+from exprdiff.forward import KinkWarning, forward
+from exprdiff.tape import Tape
 
 FD_RTOL = 1e-6  # finite differences vs the reference, relative to the partial's scale
 EPS = 2.0**-52

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from . import ast
-from .errors import ExprError
-from .numeric import FD_RTOL, Study
-from .ops import lookup
+from exprdiff import ast
+from exprdiff.errors import ExprError
+from exprdiff.ops import lookup
+from exprdiff.oracle.finite import FD_RTOL, Study
 
 DIGITS = 30  # significant digits for SymPy's evaluation of a partial
 RTOL = 1e-9  # reverse mode vs SymPy, relative to the scale of the chain-rule terms
@@ -304,7 +304,7 @@ class Check:
 def check(result: Any, *, timeout: float = 5.0, simplify: bool = True,
           tree: ast.Node | None = None) -> Check:
     """Compare `result` (an api.Result) with SymPy and finite differences, within `timeout` s."""
-    from .parser import parse
+    from exprdiff.syntax.parser import parse
 
     tape = result.tape
     if tape is None:
@@ -395,8 +395,8 @@ def symbolic_partials(text: str, wrt: Sequence[str] | None = None, *,
     """∂f/∂v for each variable (or `wrt`), simplified; plus a note when time ran short.
 
     Raises ExprError("oracle") when SymPy could not even differentiate within `timeout`."""
-    from .parser import parse
-    from .points import usage
+    from exprdiff.points import usage
+    from exprdiff.syntax.parser import parse
 
     tree = parse(text)
     variables = ast.variables(tree)

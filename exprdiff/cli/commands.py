@@ -9,12 +9,12 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from . import __version__
-from .api import Compiled, Result, compile
-from .errors import ExitCode, ExprError, printable
-from .limits import Limits
-from .points import parse_assignments, split_assignments, usage
-from .render.output import color_choice, console, emit_results, report
+from exprdiff import __version__
+from exprdiff.api import Compiled, Result, compile
+from exprdiff.cli.output import color_choice, console, emit_results, report
+from exprdiff.errors import ExitCode, ExprError, printable
+from exprdiff.points import parse_assignments, split_assignments, usage
+from exprdiff.syntax.limits import Limits
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -174,7 +174,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     Exit status: 0 success (warnings allowed), 1 evaluation failed, 2 usage or parse error.
     """
     if expr == "-" or files:
-        from .batch import command as batch
+        from exprdiff.batch.run import command as batch
 
         if show_steps or path is not None:
             raise click.UsageError("--steps and --path work on one EXPR, not in batch mode")
@@ -187,7 +187,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     chosen = split_assignments(wrt) if wrt is not None else None
     if points_file is not None:
         try:
-            from .points_vector import command as points_command
+            from exprdiff.vector.engine import command as points_command
         except ImportError:
             raise usage("--points needs NumPy: pip install 'exprdiff[points]'",
                         compiled.variables) from None
@@ -229,8 +229,8 @@ def diff(expr: str, wrt: str | None, output: str, timeout: float) -> None:
 
     Exit status: 0 success, 1 SymPy gave up (see --timeout), 2 usage or parse error.
     """
-    from .oracle import symbolic_partials
-    from .render.check import emit_symbolic
+    from exprdiff.oracle.check import symbolic_partials
+    from exprdiff.render.check import emit_symbolic
 
     chosen = split_assignments(wrt) if wrt is not None else None
     compile(expr)  # limits, and overflow in floats (9**9**9**9) before SymPy's exact integers
@@ -266,7 +266,7 @@ def graph(expr: str, point: str | None, path: str | None, fmt: str | None, const
     Exit status: 0 drawn (warnings allowed), 1 the point is outside the domain (the graph is
     still drawn, up to the failing node), 2 usage or parse error, or Graphviz missing.
     """
-    from .picture import Graph, output_format
+    from exprdiff.explain.picture import Graph, output_format
 
     chosen = output_format(path, fmt)
     to_stdout = path is None or path == "-"

@@ -17,9 +17,9 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
-from . import ast
-from .errors import ExprError, line_and_column
-from .ops import CONSTANTS, FUNCTIONS
+from exprdiff import ast
+from exprdiff.errors import ExprError, line_and_column
+from exprdiff.ops import CONSTANTS, FUNCTIONS
 
 #: Unicode look-alikes people paste from papers, and the ASCII they stand for.
 LOOKALIKES = {
@@ -128,7 +128,7 @@ def _unknown_function(name: Token) -> ExprError:
 @lru_cache(maxsize=1)
 def lark() -> Lark:
     """The one parser of this process; parse tables are cached across processes by Lark."""
-    from .parser import grammar_text
+    from exprdiff.syntax.parser import grammar_text
 
     return Lark(grammar_text(), parser="lalr", lexer="basic", transformer=_Builder(),
                 maybe_placeholders=False, cache=_cache_path())
@@ -136,8 +136,8 @@ def lark() -> Lark:
 
 def _cache_path() -> str | bool:
     """Lark's cache is a pickle: keep it only in the user's private cache folder."""
-    from . import __version__
-    from .parser import cache_folder
+    from exprdiff import __version__
+    from exprdiff.syntax.parser import cache_folder
 
     folder = cache_folder()
     if folder is None:

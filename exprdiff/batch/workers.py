@@ -18,7 +18,7 @@ from collections.abc import Generator, Iterator
 from itertools import chain, islice
 from typing import Any
 
-from .batch import Chunk, Evaluator, Processed, Settings, error_record
+from exprdiff.batch.run import Chunk, Evaluator, Processed, Settings, error_record
 
 CHUNK_LINES = 256
 IN_FLIGHT = 2  # chunks per worker

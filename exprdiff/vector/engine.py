@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from .errors import ExprError
-from .forward import KinkWarning
-from .graph import CONSTANT, Tape
-from .points import usage
+from exprdiff.errors import ExprError
+from exprdiff.forward import KinkWarning
+from exprdiff.points import usage
+from exprdiff.tape import CONSTANT, Tape
 
 if TYPE_CHECKING:
-    from .api import Compiled
+    from exprdiff.api import Compiled
 
 Array = Any  # numpy.ndarray of float64, one entry per row
 
@@ -175,7 +175,7 @@ def columns(arrays: Mapping[str, object], variables: Sequence[str], *,
 
     `finite=False` leaves inf and nan to the caller (grad_points finds them in its sweep).
     """
-    from .points import validate
+    from exprdiff.points import validate
 
     validate(dict.fromkeys(arrays, 0.0), variables)  # unknown or missing names, typo hints
     out: list[Array] = []
@@ -758,7 +758,7 @@ def read_csv(path: str, variables: Sequence[str]) -> dict[str, Array]:
 def write(stream: TextIO, batch: Batch, output: str) -> None:
     """CSV (row, value, df/dNAME…, warnings, error_kind, error) or JSON Lines, one per row."""
     if output in ("jsonl", "json"):
-        from .render.records import dumps
+        from exprdiff.render.records import dumps
 
         for start in range(0, len(batch), 4096):
             stop = min(start + 4096, len(batch))

@@ -16,19 +16,20 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from . import ast, lalr
-from .errors import ExprError
-from .graph import Tape, TapeBuilder, lower, node_maker
-from .ops import CONSTANTS, FUNCTIONS, OPERATORS
+from exprdiff import ast
+from exprdiff.errors import ExprError
+from exprdiff.ops import CONSTANTS, FUNCTIONS, OPERATORS
+from exprdiff.syntax import lalr
+from exprdiff.tape import Tape, TapeBuilder, lower, node_maker
 
 _GRAMMAR_NAME = "exprdiff.lark"
 
 
 def grammar_text() -> str:
     """The grammar inside the installed package, or grammar/ beside it in a source checkout."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    for path in (os.path.join(here, "grammar", _GRAMMAR_NAME),
-                 os.path.join(os.path.dirname(here), "grammar", _GRAMMAR_NAME)):
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for path in (os.path.join(package, "grammar", _GRAMMAR_NAME),
+                 os.path.join(os.path.dirname(package), "grammar", _GRAMMAR_NAME)):
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as handle:
                 return handle.read()
@@ -63,7 +64,7 @@ def _tables() -> lalr.Tables:
 
     The cache holds the grammar text it was made from and is used only for that very text.
     """
-    from . import __version__
+    from exprdiff import __version__
 
     text = grammar_text()
     folder = cache_folder()
@@ -76,7 +77,7 @@ def _tables() -> lalr.Tables:
                 return lalr.from_data(data)
         except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
             pass  # missing or unreadable: rebuild below
-    from .lark_glue import lark
+    from exprdiff.syntax.lark_errors import lark
 
     tables = lalr.tables(lark())
     if path is not None:
@@ -261,14 +262,14 @@ def parse(text: str) -> ast.Node:
         return _fast_tree(text)
     except lalr.Fallback:
         pass
-    from .lark_glue import parse_with_lark
+    from exprdiff.syntax.lark_errors import parse_with_lark
 
     return parse_with_lark(text)
 
 
 def _lark() -> Any:
     """Lark's parser for the grammar (lark_glue.lark), for tests and the error path."""
-    from .lark_glue import lark
+    from exprdiff.syntax.lark_errors import lark
 
     return lark()
 
@@ -277,9 +278,9 @@ def __getattr__(name: str) -> Any:
     # Names that moved to lark_glue.py (LOOKALIKES, the error helpers) stay reachable here.
     if name.startswith("__"):
         raise AttributeError(name)
-    from . import lark_glue
+    from exprdiff.syntax import lark_errors as lark_glue
 
     try:
         return getattr(lark_glue, name)
     except AttributeError:
-        raise AttributeError(f"module 'exprdiff.parser' has no attribute '{name}'") from None
+        raise AttributeError(f"module 'exprdiff.syntax.parser' has no attribute '{name}'") from None

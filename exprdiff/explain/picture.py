@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ExprError
-from .forward import KinkWarning, values_until_failure
-from .graph import CONSTANT, Tape, bounded_expressions, format_number
-from .ops import formula_text
-from .render.numbers import fmt
+from exprdiff.errors import ExprError
+from exprdiff.forward import KinkWarning, values_until_failure
+from exprdiff.ops import formula_text
+from exprdiff.render.numbers import fmt
+from exprdiff.tape import CONSTANT, Tape, bounded_expressions, format_number
 
 if TYPE_CHECKING:
-    from .api import Compiled, Result
+    from exprdiff.api import Compiled, Result
 
 #: Text formats need nothing; image formats are drawn by Graphviz's `dot`.
 TEXT_FORMATS = ("dot", "mermaid")
@@ -102,7 +102,7 @@ class Graph:
     ) -> Graph:
         """Compile (if text) and draw, at `at` when given; a domain error at the point does not
         raise: the graph is drawn up to the failing node, marked, and kept in `.error`."""
-        from .api import Compiled, compile
+        from exprdiff.api import Compiled, compile
 
         compiled = expression if isinstance(expression, Compiled) else compile(expression)
         if at is None and not compiled.variables:
@@ -114,7 +114,7 @@ class Graph:
         except ExprError as problem:
             if problem.kind != "domain":
                 raise
-            from .points import validate
+            from exprdiff.points import validate
 
             point = validate(at, compiled.variables)
             values, _ = values_until_failure(compiled.tape, point)
@@ -148,19 +148,19 @@ class Graph:
 
     def to_dot(self) -> str:
         """Graphviz DOT text (needs no Graphviz installed)."""
-        from .render.dot import to_dot
+        from exprdiff.render.dot import to_dot
 
         return to_dot(self)
 
     def to_mermaid(self) -> str:
         """A Mermaid flowchart."""
-        from .render.mermaid import to_mermaid
+        from exprdiff.render.mermaid import to_mermaid
 
         return to_mermaid(self)
 
     def image(self, fmt: str) -> bytes:
         """The drawing as svg, png or pdf bytes, by Graphviz's `dot` program."""
-        from .render.dot import run_dot
+        from exprdiff.render.dot import run_dot
 
         if len(self.nodes) > IMAGE_NODE_LIMIT:
             raise ExprError("limit", f"the graph has {len(self.nodes)} nodes; images are drawn "

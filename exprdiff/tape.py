@@ -16,9 +16,9 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import ast
-from .errors import ExprError
-from .ops import Op, lookup
+from exprdiff import ast
+from exprdiff.errors import ExprError
+from exprdiff.ops import Op, lookup
 
 INPUT, CONSTANT, OPERATION = "input", "constant", "operation"
 

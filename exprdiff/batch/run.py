@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .api import Compiled, compile
-from .errors import ExprError
-from .forward import forward
-from .points import parse_assignments, usage
-from .reverse import reverse
+from exprdiff.api import Compiled, compile
+from exprdiff.errors import ExprError
+from exprdiff.forward import forward
+from exprdiff.points import parse_assignments, usage
+from exprdiff.reverse import reverse
 
 Record = dict[str, Any]
 #: What one input line gave: its records and whether any of them failed.
@@ -330,7 +330,7 @@ def run(sources: Sequence[str], settings: Settings, writer: Writer, *, jobs: int
     workers = None
     try:
         if jobs > 1:  # started before any progress thread: forking with threads about is unsafe
-            from .batch_workers import Workers
+            from exprdiff.batch.workers import Workers
 
             workers = Workers(settings, jobs)
         _drive(sources, settings, writer, lines, workers, summary, progress)
@@ -348,7 +348,7 @@ def _drive(sources: Sequence[str], settings: Settings, writer: Writer,
         if workers is None:
             outcomes = _serial(lines, settings)
         else:
-            from .batch_workers import parallel
+            from exprdiff.batch.workers import parallel
 
             outcomes = parallel(workers, lines, settings, lambda: interrupts.pending)
         try:
@@ -455,9 +455,9 @@ def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: 
     """`exprdiff grad -` / `--file F`: run the batch, print the summary, return the exit code."""
     import sys
 
-    from .errors import ExitCode
-    from .points import split_assignments
-    from .render.records import writer
+    from exprdiff.errors import ExitCode
+    from exprdiff.points import split_assignments
+    from exprdiff.render.records import writer
 
     if output not in ("table", "json", "jsonl", "csv"):
         raise ExprError("usage", f"--format {output} is not available for a batch",

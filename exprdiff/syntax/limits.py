@@ -13,11 +13,11 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .errors import ExprError, line_and_column
-from .frozen import Value, _set
+from exprdiff.errors import ExprError, line_and_column
+from exprdiff.frozen import Value, _set
 
 if TYPE_CHECKING:
-    from .graph import Tape
+    from exprdiff.tape import Tape
 
 #: Characters in one expression; `--max-size` raises it. 1 MB parses in seconds (docs).
 MAX_SIZE = 1_000_000
