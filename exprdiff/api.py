@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from exprdiff import ast
-from exprdiff.errors import ExprError
-from exprdiff.forward import KinkWarning, forward, kinks
-from exprdiff.frozen import Value, _set
-from exprdiff.points import usage, validate
+from exprdiff import ast, result
+from exprdiff.errors import ExprError, usage
+from exprdiff.forward import forward, kinks
+from exprdiff.points import validate
 from exprdiff.reverse import reverse
 from exprdiff.syntax.limits import DEFAULT, Limits, check_tape, check_text
 from exprdiff.syntax.parser import parse, parse_tape
@@ -22,61 +21,14 @@ from exprdiff.tape import Tape
 
 if TYPE_CHECKING:
     from exprdiff.explain.steps import Steps
-    from exprdiff.oracle.check import Check
     from exprdiff.vector.engine import Batch
 
 
-class Result(Value):
-    """Value and gradient at one point, with the warnings met on the way.
+class Result(result.Result):
+    """Value and gradient at one point (see result.Result), with the step tables and the
+    oracle's check one call away."""
 
-    `values`, `adjoints` and `partials` are the sweeps' own lists (indexed by tape node), kept
-    so that step tables are read off the very computation that produced the gradient. A frozen
-    record (frozen.Value) whose equality and repr look at the first five fields only.
-    """
-
-    __slots__ = ("expression", "at", "value", "gradient", "warnings", "tape", "values",
-                 "adjoints", "partials", "check")
-    _shown = _compared = ("expression", "at", "value", "gradient", "warnings")
-    expression: str
-    at: dict[str, float]
-    value: float
-    gradient: dict[str, float]
-    warnings: tuple[KinkWarning, ...]
-    tape: Tape | None
-    values: list[float]
-    adjoints: list[float]
-    partials: dict[int, tuple[float, ...]] | None
-    check: Check | None  # --check's oracle
-
-    def __init__(self, expression: str, at: dict[str, float], value: float,
-                 gradient: dict[str, float], warnings: tuple[KinkWarning, ...] = (),
-                 tape: Tape | None = None, values: list[float] | None = None,
-                 adjoints: list[float] | None = None,
-                 partials: dict[int, tuple[float, ...]] | None = None,
-                 check: Check | None = None) -> None:
-        _set(self, "expression", expression)
-        _set(self, "at", at)
-        _set(self, "value", value)
-        _set(self, "gradient", gradient)
-        _set(self, "warnings", warnings)
-        _set(self, "tape", tape)
-        _set(self, "values", [] if values is None else values)
-        _set(self, "adjoints", [] if adjoints is None else adjoints)
-        _set(self, "partials", partials)
-        _set(self, "check", check)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of SPEC §4 (with "check" once the oracle has been asked)."""
-        data: dict[str, Any] = {
-            "expression": self.expression,
-            "at": dict(self.at),
-            "value": self.value,
-            "gradient": dict(self.gradient),
-            "warnings": [w.to_dict() for w in self.warnings],
-        }
-        if self.check is not None:
-            data["check"] = self.check.to_dict()
-        return data
+    __slots__ = ()
 
     def checked(self, *, timeout: float = 5.0) -> Result:
         """This result with the oracle's verdict attached (SymPy and finite differences)."""

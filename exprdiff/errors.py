@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import IntEnum
 
 #: Characters never written raw to a terminal: C0/C1 controls but tab and newline, DEL, and the
@@ -110,3 +111,17 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return re.sub(_UNSAFE, lambda m: repr(m.group())[1:-1], text)
+
+
+def usage(message: str, variables: Sequence[str]) -> ExprError:
+    """A usage error whose hint lists the expression's variables."""
+    return ExprError("usage", message, hint=f"the expression's variables: {names_text(variables)}")
+
+
+def names_text(names: Sequence[str], most: int = 20) -> str:
+    """`a, b, c`; a long list is cut after `most` names (100 000 variables make one hint)."""
+    if not names:
+        return "none"
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f", … ({len(names):,} in all)"

@@ -39,6 +39,15 @@ class Frozen:
     __slots__: tuple[str, ...] = ()
     _shown: tuple[str, ...] | None = None
 
+    @classmethod
+    def _fields(cls) -> tuple[str, ...]:
+        """The fields: the nearest class's non-empty `__slots__` (a subclass may add none)."""
+        for klass in cls.__mro__:
+            slots = klass.__dict__.get("__slots__")
+            if slots:
+                return tuple(slots)
+        return ()
+
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenError(f"cannot assign to field {name!r}")
 
@@ -46,16 +55,16 @@ class Frozen:
         raise FrozenError(f"cannot delete field {name!r}")
 
     def __repr__(self) -> str:
-        names = self.__slots__ if self._shown is None else self._shown
+        names = self._fields() if self._shown is None else self._shown
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
         return f"{type(self).__qualname__}({fields})"
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return type(self), tuple(getattr(self, name) for name in self.__slots__)
+        return type(self), tuple(getattr(self, name) for name in self._fields())
 
     def replace(self, **changes: Any) -> Self:
         """A copy with some fields changed, as `dataclasses.replace` makes one."""
-        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields = {name: getattr(self, name) for name in self._fields()}
         unknown = set(changes) - set(fields)
         if unknown:
             raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
@@ -70,7 +79,7 @@ class Value(Frozen):
     _compared: tuple[str, ...] | None = None
 
     def _key(self) -> tuple[Any, ...]:
-        names = self.__slots__ if self._compared is None else self._compared
+        names = self._fields() if self._compared is None else self._compared
         return tuple(getattr(self, name) for name in names)
 
     def __eq__(self, other: object) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from exprdiff.errors import ExprError
+from exprdiff.errors import ExprError, names_text, usage
 from exprdiff.ops import CONSTANTS
 
 
@@ -59,16 +59,20 @@ def _number(name: str, text: str, variables: Sequence[str]) -> float:
 
 def _constant_expression(name: str, text: str, variables: Sequence[str]) -> float:
     """A value written as a constant expression: `pi/4`, `sqrt(2)`, `-1/3`."""
-    from exprdiff.api import compile as compile_expression
+    from exprdiff.forward import forward
+    from exprdiff.syntax.limits import DEFAULT, check_tape, check_text
+    from exprdiff.syntax.parser import parse_tape
 
     try:
-        compiled = compile_expression(text)
+        check_text(text, DEFAULT)
+        tape = parse_tape(text)
+        check_tape(tape, DEFAULT)
     except ExprError:
         raise usage(f"the value of {name} is not a number: '{text}'", variables) from None
-    if compiled.variables:
+    if tape.variables:
         raise usage(f"the value of {name} must be a number or a constant expression, "
                     f"not '{text}'", variables)
-    return compiled.value({})
+    return forward(tape, [])[tape.output]
 
 
 def validate(point: Mapping[str, object], variables: Sequence[str]) -> list[float]:
@@ -101,16 +105,3 @@ def validate(point: Mapping[str, object], variables: Sequence[str]) -> list[floa
             raise usage(f"the value of {name} must be a finite number, not {raw}", variables)
         values.append(value)
     return values
-
-
-def usage(message: str, variables: Sequence[str]) -> ExprError:
-    return ExprError("usage", message, hint=f"the expression's variables: {names_text(variables)}")
-
-
-def names_text(names: Sequence[str], most: int = 20) -> str:
-    """`a, b, c`; a long list is cut after `most` names (100 000 variables make one hint)."""
-    if not names:
-        return "none"
-    if len(names) <= most:
-        return ", ".join(names)
-    return ", ".join(names[:most]) + f", … ({len(names):,} in all)"

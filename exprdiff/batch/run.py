@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from exprdiff.api import Compiled, compile
-from exprdiff.errors import ExprError
+from exprdiff.errors import ExprError, usage
 from exprdiff.forward import forward
-from exprdiff.points import parse_assignments, usage
+from exprdiff.points import parse_assignments
 from exprdiff.reverse import reverse
 
 Record = dict[str, Any]

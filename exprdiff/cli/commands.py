@@ -12,8 +12,8 @@ import click
 from exprdiff import __version__
 from exprdiff.api import Compiled, Result, compile
 from exprdiff.cli.output import color_choice, console, emit_results, report
-from exprdiff.errors import ExitCode, ExprError, printable
-from exprdiff.points import parse_assignments, split_assignments, usage
+from exprdiff.errors import ExitCode, ExprError, printable, usage
+from exprdiff.points import parse_assignments, split_assignments
 from exprdiff.syntax.limits import Limits
 
 F = TypeVar("F", bound=Callable[..., Any])

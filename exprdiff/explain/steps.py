@@ -17,15 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from exprdiff.errors import ExprError
+from exprdiff.errors import ExprError, usage
 from exprdiff.forward import KinkWarning, values_until_failure
 from exprdiff.ops import formula_text
-from exprdiff.points import usage
 from exprdiff.reverse import reverse
 from exprdiff.tape import CONSTANT, INPUT, Tape, bounded_expressions, format_number
 
 if TYPE_CHECKING:
-    from exprdiff.api import Result
+    from exprdiff.result import Result
 
 #: At most this many paths are listed by --path; all of them are counted.
 PATH_CAP = 64

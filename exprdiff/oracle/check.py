@@ -395,7 +395,7 @@ def symbolic_partials(text: str, wrt: Sequence[str] | None = None, *,
     """∂f/∂v for each variable (or `wrt`), simplified; plus a note when time ran short.
 
     Raises ExprError("oracle") when SymPy could not even differentiate within `timeout`."""
-    from exprdiff.points import usage
+    from exprdiff.errors import usage
     from exprdiff.syntax.parser import parse
 
     tree = parse(text)

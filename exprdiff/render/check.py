@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from exprdiff.api import Result
 from exprdiff.errors import ExprError
 from exprdiff.oracle.check import Check, PartialCheck, Symbolic
 from exprdiff.render.numbers import fmt
+from exprdiff.result import Result
 
 
 def _number(value: float | None, precision: int | None) -> str:
@@ -57,7 +57,7 @@ def print_checks(console: Console, results: Sequence[Result], precision: int | N
     """For each checked point: SymPy's partials as formulas, the comparison table, the verdict."""
     for result in results:
         check = result.check
-        if check is None:
+        if not isinstance(check, Check):
             continue
         console.print()
         at = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in result.at.items())
@@ -88,7 +88,7 @@ def report_checks(results: Sequence[Result]) -> list[ExprError]:
     problems: list[ExprError] = []
     for result in results:
         check = result.check
-        if check is None:
+        if not isinstance(check, Check):
             continue
         if check.gave_up:
             hint = " (try a larger --timeout)" if "time limit" in check.gave_up else ""

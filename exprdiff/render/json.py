@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from exprdiff.api import Result
+from exprdiff.result import Result
 
 
 def dumps(data: Any, *, indent: int | None = 2) -> str:

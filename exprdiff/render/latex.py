@@ -11,11 +11,11 @@ import re
 from collections.abc import Sequence
 
 from exprdiff import ast
-from exprdiff.api import Result
 from exprdiff.errors import ExprError
 from exprdiff.explain.steps import BackwardRow, FailedSteps, ForwardRow, Paths, Steps
 from exprdiff.ops import lookup
 from exprdiff.render.numbers import fmt
+from exprdiff.result import Result
 from exprdiff.syntax.parser import parse
 
 _GREEK = frozenset(

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from exprdiff.api import Result
 from exprdiff.render.numbers import fmt
+from exprdiff.result import Result
 
 
 def result_table(result: Result, precision: int | None = None) -> Table:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exprdiff.api import Result
 from exprdiff.explain.steps import FailedSteps, ForwardRow, Paths, Steps
 from exprdiff.render.numbers import fmt
+from exprdiff.result import Result
 
 KINK_MARK = "⚠"
 ERROR_MARK = "✗"

@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from exprdiff.errors import ExprError
+from exprdiff.errors import ExprError, usage
 from exprdiff.forward import KinkWarning
-from exprdiff.points import usage
 from exprdiff.tape import CONSTANT, Tape
 
 if TYPE_CHECKING:

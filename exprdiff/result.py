@@ -1,0 +1,75 @@
+"""The result of one gradient: value, partials, warnings, and the sweeps' own lists.
+
+Plain data below everything that reads it (step tables, the oracle, the NumPy engine, the
+renderers); `exprdiff.api.Result` adds the conveniences that call up into them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from exprdiff.forward import KinkWarning
+from exprdiff.frozen import Value, _set
+from exprdiff.tape import Tape
+
+
+class Verdict(Protocol):
+    """What a Result holds of the oracle's check (oracle.check.Check)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class Result(Value):
+    """Value and gradient at one point, with the warnings met on the way.
+
+    `values`, `adjoints` and `partials` are the sweeps' own lists (indexed by tape node), kept
+    so that step tables are read off the very computation that produced the gradient. A frozen
+    record (frozen.Value) whose equality and repr look at the first five fields only.
+    """
+
+    __slots__ = ("expression", "at", "value", "gradient", "warnings", "tape", "values",
+                 "adjoints", "partials", "check")
+    _shown = _compared = ("expression", "at", "value", "gradient", "warnings")
+    expression: str
+    at: dict[str, float]
+    value: float
+    gradient: dict[str, float]
+    warnings: tuple[KinkWarning, ...]
+    tape: Tape | None
+    values: list[float]
+    adjoints: list[float]
+    partials: dict[int, tuple[float, ...]] | None
+    check: Verdict | None  # --check's oracle
+
+    def __init__(self, expression: str, at: dict[str, float], value: float,
+                 gradient: dict[str, float], warnings: tuple[KinkWarning, ...] = (),
+                 tape: Tape | None = None, values: list[float] | None = None,
+                 adjoints: list[float] | None = None,
+                 partials: dict[int, tuple[float, ...]] | None = None,
+                 check: Verdict | None = None) -> None:
+        _set(self, "expression", expression)
+        _set(self, "at", at)
+        _set(self, "value", value)
+        _set(self, "gradient", gradient)
+        _set(self, "warnings", warnings)
+        _set(self, "tape", tape)
+        _set(self, "values", [] if values is None else values)
+        _set(self, "adjoints", [] if adjoints is None else adjoints)
+        _set(self, "partials", partials)
+        _set(self, "check", check)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of SPEC §4 (with "check" once the oracle has been asked)."""
+        data: dict[str, Any] = {
+            "expression": self.expression,
+            "at": dict(self.at),
+            "value": self.value,
+            "gradient": dict(self.gradient),
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+        if self.check is not None:
+            data["check"] = self.check.to_dict()
+        return data
