@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from exprdiff.api import Compiled, Result, compile, grad  # noqa: E402
 from exprdiff.errors import ExprError  # noqa: E402
+from exprdiff.version import __version__
 
 __all__ = ["Compiled", "ExprError", "Graph", "Result", "__version__", "compile", "grad"]
 

@@ -9,12 +9,12 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from exprdiff import __version__
 from exprdiff.api import Compiled, Result, compile
 from exprdiff.cli.output import color_choice, console, emit_results, report
 from exprdiff.errors import ExitCode, ExprError, printable, usage
 from exprdiff.points import parse_assignments, split_assignments
 from exprdiff.syntax.limits import Limits
+from exprdiff.version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 

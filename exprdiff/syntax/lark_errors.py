@@ -136,8 +136,8 @@ def lark() -> Lark:
 
 def _cache_path() -> str | bool:
     """Lark's cache is a pickle: keep it only in the user's private cache folder."""
-    from exprdiff import __version__
     from exprdiff.syntax.parser import cache_folder
+    from exprdiff.version import __version__
 
     folder = cache_folder()
     if folder is None:

@@ -64,7 +64,7 @@ def _tables() -> lalr.Tables:
 
     The cache holds the grammar text it was made from and is used only for that very text.
     """
-    from exprdiff import __version__
+    from exprdiff.version import __version__
 
     text = grammar_text()
     folder = cache_folder()
