@@ -128,7 +128,7 @@ def _unknown_function(name: Token) -> ExprError:
 @lru_cache(maxsize=1)
 def lark() -> Lark:
     """The one parser of this process; parse tables are cached across processes by Lark."""
-    from exprdiff.syntax.parser import grammar_text
+    from exprdiff.syntax.grammar import grammar_text
 
     return Lark(grammar_text(), parser="lalr", lexer="basic", transformer=_Builder(),
                 maybe_placeholders=False, cache=_cache_path())
@@ -136,7 +136,7 @@ def lark() -> Lark:
 
 def _cache_path() -> str | bool:
     """Lark's cache is a pickle: keep it only in the user's private cache folder."""
-    from exprdiff.syntax.parser import cache_folder
+    from exprdiff.syntax.grammar import cache_folder
     from exprdiff.version import __version__
 
     folder = cache_folder()

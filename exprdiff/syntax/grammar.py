@@ -1,0 +1,40 @@
+"""Where the grammar is read from and where parse tables are cached (the user's private folder)."""
+
+from __future__ import annotations
+
+import os
+
+_GRAMMAR_NAME = "exprdiff.lark"
+
+
+def grammar_text() -> str:
+    """The grammar inside the installed package, or grammar/ beside it in a source checkout."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for path in (os.path.join(package, "grammar", _GRAMMAR_NAME),
+                 os.path.join(os.path.dirname(package), "grammar", _GRAMMAR_NAME)):
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
+    from importlib import resources
+
+    return resources.files("exprdiff").joinpath("grammar", _GRAMMAR_NAME).read_text(
+        encoding="utf-8")
+
+
+def cache_folder() -> str | None:
+    """The user's private cache folder for parse tables (None: none can be had safely).
+
+    `$XDG_CACHE_HOME/exprdiff` or `~/.cache/exprdiff`, created 0700. A folder that another user
+    owns or can write to is refused: Lark's grammar cache in it is a pickle, and our table is
+    trusted to parse correctly.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "exprdiff")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.stat(folder)
+    except OSError:
+        return None
+    if os.name == "posix" and (info.st_uid != os.getuid() or info.st_mode & 0o022):
+        return None
+    return folder
