@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exprdiff import ast
+from exprdiff.lowering import lower
 from exprdiff.syntax import lalr
 from exprdiff.syntax.parser import _fast_tape, _fast_tree, _lark, parse, parse_tape
-from exprdiff.tape import lower
 
 
 def _tape_fields(tape):  # type: ignore[no-untyped-def]

@@ -18,10 +18,11 @@ from typing import Any
 
 from exprdiff import ast
 from exprdiff.errors import ExprError
+from exprdiff.lowering import TapeBuilder, lower, node_maker
 from exprdiff.ops import CONSTANTS, FUNCTIONS, OPERATORS
 from exprdiff.syntax import lalr
 from exprdiff.syntax.grammar import cache_folder, grammar_text
-from exprdiff.tape import Tape, TapeBuilder, lower, node_maker
+from exprdiff.tape import Tape
 
 
 @lru_cache(maxsize=1)
@@ -118,7 +119,7 @@ def _fast_tree(text: str) -> ast.Node:
 
 
 # ---- reduce callbacks building the tape: (builder, *children), terminals as piece indices ---
-# The operators' callbacks are their graph.node_maker(op, arity) themselves.
+# The operators' callbacks are their lowering.node_maker(op, arity) themselves.
 
 
 def _tape_name(b: TapeBuilder, k: int) -> int:
