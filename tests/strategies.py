@@ -31,16 +31,6 @@ PRIMITIVES = tuple(OPERATORS) + tuple(sorted(set(FUNCTIONS) - {"pow"}))
 LIMIT = 1e4  # a larger value is squashed (atan), keeping everything well scaled
 KINK_MARGIN = 0.05
 
-#: Interval each function's argument must lie in: far enough from domain edges, saturation
-#: (tanh, erf, sigmoid: a double that rounds to ±1 loses the derivative) and poles (tan).
-RANGES: dict[str, tuple[float, float]] = {
-    "exp": (-5.0, 5.0), "sinh": (-5.0, 5.0), "cosh": (-5.0, 5.0),
-    "tanh": (-4.0, 4.0), "erf": (-3.0, 3.0), "sigmoid": (-8.0, 8.0), "softplus": (-10.0, 10.0),
-    "sin": (-20.0, 20.0), "cos": (-20.0, 20.0), "tan": (-1.3, 1.3),
-    "asin": (-0.9, 0.9), "acos": (-0.9, 0.9), "atanh": (-0.9, 0.9), "acosh": (1.1, 50.0),
-    "log": (0.1, 1000.0), "ln": (0.1, 1000.0), "log2": (0.1, 1000.0), "log10": (0.1, 1000.0),
-    "sqrt": (0.1, 1000.0),
-}
 NUMBERS = ("2", "3", "0.5", "1.5", "0.25", "10", "pi", "e")
 
 
@@ -124,20 +114,14 @@ class Builder:
         op = lookup(name)
         low, high = op.arity
         count = self.draw(st.integers(low, high if high is not None else 3))
-        args = [self.node(depth) for _ in range(count)]
-        if name in RANGES:
-            args[0] = squash(args[0], *RANGES[name])
-        if name == "log" and len(args) == 2:  # log(x, b): a base well away from 1
-            args[1] = squash(args[1], 1.5, 10.0)
-        elif name in ("abs", "relu", "sign", "cbrt"):
-            args[0] = args[0] if abs(args[0].value) >= 2 * KINK_MARGIN else shift(args[0])
-        elif name == "div":
-            args[1] = args[1] if abs(args[1].value) >= 0.1 else shift(args[1])
-        elif name in ("max", "min"):
-            args = _separate(args)
-        elif name in ("hypot", "atan2"):
-            if math.hypot(*(a.value for a in args)) < 0.1:
-                args[0] = shift(args[0])
+        # Each argument inside the row's sample interval (domain, saturation, poles), then
+        # moved off any kink, jump or pole the row names (ops.py: Op.sample, Op.repair).
+        args = [squash(self.node(depth), *op.interval(k)) for k in range(count)]
+        for _ in range(20):
+            k = op.repair(KINK_MARGIN, *(a.value for a in args))
+            if k is None:
+                break
+            args[k] = shift(args[k], 0.37)
         return _call(name, args)
 
     def power(self, depth: int) -> Piece:
@@ -154,18 +138,6 @@ class Builder:
             exponent = (_literal(self.draw(st.sampled_from((0.5, 1.5, -0.5))))
                         if variant == 1 else squash(self.node(depth), -3.0, 3.0))
         return _call("pow", [base, exponent])
-
-
-def _separate(args: list[Piece]) -> list[Piece]:
-    """Shift max/min arguments apart so that no two tie (a tie is a kink)."""
-    kept: list[Piece] = []
-    for piece in args:
-        for _ in range(20):
-            if all(abs(piece.value - other.value) >= KINK_MARGIN for other in kept):
-                break
-            piece = shift(piece, 0.37)
-        kept.append(piece)
-    return kept
 
 
 @st.composite

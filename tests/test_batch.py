@@ -101,7 +101,7 @@ def test_seed_lines_give_the_hand_worked_numbers(text, point, value, gradient):
 @pytest.mark.parametrize(("text", "point"), [
     ("x1**2 + 3*(x2*x3 - x1**2)", "x3=3, x1=1, x2=2"),
     ("sin(x)*exp(-t) + log(1 + x*x)", "x=0.3, t=-1.5"),
-    ("atan2(y, x) + tanh(x)**2 - sigmoid(x*y)", "x=1.5, y=-0.25"),
+    ("atan(y/x) + tanh(x)**2 - sigmoid(x*y)", "x=1.5, y=-0.25"),  # atan2 may jump: not here
     ("7", ""),
     ("q - q + 2*q", "q=1e300"),
 ])

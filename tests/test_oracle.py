@@ -285,13 +285,19 @@ def test_diff_on_the_seeds(runner, text):
 
 
 def _call_text(name: str) -> tuple[str, dict[str, float]]:
+    """A call of `name` on x, y, z at a point from its row's sample intervals (ops.py)."""
     op = ops.FUNCTIONS[name]
-    low, _ = op.arity
-    if name == "acosh":
-        return "acosh(x)", {"x": 1.7}
-    if low == 1:
-        return f"{name}(x)", {"x": 0.3}
-    return f"{name}(x, y)", {"x": 0.3, "y": 1.7}
+    names = ["x", "y", "z"][: op.arity[0]]
+    args = []
+    for k in range(len(names)):
+        low, high = op.interval(k)
+        args.append(round(low + (high - low) * ((0.55 + 0.37 * k) % 1.0), 2))
+    for _ in range(20):
+        moved = op.repair(0.05, *args)
+        if moved is None:
+            break
+        args[moved] += 0.37
+    return f"{name}({', '.join(names)})", dict(zip(names, args, strict=True))
 
 
 @pytest.mark.parametrize("name", sorted(ops.FUNCTIONS))
