@@ -15,9 +15,10 @@ from conftest import SEED_001, SEED_002, point_text
 import exprdiff
 from exprdiff import ExprError, Graph
 from exprdiff.cli.commands import main
-from exprdiff.explain.picture import elide, expression_texts, output_format
+from exprdiff.explain.picture import elide, expression_texts
 from exprdiff.render.dot import html_text, quoted
 from exprdiff.render.mermaid import mermaid_text
+from exprdiff.render.picture import output_format
 from exprdiff.tape import format_number
 
 pydot = pytest.importorskip("pydot", reason="pydot (the `test` extra) parses the DOT output")

@@ -1,4 +1,4 @@
-"""Graphviz DOT text for a Graph, and svg/png/pdf drawn by the `dot` program.
+"""Graphviz DOT text for a Picture, and svg/png/pdf drawn by the `dot` program.
 
 Labels are Graphviz HTML-like labels: every piece of text derived from the user's expression
 goes through `html_text` (quotes, <, >, & escaped; braces and | are plain characters there).
@@ -15,7 +15,7 @@ from exprdiff.errors import ExprError
 from exprdiff.tape import INPUT, format_number
 
 if TYPE_CHECKING:
-    from exprdiff.explain.picture import Edge, Graph, Node
+    from exprdiff.explain.picture import Edge, Node, Picture
 
 FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
 #: (fill, border) per node role.
@@ -133,7 +133,7 @@ def _html_label(lines: list[tuple[str, str]]) -> str:
     return "<" + "<BR/>".join(parts) + ">"
 
 
-def to_dot(graph: Graph) -> str:
+def to_dot(graph: Picture) -> str:
     """The whole graph as DOT: inputs on the first rank, the output marked, legend on top."""
     rankdir = "BT" if graph.direction == "up" else "LR"
     legend = ("nodes: value and adjoint ∂f/∂node · edges: local partial ∂consumer/∂argument"

@@ -1,4 +1,4 @@
-"""A Mermaid flowchart for a Graph (renders on GitHub, in Markdown and in mermaid.live).
+"""A Mermaid flowchart for a Picture (renders on GitHub, in Markdown and in mermaid.live).
 
 Every label is a double-quoted Mermaid string. Text derived from the user's expression goes
 through `mermaid_text`, which writes the characters Mermaid (or the HTML it produces) would read
@@ -13,7 +13,7 @@ from exprdiff.render.dot import COLORS, Number, edge_text, is_kink_edge, node_li
 from exprdiff.tape import INPUT
 
 if TYPE_CHECKING:
-    from exprdiff.explain.picture import Graph, Node
+    from exprdiff.explain.picture import Node, Picture
 
 #: Characters written as Mermaid entity codes (`#<decimal>;`) inside labels.
 SPECIAL = frozenset('"#&<>|{}`\\')
@@ -48,7 +48,7 @@ def _shape(node: Node, label: str) -> str:
     return f"[{label}]"
 
 
-def to_mermaid(graph: Graph) -> str:
+def to_mermaid(graph: Picture) -> str:
     """`flowchart BT` (or LR): nodes n<index> with labels, edges with local partials."""
     direction = "BT" if graph.direction == "up" else "LR"
     out = [
