@@ -21,6 +21,7 @@ from exprdiff.errors import ExprError
 from exprdiff.explain.picture import Picture
 from exprdiff.forward import values_until_failure
 from exprdiff.points import validate
+from exprdiff.render.numbers import fmt
 from exprdiff.render.picture import IMAGE_NODE_LIMIT, TEXT_FORMATS, output_format
 
 
@@ -50,6 +51,10 @@ class Graph(Picture):
             return cls(compiled.tape, error=problem, values=values, at=named,
                        **options)  # type: ignore[arg-type]
         return cls(compiled.tape, result, **options)  # type: ignore[arg-type]
+
+    def number(self, value: float) -> str:
+        """A value as labels show it: `precision` significant digits."""
+        return fmt(value, self.precision)
 
     def to_dot(self) -> str:
         """Graphviz DOT text (needs no Graphviz installed)."""

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from exprdiff.errors import ExprError
 from exprdiff.forward import KinkWarning
 from exprdiff.ops import formula_text
-from exprdiff.render.numbers import fmt
 from exprdiff.tape import CONSTANT, Tape, bounded_expressions, format_number
 
 if TYPE_CHECKING:
@@ -109,10 +108,6 @@ class Picture:
             return "no variables"
         return "at " + elide(", ".join(f"{k} = {format_number(v)}" for k, v in self.at.items()),
                              100)
-
-    def number(self, value: float) -> str:
-        """A value as labels show it: `precision` significant digits."""
-        return fmt(value, self.precision)
 
 
 def elide(text: str, width: int) -> str:

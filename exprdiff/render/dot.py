@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from exprdiff.errors import ExprError
+from exprdiff.render.numbers import fmt
 from exprdiff.tape import INPUT, format_number
 
 if TYPE_CHECKING:
@@ -60,6 +61,12 @@ def role(node: Node) -> str:
 
 
 Number = Callable[[float], str]
+
+
+def label_number(graph: Picture) -> Number:
+    """How labels show a value: the picture's `precision` significant digits."""
+    precision = graph.precision
+    return lambda value: fmt(value, precision)
 
 
 def node_lines(node: Node, number: Number = format_number) -> list[tuple[str, str]]:
@@ -149,10 +156,11 @@ def to_dot(graph: Picture) -> str:
     ]
     if len(graph.nodes) > BIG:  # bound dot's network-simplex passes: minutes → seconds
         out.append("  graph [nslimit=2, nslimit1=2];")
+    number = label_number(graph)
     for node in graph.nodes:
-        out.append(f"  n{node.index} [{_node_attributes(node, graph.number)}];")
+        out.append(f"  n{node.index} [{_node_attributes(node, number)}];")
     for edge in graph.edges:
-        out.append(f"  n{edge.source} -> n{edge.target} [{_edge_attributes(edge, graph.number)}];")
+        out.append(f"  n{edge.source} -> n{edge.target} [{_edge_attributes(edge, number)}];")
     inputs = [f"n{n.index}" for n in graph.nodes if n.kind == INPUT]
     if inputs:
         out.append(f"  {{ rank=min; {'; '.join(inputs)}; }}")

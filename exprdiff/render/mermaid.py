@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from exprdiff.render.dot import COLORS, Number, edge_text, is_kink_edge, node_lines, role
+from exprdiff.render.dot import (
+    COLORS,
+    Number,
+    edge_text,
+    is_kink_edge,
+    label_number,
+    node_lines,
+    role,
+)
 from exprdiff.tape import INPUT
 
 if TYPE_CHECKING:
@@ -57,11 +65,12 @@ def to_mermaid(graph: Picture) -> str:
         "---",
         f"flowchart {direction}",
     ]
+    number = label_number(graph)
     for node in graph.nodes:
-        out.append(f"  n{node.index}{_shape(node, _label(node, graph.number))}")
+        out.append(f"  n{node.index}{_shape(node, _label(node, number))}")
     kink_links = []
     for k, edge in enumerate(graph.edges):
-        text = mermaid_text(edge_text(edge, graph.number))
+        text = mermaid_text(edge_text(edge, number))
         out.append(f'  n{edge.source} -->|"{text}"| n{edge.target}')
         if is_kink_edge(edge):
             kink_links.append(str(k))
