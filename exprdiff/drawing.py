@@ -21,8 +21,9 @@ from exprdiff.errors import ExprError
 from exprdiff.explain.picture import Picture
 from exprdiff.forward import values_until_failure
 from exprdiff.points import validate
-from exprdiff.render.numbers import fmt
-from exprdiff.render.picture import IMAGE_NODE_LIMIT, TEXT_FORMATS, output_format
+from exprdiff.render import picture as output
+from exprdiff.render.dot import label_number, to_dot
+from exprdiff.render.mermaid import to_mermaid
 
 
 class Graph(Picture):
@@ -54,44 +55,27 @@ class Graph(Picture):
 
     def number(self, value: float) -> str:
         """A value as labels show it: `precision` significant digits."""
-        return fmt(value, self.precision)
+        return label_number(self)(value)
 
     def to_dot(self) -> str:
         """Graphviz DOT text (needs no Graphviz installed)."""
-        from exprdiff.render.dot import to_dot
-
         return to_dot(self)
 
     def to_mermaid(self) -> str:
         """A Mermaid flowchart."""
-        from exprdiff.render.mermaid import to_mermaid
-
         return to_mermaid(self)
 
     def image(self, fmt: str) -> bytes:
         """The drawing as svg, png or pdf bytes, by Graphviz's `dot` program."""
-        from exprdiff.render.dot import run_dot
-
-        if len(self.nodes) > IMAGE_NODE_LIMIT:
-            raise ExprError("limit", f"the graph has {len(self.nodes)} nodes; images are drawn "
-                            f"for at most {IMAGE_NODE_LIMIT}",
-                            hint="write DOT or Mermaid text instead (-o graph.dot, -o graph.mmd)")
-        return run_dot(self.to_dot(), fmt)
+        return output.image(self, fmt)
 
     def text(self, fmt: str) -> str:
         """dot or mermaid text."""
-        return self.to_dot() if fmt == "dot" else self.to_mermaid()
+        return output.text(self, fmt)
 
     def render(self, path: str | Path, fmt: str | None = None) -> Path:
         """Write the drawing to `path`, in `fmt` or the format its suffix names."""
-        path = Path(path)
-        fmt = output_format(str(path), fmt)
-        data = self.text(fmt).encode() if fmt in TEXT_FORMATS else self.image(fmt)
-        try:
-            path.write_bytes(data)
-        except OSError as problem:
-            raise ExprError("usage", f"cannot write {path}: {problem.strerror}") from None
-        return path
+        return output.write(self, path, fmt)
 
     def __repr__(self) -> str:
         return f"<Graph {len(self.nodes)} nodes, {len(self.edges)} edges: {self.title}>"
