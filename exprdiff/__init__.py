@@ -12,7 +12,7 @@ __all__ = ["Compiled", "ExprError", "Graph", "Result", "__version__", "compile",
 def __getattr__(name: str) -> object:
     """`exprdiff.Graph` is imported on first use: drawing is not on the gradient path."""
     if name == "Graph":
-        from exprdiff.explain.picture import Graph
+        from exprdiff.drawing import Graph
 
         return Graph
     raise AttributeError(f"module 'exprdiff' has no attribute {name!r}")

@@ -15,9 +15,10 @@ from conftest import SEED_001, SEED_002, point_text
 import exprdiff
 from exprdiff import ExprError, Graph
 from exprdiff.cli.commands import main
-from exprdiff.explain.picture import elide, expression_texts, output_format
-from exprdiff.render.dot import html_text, quoted
-from exprdiff.render.mermaid import mermaid_text
+from exprdiff.explain.picture import Picture, elide, expression_texts
+from exprdiff.render.dot import html_text, quoted, to_dot
+from exprdiff.render.mermaid import mermaid_text, to_mermaid
+from exprdiff.render.picture import output_format
 from exprdiff.tape import format_number
 
 pydot = pytest.importorskip("pydot", reason="pydot (the `test` extra) parses the DOT output")
@@ -433,6 +434,27 @@ def test_public_api():
     graph = Graph.of(exprdiff.compile("a*b"), {"a": 2, "b": 3})
     assert repr(graph).startswith("<Graph 3 nodes, 2 edges")
     assert Graph.of("2 + 3").nodes[0].value == 5.0  # a constant expression gets its value
+
+
+def test_the_renderers_draw_the_plain_model():
+    """exprdiff.Graph is the model plus compiling and writing out; renderers need only the model."""
+    text, point, _, _ = SEED_001
+    result = exprdiff.compile(text).grad(point, record=True)
+    model = Picture(result.tape, result, constants=True, precision=None)
+    public = Graph(result.tape, result, constants=True, precision=None)
+    assert type(model) is Picture and isinstance(public, Picture)
+    assert (model.nodes, model.edges) == (public.nodes, public.edges)
+    assert to_dot(model) == public.to_dot() and to_mermaid(model) == public.to_mermaid()
+
+
+def test_the_drawing_model_sits_below_the_api_and_the_renderers():
+    from test_architecture import import_graph
+
+    graph = import_graph()
+    above = ("exprdiff.api", "exprdiff.render", "exprdiff.drawing", "exprdiff.cli")
+    assert sorted(t for t in graph["exprdiff.explain.picture"] if t.startswith(above)) == []
+    users = sorted(name for name, targets in graph.items() if "exprdiff.drawing" in targets)
+    assert users == ["exprdiff", "exprdiff.cli.commands"]  # nothing else draws through the API
 
 
 def test_precision_of_labels_and_exact_tooltips(runner):

@@ -266,7 +266,8 @@ def graph(expr: str, point: str | None, path: str | None, fmt: str | None, const
     Exit status: 0 drawn (warnings allowed), 1 the point is outside the domain (the graph is
     still drawn, up to the failing node), 2 usage or parse error, or Graphviz missing.
     """
-    from exprdiff.explain.picture import Graph, output_format
+    from exprdiff.drawing import Graph
+    from exprdiff.render.picture import output_format
 
     chosen = output_format(path, fmt)
     to_stdout = path is None or path == "-"

@@ -1,39 +1,33 @@
-"""Pictures of the computational graph: nodes with values and adjoints, edges with partials.
+"""The drawing model of the computational graph: nodes with values and adjoints, edges with
+partials.
 
-    >>> g = Graph.of("x1**2 + 3*(x2*x3 - x1**2)", {"x1": 1, "x2": 2, "x3": 3})
-    >>> [(n.name, n.value, n.adjoint) for n in g.nodes if n.output]
-    [('z5', 16.0, 1.0)]
+    >>> import exprdiff
+    >>> result = exprdiff.compile("x1*x2 + x1").grad({"x1": 1, "x2": 2}, record=True)
+    >>> [(n.name, n.value, n.adjoint) for n in Picture(result.tape, result).nodes if n.output]
+    [('z2', 3.0, 1.0)]
 
-A `Graph` is plain data read off a compiled tape and, given a point, off the very sweeps of
-`Compiled.grad(at, record=True)` (values, adjoints, recorded local partials). `render/dot.py`
-and `render/mermaid.py` turn it into text; nothing here differentiates anything.
+A `Picture` is plain data read off a compiled tape and, given a point, off the very sweeps of
+`Compiled.grad(at, record=True)` (values, adjoints, recorded local partials), or off the values
+computed up to a failing node. It imports neither `exprdiff.api` nor the renderers: the public
+`exprdiff.Graph` (exprdiff/drawing.py) compiles, evaluates and renders, and `render/dot.py` and
+`render/mermaid.py` turn a Picture into text; nothing here differentiates anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from exprdiff.errors import ExprError
-from exprdiff.forward import KinkWarning, values_until_failure
+from exprdiff.forward import KinkWarning
 from exprdiff.ops import formula_text
-from exprdiff.render.numbers import fmt
 from exprdiff.tape import CONSTANT, Tape, bounded_expressions, format_number
 
 if TYPE_CHECKING:
-    from exprdiff.api import Compiled, Result
+    from exprdiff.result import Result
 
-#: Text formats need nothing; image formats are drawn by Graphviz's `dot`.
-TEXT_FORMATS = ("dot", "mermaid")
-IMAGE_FORMATS = ("svg", "png", "pdf")
-FORMATS = TEXT_FORMATS + IMAGE_FORMATS
-SUFFIXES = {".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid",
-            ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 DIRECTIONS = ("up", "right")  # inputs at the bottom / on the left
-#: Images of more nodes than this are refused (dot would take minutes; nobody can read them).
-IMAGE_NODE_LIMIT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +60,7 @@ class Edge:
     one_sided: tuple[float | None, float | None] | None = None  # set at a kink
 
 
-class Graph:
+class Picture:
     """The drawing of one compiled expression, optionally annotated at one point.
 
     `result` (from `compiled.grad(at, record=True)`) adds values, adjoints and local partials;
@@ -96,33 +90,6 @@ class Graph:
         self.at = dict(at) if at is not None else None
         self.nodes, self.edges = _build(self, values, constants)
 
-    @classmethod
-    def of(
-        cls, expression: str | Compiled, at: Mapping[str, object] | None = None, **options: object
-    ) -> Graph:
-        """Compile (if text) and draw, at `at` when given; a domain error at the point does not
-        raise: the graph is drawn up to the failing node, marked, and kept in `.error`."""
-        from exprdiff.api import Compiled, compile
-
-        compiled = expression if isinstance(expression, Compiled) else compile(expression)
-        if at is None and not compiled.variables:
-            at = {}  # nothing to choose: a constant expression is drawn with its value
-        if at is None:
-            return cls(compiled.tape, **options)  # type: ignore[arg-type]
-        try:
-            result = compiled.grad(at, record=True)
-        except ExprError as problem:
-            if problem.kind != "domain":
-                raise
-            from exprdiff.points import validate
-
-            point = validate(at, compiled.variables)
-            values, _ = values_until_failure(compiled.tape, point)
-            named = dict(zip(compiled.variables, point, strict=True))
-            return cls(compiled.tape, error=problem, values=values, at=named,
-                       **options)  # type: ignore[arg-type]
-        return cls(compiled.tape, result, **options)  # type: ignore[arg-type]
-
     @property
     def warnings(self) -> tuple[KinkWarning, ...]:
         return self.result.warnings if self.result is not None else ()
@@ -142,67 +109,6 @@ class Graph:
         return "at " + elide(", ".join(f"{k} = {format_number(v)}" for k, v in self.at.items()),
                              100)
 
-    def number(self, value: float) -> str:
-        """A value as labels show it: `precision` significant digits."""
-        return fmt(value, self.precision)
-
-    def to_dot(self) -> str:
-        """Graphviz DOT text (needs no Graphviz installed)."""
-        from exprdiff.render.dot import to_dot
-
-        return to_dot(self)
-
-    def to_mermaid(self) -> str:
-        """A Mermaid flowchart."""
-        from exprdiff.render.mermaid import to_mermaid
-
-        return to_mermaid(self)
-
-    def image(self, fmt: str) -> bytes:
-        """The drawing as svg, png or pdf bytes, by Graphviz's `dot` program."""
-        from exprdiff.render.dot import run_dot
-
-        if len(self.nodes) > IMAGE_NODE_LIMIT:
-            raise ExprError("limit", f"the graph has {len(self.nodes)} nodes; images are drawn "
-                            f"for at most {IMAGE_NODE_LIMIT}",
-                            hint="write DOT or Mermaid text instead (-o graph.dot, -o graph.mmd)")
-        return run_dot(self.to_dot(), fmt)
-
-    def text(self, fmt: str) -> str:
-        """dot or mermaid text."""
-        return self.to_dot() if fmt == "dot" else self.to_mermaid()
-
-    def render(self, path: str | Path, fmt: str | None = None) -> Path:
-        """Write the drawing to `path`, in `fmt` or the format its suffix names."""
-        path = Path(path)
-        fmt = output_format(str(path), fmt)
-        data = self.text(fmt).encode() if fmt in TEXT_FORMATS else self.image(fmt)
-        try:
-            path.write_bytes(data)
-        except OSError as problem:
-            raise ExprError("usage", f"cannot write {path}: {problem.strerror}") from None
-        return path
-
-    def __repr__(self) -> str:
-        return f"<Graph {len(self.nodes)} nodes, {len(self.edges)} edges: {self.title}>"
-
-
-def output_format(path: str | None, fmt: str | None) -> str:
-    """The format asked for, else the one -o's suffix names (dot for stdout)."""
-    if fmt is not None:
-        if fmt not in FORMATS:
-            raise ExprError("usage", f"unknown graph format '{fmt}'",
-                            hint=f"formats: {', '.join(FORMATS)}")
-        return fmt
-    if path is None or path == "-":
-        return "dot"
-    suffix = Path(path).suffix.lower()
-    if suffix not in SUFFIXES:
-        known = ", ".join(SUFFIXES)
-        raise ExprError("usage", f"cannot tell the graph format from '{path}'",
-                        hint=f"use a suffix ({known}) or --format {'|'.join(FORMATS)}")
-    return SUFFIXES[suffix]
-
 
 def elide(text: str, width: int) -> str:
     """`text`, cut in the middle with '…' to at most `width` characters."""
@@ -216,7 +122,7 @@ def elide(text: str, width: int) -> str:
 
 
 def _build(
-    graph: Graph, values: list[float | None] | None, constants: bool
+    graph: Picture, values: list[float | None] | None, constants: bool
 ) -> tuple[list[Node], list[Edge]]:
     tape, result, error = graph.tape, graph.result, graph.error
     failing = tape.labels.index(error.node) if error is not None and error.node else None

@@ -1,4 +1,4 @@
-"""Graphviz DOT text for a Graph, and svg/png/pdf drawn by the `dot` program.
+"""Graphviz DOT text for a Picture, and svg/png/pdf drawn by the `dot` program.
 
 Labels are Graphviz HTML-like labels: every piece of text derived from the user's expression
 goes through `html_text` (quotes, <, >, & escaped; braces and | are plain characters there).
@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from exprdiff.errors import ExprError
+from exprdiff.render.numbers import fmt
 from exprdiff.tape import INPUT, format_number
 
 if TYPE_CHECKING:
-    from exprdiff.explain.picture import Edge, Graph, Node
+    from exprdiff.explain.picture import Edge, Node, Picture
 
 FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
 #: (fill, border) per node role.
@@ -60,6 +61,12 @@ def role(node: Node) -> str:
 
 
 Number = Callable[[float], str]
+
+
+def label_number(graph: Picture) -> Number:
+    """How labels show a value: the picture's `precision` significant digits."""
+    precision = graph.precision
+    return lambda value: fmt(value, precision)
 
 
 def node_lines(node: Node, number: Number = format_number) -> list[tuple[str, str]]:
@@ -133,7 +140,7 @@ def _html_label(lines: list[tuple[str, str]]) -> str:
     return "<" + "<BR/>".join(parts) + ">"
 
 
-def to_dot(graph: Graph) -> str:
+def to_dot(graph: Picture) -> str:
     """The whole graph as DOT: inputs on the first rank, the output marked, legend on top."""
     rankdir = "BT" if graph.direction == "up" else "LR"
     legend = ("nodes: value and adjoint ∂f/∂node · edges: local partial ∂consumer/∂argument"
@@ -149,10 +156,11 @@ def to_dot(graph: Graph) -> str:
     ]
     if len(graph.nodes) > BIG:  # bound dot's network-simplex passes: minutes → seconds
         out.append("  graph [nslimit=2, nslimit1=2];")
+    number = label_number(graph)
     for node in graph.nodes:
-        out.append(f"  n{node.index} [{_node_attributes(node, graph.number)}];")
+        out.append(f"  n{node.index} [{_node_attributes(node, number)}];")
     for edge in graph.edges:
-        out.append(f"  n{edge.source} -> n{edge.target} [{_edge_attributes(edge, graph.number)}];")
+        out.append(f"  n{edge.source} -> n{edge.target} [{_edge_attributes(edge, number)}];")
     inputs = [f"n{n.index}" for n in graph.nodes if n.kind == INPUT]
     if inputs:
         out.append(f"  {{ rank=min; {'; '.join(inputs)}; }}")

@@ -1,4 +1,4 @@
-"""A Mermaid flowchart for a Graph (renders on GitHub, in Markdown and in mermaid.live).
+"""A Mermaid flowchart for a Picture (renders on GitHub, in Markdown and in mermaid.live).
 
 Every label is a double-quoted Mermaid string. Text derived from the user's expression goes
 through `mermaid_text`, which writes the characters Mermaid (or the HTML it produces) would read
@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from exprdiff.render.dot import COLORS, Number, edge_text, is_kink_edge, node_lines, role
+from exprdiff.render.dot import (
+    COLORS,
+    Number,
+    edge_text,
+    is_kink_edge,
+    label_number,
+    node_lines,
+    role,
+)
 from exprdiff.tape import INPUT
 
 if TYPE_CHECKING:
-    from exprdiff.explain.picture import Graph, Node
+    from exprdiff.explain.picture import Node, Picture
 
 #: Characters written as Mermaid entity codes (`#<decimal>;`) inside labels.
 SPECIAL = frozenset('"#&<>|{}`\\')
@@ -48,7 +56,7 @@ def _shape(node: Node, label: str) -> str:
     return f"[{label}]"
 
 
-def to_mermaid(graph: Graph) -> str:
+def to_mermaid(graph: Picture) -> str:
     """`flowchart BT` (or LR): nodes n<index> with labels, edges with local partials."""
     direction = "BT" if graph.direction == "up" else "LR"
     out = [
@@ -57,11 +65,12 @@ def to_mermaid(graph: Graph) -> str:
         "---",
         f"flowchart {direction}",
     ]
+    number = label_number(graph)
     for node in graph.nodes:
-        out.append(f"  n{node.index}{_shape(node, _label(node, graph.number))}")
+        out.append(f"  n{node.index}{_shape(node, _label(node, number))}")
     kink_links = []
     for k, edge in enumerate(graph.edges):
-        text = mermaid_text(edge_text(edge, graph.number))
+        text = mermaid_text(edge_text(edge, number))
         out.append(f'  n{edge.source} -->|"{text}"| n{edge.target}')
         if is_kink_edge(edge):
             kink_links.append(str(k))
