@@ -123,7 +123,7 @@ class Compiled:
         warnings = tuple(kinks(tape, values)) if tape.kink_nodes else ()
         if strict and warnings:
             first = warnings[0]
-            raise ExprError("kink", f"not differentiable: {first.message}", column=first.column,
+            raise ExprError("kink", first.message, column=first.column,
                             source=self.source, node=first.node,
                             hint="--strict is on; without it the derivative used is reported")
         partials: dict[int, tuple[float, ...]] | None = {} if record else None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from exprdiff.errors import ExprError
 from exprdiff.frozen import Value, _set
-from exprdiff.ops import Kink, Op
+from exprdiff.op import JUMP, KINK, Kink, Op
 from exprdiff.tape import ONE, OPERATION, Tape, format_number
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
@@ -16,7 +16,7 @@ _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 class KinkWarning(Value):
     """A non-differentiable point met on the way: where, what, and which derivative was used."""
 
-    __slots__ = ("node", "expression", "op", "reason", "one_sided", "used", "column")
+    __slots__ = ("node", "expression", "op", "reason", "one_sided", "used", "column", "kind")
     node: str
     expression: str
     op: str
@@ -24,10 +24,11 @@ class KinkWarning(Value):
     one_sided: tuple[tuple[float | None, float | None], ...]
     used: tuple[float, ...]
     column: int
+    kind: str  # "kink" (a corner) or "jump" (the value is not continuous here)
 
     def __init__(self, node: str, expression: str, op: str, reason: str,
                  one_sided: tuple[tuple[float | None, float | None], ...],
-                 used: tuple[float, ...], column: int) -> None:
+                 used: tuple[float, ...], column: int, kind: str = KINK) -> None:
         _set(self, "node", node)
         _set(self, "expression", expression)
         _set(self, "op", op)
@@ -35,25 +36,32 @@ class KinkWarning(Value):
         _set(self, "one_sided", one_sided)
         _set(self, "used", used)
         _set(self, "column", column)
+        _set(self, "kind", kind)
 
     @property
     def message(self) -> str:
+        where = f"node {self.node} = {self.expression}"
+        if self.kind == JUMP:  # one-sided difference quotients diverge: name the partials used
+            used = ", ".join(format_number(u) for u in self.used)
+            noun = "partial" if len(self.used) == 1 else "partials"
+            return f"not continuous at {where}: {self.reason}; using the {noun} {used}"
         pairs = list(zip(self.one_sided, self.used, strict=True))
         if len(pairs) == 1:
-            (left, right), used = pairs[0]
+            (left, right), used_one = pairs[0]
             sides = (f"one-sided derivatives {_side(left)} and {_side(right)}, "
-                     f"using {format_number(used)}")
+                     f"using {format_number(used_one)}")
         else:
             sides = "; ".join(
                 f"argument {k + 1}: one-sided {_side(left)} and {_side(right)}, "
-                f"using {format_number(used)}" for k, ((left, right), used) in enumerate(pairs))
-        return f"not differentiable at node {self.node} = {self.expression}: {self.reason}; {sides}"
+                f"using {format_number(u)}" for k, ((left, right), u) in enumerate(pairs))
+        return f"not differentiable at {where}: {self.reason}; {sides}"
 
     def to_dict(self) -> dict[str, object]:
         return {
             "node": self.node,
             "expression": self.expression,
             "op": self.op,
+            "kind": self.kind,
             "message": self.message,
             "one_sided": [list(pair) for pair in self.one_sided],
             "used": list(self.used),
@@ -135,7 +143,7 @@ def _overflows(op: Op | None, arguments: list[float]) -> bool:
     """Whether the failure is a finite-but-too-large result rather than a point off the domain."""
     if op is None:
         return False
-    if op.name in ("exp", "sinh", "cosh", "add", "sub", "mul", "pow", "hypot"):
+    if op.overflows:  # the row says finite arguments can give ±inf
         return not (op.name == "pow" and (arguments[0] < 0 or arguments[0] == 0)) and all(
             math.isfinite(a) for a in arguments)
     return False
@@ -168,5 +176,6 @@ def kinks(tape: Tape, values: Sequence[float]) -> list[KinkWarning]:
         kink: Kink | None = op.kink(values[i], *(values[a] for a in tape.args[i]))
         if kink is not None:
             found.append(KinkWarning(tape.labels[i], tape.expression(i, width=60), op.name,
-                                     kink.reason, kink.one_sided, kink.used, tape.columns[i]))
+                                     kink.reason, kink.one_sided, kink.used, tape.columns[i],
+                                     kink.kind))
     return found

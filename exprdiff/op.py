@@ -53,7 +53,9 @@ class Op(Value):
     Scalar: `forward(*args)`, `partials(out, *args)` → ∂out/∂arg_i, `kink(out, *args)` → a
     Kink where it is not differentiable, `side(out, *args)` → which side of its kinks the
     point is on (finite differences must not cross one), `domain` (words for errors),
-    `overflows` (finite arguments can give ±inf).
+    `overflows` (finite arguments can give ±inf), `directional(out, args, tangents)` → the
+    one-sided slope of out when the arguments move along `tangents` from a kink (None: each
+    argument's one-sided derivative on the side it moves to, summed).
     NumPy (many points; the module is passed in, never imported here): `array` names a ufunc
     or is `(np, *args) -> array`; `array_partials(np, out, *args)`; `array_kink(np, out,
     *args)` → the rows on a kink or jump; `propagates` (a non-finite argument always gives a
@@ -70,7 +72,7 @@ class Op(Value):
     __slots__ = ("name", "arity", "forward", "partials", "sympy", "latex", "formulas",
                  "formulas_latex", "domain", "kink", "side", "infix", "precedence", "doc",
                  "aliases", "overflows", "array", "array_partials", "array_kink", "propagates",
-                 "sample", "repair")
+                 "sample", "repair", "directional")
     name: str
     arity: tuple[int, int | None]  # (min, max); max None means "or more"
     forward: Callable[..., float]
@@ -93,6 +95,7 @@ class Op(Value):
     propagates: bool
     sample: tuple[tuple[float, float], ...]
     repair: Callable[..., int | None]
+    directional: Callable[..., float | None] | None
 
     def __init__(self, name: str, arity: tuple[int, int | None], forward: Callable[..., float],
                  partials: Partials, sympy: Callable[..., Any], latex: str,
@@ -103,7 +106,8 @@ class Op(Value):
                  array_kink: Callable[..., Any] | None = None, infix: str | None = None,
                  precedence: int = 9, doc: str = "", aliases: tuple[str, ...] = (),
                  overflows: bool = False, propagates: bool = False,
-                 repair: Callable[..., int | None] = _no_repair) -> None:
+                 repair: Callable[..., int | None] = _no_repair,
+                 directional: Callable[..., float | None] | None = None) -> None:
         _set(self, "name", name)
         _set(self, "arity", arity)
         _set(self, "forward", forward)
@@ -126,6 +130,7 @@ class Op(Value):
         _set(self, "propagates", propagates)
         _set(self, "sample", sample)
         _set(self, "repair", repair)
+        _set(self, "directional", directional)
 
     def arity_text(self) -> str:
         """'1 argument', '1 or 2 arguments', '2 or more arguments'."""

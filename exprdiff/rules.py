@@ -10,6 +10,7 @@ jumps (sign at 0, atan2 on its branch cut) the warning says so: a jump, not a co
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from exprdiff.op import JUMP, Kink, KinkCheck
 
@@ -162,6 +163,20 @@ def extremum_kink(name: str) -> KinkCheck:
 
 def extremum_side(out: float, *args: float) -> object:
     return tuple(a == out for a in args)
+
+
+def max_directional(out: float, args: Sequence[float], tangents: Sequence[float]) -> float:
+    # From a tie, max moves with the fastest of the tied arguments.
+    return max(t for a, t in zip(args, tangents, strict=True) if a == out)
+
+
+def min_directional(out: float, args: Sequence[float], tangents: Sequence[float]) -> float:
+    return min(t for a, t in zip(args, tangents, strict=True) if a == out)
+
+
+def hypot_directional(out: float, args: Sequence[float], tangents: Sequence[float]) -> float:
+    # From the cone's tip, hypot grows by the length of the step.
+    return math.sqrt(sum(t * t for t in tangents))
 
 
 def hypot_kink(out: float, *args: float) -> Kink | None:

@@ -57,11 +57,8 @@ def signature(tape: Tape, values: Sequence[float]) -> tuple[object, ...]:
     for i in tape.kink_nodes:
         op = tape.ops[i]
         args = tape.args[i]
-        name = op.name if op is not None else ""
-        if name in ("max", "min"):
-            sides.append(tuple(values[a] == values[i] for a in args))
-        elif name == "hypot":
-            sides.append(values[i] == 0.0)
+        if op is not None and op.side is not None:  # the row says what its sides are
+            sides.append(op.side(values[i], *[values[a] for a in args]))
         else:
             sides.append(tuple((values[a] > 0) - (values[a] < 0) for a in args))
     return tuple(sides)
@@ -176,7 +173,8 @@ class Study:
                                 f"one-sided rules but {estimate!r} by finite differences")
         note = "at a kink: one-sided derivatives compared"
         if left is None or right is None:
-            note = "at a jump: no one-sided derivative exists"
+            note = ("not continuous here (a jump): finite differences across it say nothing "
+                    "about the derivative, so they are not compared")
         return Estimate(one_sided=sides, problems=problems, note=note)
 
     def _difference(self, k: int, x: float, sign: float, f0: float) -> tuple[float | None, float]:
@@ -206,14 +204,15 @@ class Study:
             if not any(moving):
                 continue
             warning = self._kink_at.get(i)
+            op = tape.ops[i]
             if warning is None:
                 local = rule(values[i], *[values[a] for a in args])  # type: ignore[operator]
                 tangent[i] = sum(d * t for d, t in zip(local, moving, strict=True) if t)
-            elif warning.op in ("max", "min"):
-                tied = [t for a, t in zip(args, moving, strict=True) if values[a] == values[i]]
-                tangent[i] = max(tied) if warning.op == "max" else min(tied)
-            elif warning.op == "hypot":
-                tangent[i] = math.sqrt(sum(t * t for t in moving))
+            elif op is not None and op.directional is not None:  # the row's one-sided rule
+                slope = op.directional(values[i], [values[a] for a in args], moving)
+                if slope is None:
+                    return None
+                tangent[i] = slope
             else:
                 slope = _kink_slope(warning, moving)
                 if slope is None:
