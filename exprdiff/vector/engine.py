@@ -1,7 +1,7 @@
 """Many points at once: the same tape swept over NumPy arrays of rows.
 
-`--points FILE.csv` and `Compiled.grad_points(arrays)` come here; NumPy is imported only in this
-module. The ops' NumPy forms below mirror ops.py's scalar rows (same formulas, same conventions
+`Compiled.grad_points(arrays)` comes here, and `--points FILE.csv` by way of exprdiff.cli.points.
+The ops' NumPy forms below mirror ops.py's scalar rows (same formulas, same conventions
 at kinks). `sweep` is the plain form: one array per node over all rows, forward then reverse.
 `evaluate` computes the same floats faster: the tape becomes a straight list of ufunc calls
 (`plan`) run block by block in buffers reused across blocks, on a thread per core for large
@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -730,67 +729,3 @@ def _blocks(p: _Plan, inputs: Sequence[Array], columns_out: list[Array], block: 
                 on_kink = _KINKS[name](s[k], *[s[a] for a in args])
                 if on_kink.any():
                     sink.extend((np.flatnonzero(on_kink) + low).tolist())
-
-
-def read_csv(path: str, variables: Sequence[str]) -> dict[str, Array]:
-    """A CSV whose header names the variables (any order) → name → float64 column."""
-    try:
-        handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
-    except OSError as problem:
-        raise usage(f"cannot read {path}: {problem.strerror}", variables) from None
-    with handle:
-        header = [name.strip() for name in handle.readline().strip().split(",")]
-        if header == [""]:
-            raise usage(f"{path} is empty: its first line must name the variables", variables)
-        try:
-            data = np.loadtxt(handle, delimiter=",", ndmin=2, dtype=np.float64)
-        except ValueError as problem:
-            raise usage(f"{path}: {problem}", variables) from None
-    if data.size and data.shape[1] != len(header):
-        raise usage(f"{path} has {data.shape[1]} columns but its header names {len(header)}",
-                    variables)
-    if len(set(header)) != len(header):
-        raise usage(f"{path}'s header names a column twice", variables)
-    return {name: data[:, k] if data.size else np.zeros(0) for k, name in enumerate(header)}
-
-
-def write(stream: TextIO, batch: Batch, output: str) -> None:
-    """CSV (row, value, df/dNAME…, warnings, error_kind, error) or JSON Lines, one per row."""
-    if output in ("jsonl", "json"):
-        from exprdiff.render.records import dumps
-
-        for start in range(0, len(batch), 4096):
-            stop = min(start + 4096, len(batch))
-            stream.write("".join(dumps(batch.record(r)) + "\n" for r in range(start, stop)))
-        return
-    import csv
-
-    names = list(batch.gradient)
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(["row", "value", *(f"df/d{n}" for n in names), "warnings", "error_kind",
-                     "error"])
-    value = batch.value.tolist()
-    grads = [batch.gradient[n].tolist() for n in names]
-    for row in range(len(batch)):
-        problem = batch.errors.get(row)
-        if problem is not None:
-            writer.writerow([row + 1, "", *([""] * len(names)), "", problem.kind,
-                             problem.message])
-            continue
-        notes = " | ".join(w.message for w in batch.warnings.get(row, ()))
-        writer.writerow([row + 1, repr(value[row]), *(repr(g[row]) for g in grads), notes,
-                         "", ""])
-
-
-def command(compiled: Compiled, path: str, wrt: Sequence[str] | None, output: str,
-            strict: bool) -> int:
-    """`exprdiff grad EXPR --points FILE`: the exit status (1 if any row failed)."""
-    arrays = read_csv(path, compiled.variables)
-    batch = grad_points(compiled, arrays, wrt=wrt, strict=strict)
-    write(sys.stdout, batch, output)
-    sys.stdout.flush()
-    for row, problem in sorted(batch.errors.items())[:5]:
-        sys.stderr.write(f"error: row {row + 1}: {problem.message}\n")
-    if len(batch.errors) > 5:
-        sys.stderr.write(f"error: … and {len(batch.errors) - 5} more rows failed\n")
-    return 1 if batch.errors else 0
