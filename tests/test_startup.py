@@ -33,7 +33,7 @@ print("\\n@@modules@@", json.dumps({"code": code, "modules": sorted(sys.modules)
 #: and `gettext` are not listed: click 8 imports them itself, so only the API path avoids them.)
 NEVER = ("sympy", "numpy", "lark", "exprdiff.syntax.lark_errors", "exprdiff.oracle.check",
          "exprdiff.explain.steps", "exprdiff.batch.run", "exprdiff.explain.picture",
-         "exprdiff.vector.engine", "multiprocessing", "difflib", "dataclasses")
+         "exprdiff.vector", "exprdiff.cli.points", "multiprocessing", "difflib", "dataclasses")
 
 
 @pytest.fixture(scope="module")

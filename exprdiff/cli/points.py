@@ -14,7 +14,8 @@ import numpy as np
 
 from exprdiff.api import Compiled
 from exprdiff.errors import usage
-from exprdiff.vector.engine import Array, Batch, grad_points
+from exprdiff.vector.registers import Array
+from exprdiff.vector.runtime import Batch, grad_points
 
 
 def read_csv(path: str, variables: Sequence[str]) -> dict[str, Array]:
