@@ -88,7 +88,9 @@ class Compiled:
         """
         from exprdiff.vector.runtime import grad_points
 
-        return grad_points(self, arrays, wrt=wrt, strict=strict)
+        chosen = self._wrt(wrt)
+        return grad_points(self.tape, self.variables, arrays, chosen=chosen,
+                           scalar=lambda point: self.grad(point, wrt=chosen, strict=strict))
 
     @overload
     def grad(self, at: Mapping[str, float | int | str], *, wrt: Sequence[str] | None = None,

@@ -15,7 +15,7 @@ import numpy as np
 from exprdiff.api import Compiled
 from exprdiff.errors import usage
 from exprdiff.vector.registers import Array
-from exprdiff.vector.runtime import Batch, grad_points
+from exprdiff.vector.runtime import Batch
 
 
 def read_csv(path: str, variables: Sequence[str]) -> dict[str, Array]:
@@ -72,7 +72,7 @@ def command(compiled: Compiled, path: str, wrt: Sequence[str] | None, output: st
             strict: bool) -> int:
     """`exprdiff grad EXPR --points FILE`: the exit status (1 if any row failed)."""
     arrays = read_csv(path, compiled.variables)
-    batch = grad_points(compiled, arrays, wrt=wrt, strict=strict)
+    batch = compiled.grad_points(arrays, wrt=wrt, strict=strict)
     write(sys.stdout, batch, output)
     sys.stdout.flush()
     for row, problem in sorted(batch.errors.items())[:5]:

@@ -2,26 +2,25 @@
 
 `Compiled.grad_points(arrays)` comes here, and `--points FILE.csv` by way of exprdiff.cli.points.
 The blocked sweep (exprdiff.vector.blocks) computes every row; a row whose sweep is not finite,
-or that sits on a kink, is handed to the scalar path (`Compiled.grad`), so its error or warning
-is exactly the one `--at` reports.
+or that sits on a kink, is handed to the scalar path the caller passes (`Compiled.grad`), so its
+error or warning is exactly the one `--at` reports.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import KinkWarning
+from exprdiff.result import Result
+from exprdiff.tape import Tape
 from exprdiff.vector.blocks import evaluate
 from exprdiff.vector.registers import Array
-
-if TYPE_CHECKING:
-    from exprdiff.api import Compiled
 
 
 @dataclass(slots=True)
@@ -94,13 +93,16 @@ def _refuse_non_finite(column: Array, name: str, variables: Sequence[str],
                     f"{column[row]}", variables)
 
 
-def grad_points(compiled: Compiled, arrays: Mapping[str, object], *,
-                wrt: Sequence[str] | None = None, strict: bool = False) -> Batch:
-    """Value and gradient at every row of `arrays` (name → 1-D array-like, equal lengths)."""
-    tape = compiled.tape
-    names = compiled.variables
+def grad_points(tape: Tape, variables: Sequence[str], arrays: Mapping[str, object], *,
+                chosen: Sequence[str], scalar: Callable[[dict[str, float]], Result]) -> Batch:
+    """Value and gradient at every row of `arrays` (name → 1-D array-like, equal lengths).
+
+    `variables` are the tape's, in its order; `chosen` the partials to report (already checked
+    against them). `scalar` evaluates one suspect row (point → Result, with the same `chosen`):
+    its errors and warnings are the row's, and a usage error from it stops the whole batch.
+    """
+    names = tuple(variables)
     inputs, rows = columns(arrays, names, finite=False)
-    chosen = compiled._wrt(wrt)
     value, gradient, suspect = evaluate(tape, inputs, rows, chosen)
     if suspect:  # every row with an inf or nan among its inputs is one (evaluate)
         for name, column in zip(names, inputs, strict=True):
@@ -109,7 +111,7 @@ def grad_points(compiled: Compiled, arrays: Mapping[str, object], *,
     for row in suspect:
         point = {name: float(column[row]) for name, column in zip(names, inputs, strict=True)}
         try:
-            result = compiled.grad(point, wrt=chosen, strict=strict)
+            result = scalar(point)
         except ExprError as problem:
             if problem.kind == "usage":
                 raise
