@@ -284,7 +284,7 @@ def many_points(args: argparse.Namespace, out: list[str]) -> None:
     """
     import numpy as np
 
-    from exprdiff.vector.blocks import _sizes
+    from exprdiff.vector.blocks import block_and_threads
     from exprdiff.vector.plan import cached_plan
 
     text = cases.POINTS_EXPR
@@ -335,7 +335,7 @@ def many_points(args: argparse.Namespace, out: list[str]) -> None:
                    f"| {show(times['sympy'])} | {ratio(mine, torch_t)} | {ratio(mine, jax_t)} |")
         print(out[-1], file=sys.stderr, flush=True)
         plan = cached_plan(compiled.tape, compiled.variables)
-        threads_used.append(f"{_sizes(len(plan.buffers), n, None, None)[1]} at {n:,}")
+        threads_used.append(f"{block_and_threads(len(plan.buffers), n, None, None)[1]} at {n:,}")
     out.extend(notes)
     start = time.perf_counter()
     exprdiff.compile(text).grad_points(dict.fromkeys(compiled.variables, [0.5]))

@@ -121,7 +121,7 @@ def _reference(tape: object, inputs: list[object], rows: int,
             bad |= ~np.isfinite(values[i]) | ~np.isfinite(adjoints[i])
     for i in tape.kink_nodes:
         args = [values[a] for a in tape.args[i]]
-        bad |= rules._KINKS[tape.ops[i].name](values[i], *args)
+        bad |= rules.KINKS[tape.ops[i].name](values[i], *args)
     return value, gradient, np.flatnonzero(bad).tolist()
 
 
@@ -198,12 +198,12 @@ def test_a_huge_tape_gets_short_blocks_and_the_same_answers(
     monkeypatch.setattr(blocks, "BUFFER_BYTES", 256 * 1024)
     monkeypatch.setattr(blocks, "MIN_BLOCK_ROWS", 16)
     buffers = len(plans.cached_plan(compiled.tape, chosen).buffers)
-    block, threads = blocks._sizes(buffers, 3000, None, None)
+    block, threads = blocks.block_and_threads(buffers, 3000, None, None)
     assert 16 <= block < 3000 // 8 and threads == 1
     assert 8 * block * buffers <= 256 * 1024
-    assert blocks._sizes(buffers, 3000, None, 2) == (block // 2, 2)
+    assert blocks.block_and_threads(buffers, 3000, None, 2) == (block // 2, 2)
     monkeypatch.setattr(blocks, "BUFFER_BYTES", 1024)
-    assert blocks._sizes(buffers, 3000, None, None) == (16, 1)  # the floor
+    assert blocks.block_and_threads(buffers, 3000, None, None) == (16, 1)  # the floor
     got_value, got_gradient, got_suspect = blocks.evaluate(compiled.tape, inputs, 3000, chosen)
     assert np.array_equal(_bits(got_value, 3000), value)
     for name in chosen:
@@ -238,7 +238,7 @@ def test_a_worker_thread_failure_is_raised_not_lost(monkeypatch: pytest.MonkeyPa
             raise RuntimeError("worker failed")
         return x == 0  # type: ignore[operator]
 
-    monkeypatch.setitem(rules._KINKS, "abs", kink_here)
+    monkeypatch.setitem(rules.KINKS, "abs", kink_here)
     compiled = exprdiff.compile("abs(x)")
     inputs = [np.linspace(-1, 1, 100)]
     with pytest.raises(RuntimeError, match="worker failed"):

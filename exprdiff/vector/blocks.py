@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from exprdiff.tape import Tape
-from exprdiff.vector.plan import _Plan, cached_plan
+from exprdiff.vector.plan import Plan, cached_plan
 from exprdiff.vector.registers import Array
-from exprdiff.vector.rules import _KINKS
+from exprdiff.vector.rules import KINKS
 
 #: Rows per block: big enough that the per-call overhead is small, small enough that a block's
 #: live buffers stay in cache (on a 2-core EPYC, 16k and 32k rows did best, 4k-8k worse).
@@ -45,7 +45,7 @@ def evaluate(tape: Tape, inputs: Sequence[Array], rows: int, chosen: Sequence[st
     out_columns = [value, *gradient.values()]
     for k, constant in p.fills:
         out_columns[k].fill(constant)
-    block, threads = _sizes(len(p.buffers), rows, block, threads)
+    block, threads = block_and_threads(len(p.buffers), rows, block, threads)
     blocks = -(-rows // block)
     # Contiguous runs of whole blocks, one per thread.
     edges = [(blocks * t // threads) * block for t in range(threads)] + [rows]
@@ -60,7 +60,8 @@ def evaluate(tape: Tape, inputs: Sequence[Array], rows: int, chosen: Sequence[st
     return value, gradient, sorted({row for sink in found for row in sink})
 
 
-def _sizes(buffers: int, rows: int, block: int | None, threads: int | None) -> tuple[int, int]:
+def block_and_threads(buffers: int, rows: int, block: int | None,
+                      threads: int | None) -> tuple[int, int]:
     """(rows per block, threads): threads by ROWS_PER_THREAD, blocks within BUFFER_BYTES."""
     if threads is None:
         threads = min(_cores(), MAX_THREADS, max(1, rows // ROWS_PER_THREAD))
@@ -78,7 +79,7 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _in_threads(p: _Plan, inputs: Sequence[Array], columns_out: list[Array],
+def _in_threads(p: Plan, inputs: Sequence[Array], columns_out: list[Array],
                 jobs: list[tuple[int, int, list[int]]], block: int) -> None:
     """One thread per job (NumPy's loops release the GIL); the first job runs here."""
     failures: list[BaseException] = []
@@ -99,7 +100,7 @@ def _in_threads(p: _Plan, inputs: Sequence[Array], columns_out: list[Array],
         raise failures[0]
 
 
-def _work(p: _Plan, inputs: Sequence[Array], columns_out: list[Array], block: int, start: int,
+def _work(p: Plan, inputs: Sequence[Array], columns_out: list[Array], block: int, start: int,
           stop: int, sink: list[int]) -> None:
     """Rows start..stop, block by block, with this thread's own buffers."""
     size = min(block, stop - start)
@@ -135,7 +136,7 @@ def _give_back(memory: Array) -> None:
                 _SPARE.append(memory)
 
 
-def _blocks(p: _Plan, inputs: Sequence[Array], columns_out: list[Array], block: int,
+def _blocks(p: Plan, inputs: Sequence[Array], columns_out: list[Array], block: int,
             start: int, stop: int, sink: list[int], own: list[Array]) -> None:
     """Run the plan over rows start..stop in `own` buffers; suspect rows go to `sink`."""
     size = min(block, stop - start)
@@ -175,6 +176,6 @@ def _blocks(p: _Plan, inputs: Sequence[Array], columns_out: list[Array], block: 
                     bad |= ~np.isfinite(s[k])
                 sink.extend((np.flatnonzero(bad) + low).tolist())
             for name, k, args in kinks:
-                on_kink = _KINKS[name](s[k], *[s[a] for a in args])
+                on_kink = KINKS[name](s[k], *[s[a] for a in args])
                 if on_kink.any():
                     sink.extend((np.flatnonzero(on_kink) + low).tolist())

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from exprdiff.tape import CONSTANT, Tape
-from exprdiff.vector.registers import _ARRAY, Array, _Builder
-from exprdiff.vector.rules import _covered, _forward, _partials
+from exprdiff.vector.registers import ARRAY, Array, Builder
+from exprdiff.vector.rules import covered_nodes, emit_forward, emit_partials
 
 #: (form, function, first in, second in, out, all ins): form 1 and 2 are ufuncs of one and
 #: two arguments writing `out`, form 0 any other writing `out`, form 3 returns a fresh value.
@@ -28,7 +28,7 @@ def _copy(src: Array, out: Array) -> None:
     np.copyto(out, src)
 
 
-def _term(b: _Builder, g: int, d: int) -> tuple[int, float]:
+def _term(b: Builder, g: int, d: int) -> tuple[int, float]:
     """(register, sign) of g·d: ±1 partials and a unit adjoint multiply not (bitwise the same)."""
     dv = b.const[d]
     if type(dv) is float and dv in (1.0, -1.0):
@@ -39,7 +39,7 @@ def _term(b: _Builder, g: int, d: int) -> tuple[int, float]:
     return b.emit(np.multiply, g, d), 1.0
 
 
-def _accumulate_into(b: _Builder, current: int, term: int, sign: float) -> int:
+def _accumulate_into(b: Builder, current: int, term: int, sign: float) -> int:
     """The adjoint after adding ±term to `current` (-1: the first contribution)."""
     if current < 0:
         return term if sign > 0 else b.emit(np.negative, term)
@@ -47,7 +47,7 @@ def _accumulate_into(b: _Builder, current: int, term: int, sign: float) -> int:
 
 
 @dataclass(slots=True)
-class _Plan:
+class Plan:
     """The sweep as slot code: `steps` run per block over a copy of `slots`."""
 
     steps: list[Step]
@@ -62,18 +62,18 @@ class _Plan:
     kinks: list[tuple[str, int, tuple[int, ...]]]  # (op, value slot, argument slots)
 
 
-def cached_plan(tape: Tape, chosen: Sequence[str]) -> _Plan:
+def cached_plan(tape: Tape, chosen: Sequence[str]) -> Plan:
     """`plan(tape, chosen)`, made once per tape and choice of partials (kept on the tape)."""
     key = ("numpy plan", tuple(chosen))
-    found: _Plan | None = tape.memo.get(key)
+    found: Plan | None = tape.memo.get(key)
     if found is None:
         found = tape.memo[key] = plan(tape, chosen)
     return found
 
 
-def plan(tape: Tape, chosen: Sequence[str]) -> _Plan:
-    """Lower the tape's forward and reverse sweeps to slot code (see `_Plan`)."""
-    b = _Builder()
+def plan(tape: Tape, chosen: Sequence[str]) -> Plan:
+    """Lower the tape's forward and reverse sweeps to slot code (see `Plan`)."""
+    b = Builder()
     value: list[int] = [-1] * len(tape)
     for i, kind in enumerate(tape.kinds):
         if kind == CONSTANT:
@@ -83,14 +83,14 @@ def plan(tape: Tape, chosen: Sequence[str]) -> _Plan:
         value[i] = input_regs[name]
     names = [op.name if op is not None else "" for op in tape.ops]
     for i, _, _, args in tape.program:
-        value[i] = _forward(b, names[i], [value[a] for a in args])
+        value[i] = emit_forward(b, names[i], [value[a] for a in args])
     none = -1  # no adjoint yet: nothing flows into the node (0)
     adjoint = [none] * len(tape)
     adjoint[tape.output] = b.number(1.0)
     constant = [kind == CONSTANT for kind in tape.kinds]
     for i, _, _, args in reversed(tape.program):
         g = adjoint[i] if adjoint[i] != none else b.number(0.0)
-        local = _partials(b, names[i], value[i], [value[a] for a in args])
+        local = emit_partials(b, names[i], value[i], [value[a] for a in args])
         for a, d in zip(args, local, strict=True):
             if not constant[a]:
                 term, sign = _term(b, g, d)
@@ -114,9 +114,9 @@ def plan(tape: Tape, chosen: Sequence[str]) -> _Plan:
     for (k, _), r in zip(copies, column_regs, strict=True):
         pinned[r] = k
     # Non-finite rows: a node's value (a variable's too: inf or nan given) shows in a consumer's
-    # (see _covered) or is watched; an adjoint flows into its arguments' (inf·0 = nan) and so
+    # (see covered_nodes) or is watched; an adjoint flows into its arguments' (inf·0 = nan) and so
     # into the variables', watched.
-    covered = _covered(tape)
+    covered = covered_nodes(tape)
     watched = [*(input_regs[name] for name, i in tape.inputs.items() if not covered[i]),
                value[tape.output], *grads.values(),
                *(value[i] for i, _, _, _ in tape.program if not covered[i]),
@@ -126,9 +126,9 @@ def plan(tape: Tape, chosen: Sequence[str]) -> _Plan:
     return _allocate(b, input_regs, pinned, len(outputs), fills, watched, kinks)
 
 
-def _allocate(b: _Builder, input_regs: dict[str, int], pinned: dict[int, int], n_outputs: int,
+def _allocate(b: Builder, input_regs: dict[str, int], pinned: dict[int, int], n_outputs: int,
               fills: list[tuple[int, Any]], watched: list[int],
-              kinks: list[tuple[str, int, tuple[int, ...]]]) -> _Plan:
+              kinks: list[tuple[str, int, tuple[int, ...]]]) -> Plan:
     """Registers → slots: a buffer is reused once the last step reading it has run."""
     const = b.const
     end = len(b.steps)
@@ -154,10 +154,10 @@ def _allocate(b: _Builder, input_regs: dict[str, int], pinned: dict[int, int], n
     for r, k in pinned.items():
         where[r] = n_inputs + k
     for r, content in enumerate(const):
-        if content is not _ARRAY:
+        if content is not ARRAY:
             where[r] = len(slots)
             slots.append(content)
-    always = any(const[r] is not _ARRAY and not np.all(np.isfinite(const[r])) for r in watched)
+    always = any(const[r] is not ARRAY and not np.all(np.isfinite(const[r])) for r in watched)
     role = [0] * len(slots)  # 0: fixed, 1: a buffer, 2: a fresh result
     free: tuple[list[int], list[int], list[int]] = ([], [], [])
     steps: list[Step] = []
@@ -180,9 +180,9 @@ def _allocate(b: _Builder, input_regs: dict[str, int], pinned: dict[int, int], n
         steps.append((form, fn, in_slots[0], in_slots[-1], slot, in_slots))
         if last[out] < k:  # never read
             free[role[slot]].append(slot)
-    return _Plan(
+    return Plan(
         steps=steps, slots=slots, buffers=[k for k, r in enumerate(role) if r == 1],
         inputs=list(range(n_inputs)), value=n_inputs,
         gradient=list(range(n_inputs + 1, n_inputs + n_outputs)), fills=fills,
-        checks=sorted({where[r] for r in watched if const[r] is _ARRAY}), always=always,
+        checks=sorted({where[r] for r in watched if const[r] is ARRAY}), always=always,
         kinks=[(name, where[r], tuple(where[x] for x in regs)) for name, r, regs in kinks])

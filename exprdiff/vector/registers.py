@@ -15,19 +15,19 @@ import numpy as np
 Array = Any  # numpy.ndarray of float64, one entry per row
 
 
-class _Builder:
+class Builder:
     """Straight-line code over virtual registers; constants are folded as they appear."""
 
     __slots__ = ("steps", "const", "made_by", "literals")
 
     def __init__(self) -> None:
         self.steps: list[tuple[bool, Callable[..., Any], list[int], int]] = []
-        self.const: list[Any] = []  # per register: its value, or _ARRAY
+        self.const: list[Any] = []  # per register: its value, or ARRAY
         self.made_by: list[int] = []  # per register: the step that writes it (-1: none)
         self.literals: dict[tuple[float, float], int] = {}
 
     def register(self, value: Any = None) -> int:
-        self.const.append(_ARRAY if value is None else value)
+        self.const.append(ARRAY if value is None else value)
         self.made_by.append(-1)
         return len(self.const) - 1
 
@@ -40,7 +40,7 @@ class _Builder:
         return r
 
     def is_const(self, r: int) -> bool:
-        return self.const[r] is not _ARRAY
+        return self.const[r] is not ARRAY
 
     def emit(self, fn: Callable[..., Any], *ins: int | float, fresh: bool = False) -> int:
         """fn(*ins) into a new register: out= a buffer, or (`fresh`) whatever fn returns.
@@ -50,16 +50,16 @@ class _Builder:
         const = self.const
         regs = [self.number(x) if isinstance(x, float) else x for x in ins]
         for r in regs:
-            if const[r] is _ARRAY:
+            if const[r] is ARRAY:
                 break
         else:  # every argument a constant: fold
             with np.errstate(all="ignore"):
                 return self.register(fn(*[const[r] for r in regs]))
-        const.append(_ARRAY)
+        const.append(ARRAY)
         self.made_by.append(len(self.steps))
         out = len(const) - 1
         self.steps.append((fresh, fn, regs, out))
         return out
 
 
-_ARRAY = object()  # the register holds an array computed per block
+ARRAY = object()  # the register holds an array computed per block

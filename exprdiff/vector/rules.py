@@ -1,8 +1,8 @@
 """The ops' NumPy forms, the only place that knows a formula per op for many points.
 
 They mirror ops.py's scalar rows (same formulas, same conventions at kinks): NUMPY_OPS over whole
-arrays, _KINKS as row masks, _PROPAGATES_ALL for the non-finite checks, and the same arithmetic
-as calls on registers (_forward, _PARTIALS, _partials) for the plan.
+arrays, KINKS as row masks, _PROPAGATES_ALL for the non-finite checks, and the same arithmetic
+as calls on registers (emit_forward, _PARTIALS, emit_partials) for the plan.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from exprdiff.tape import CONSTANT, Tape
-from exprdiff.vector.registers import Array, _Builder
+from exprdiff.vector.registers import Array, Builder
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -117,7 +117,7 @@ NUMPY_OPS: dict[str, tuple[Forward, Partials]] = {
 }
 
 #: Where each kinked op is not differentiable, as a row mask (the scalar path then explains).
-_KINKS: dict[str, Callable[..., Array]] = {
+KINKS: dict[str, Callable[..., Array]] = {
     "abs": lambda out, x: x == 0,
     "relu": lambda out, x: x == 0,
     "sign": lambda out, x: x == 0,
@@ -132,7 +132,8 @@ _PROPAGATES_ALL = frozenset({"add", "sub", "mul", "neg", "sin", "cos", "tan", "s
                              "ln", "log2", "log10", "abs", "sinh", "cosh", "asinh"})
 
 
-def _forward(b: _Builder, name: str, args: list[int]) -> int:
+def emit_forward(b: Builder, name: str, args: list[int]) -> int:
+    """The register holding op `name` of the registers `args` (its NumPy forward, emitted)."""
     forward = NUMPY_OPS[name][0]
     if name == "pow":
         exponent = b.const[args[1]]
@@ -144,7 +145,7 @@ def _forward(b: _Builder, name: str, args: list[int]) -> int:
     return b.emit(forward, *args, fresh=not isinstance(forward, np.ufunc))
 
 
-def _one_over_root(b: _Builder, x: int, sign: float) -> int:
+def _one_over_root(b: Builder, x: int, sign: float) -> int:
     """sign / sqrt(1 - x·x), as asin's and acos's partials compute it."""
     return b.emit(np.divide, sign, b.emit(np.sqrt, b.emit(np.subtract, 1.0,
                                                            b.emit(np.multiply, x, x))))
@@ -176,7 +177,7 @@ _PARTIALS: dict[str, Callable[..., tuple[int, ...]]] = {
 }
 
 
-def _partials(b: _Builder, name: str, out: int, args: list[int]) -> tuple[int, ...]:
+def emit_partials(b: Builder, name: str, out: int, args: list[int]) -> tuple[int, ...]:
     """Registers holding ∂out/∂arg for each argument (constants where they are constant)."""
     if name in _PARTIALS:
         return _PARTIALS[name](b, out, *args)
@@ -209,7 +210,7 @@ def _item(k: int) -> Callable[[tuple[Array, ...]], Array]:
     return item
 
 
-def _covered(tape: Tape) -> list[bool]:
+def covered_nodes(tape: Tape) -> list[bool]:
     """Nodes whose non-finite value always makes a consumer's value non-finite.
 
     That consumer is itself covered or checked, so only the others (and the output) need a check.
