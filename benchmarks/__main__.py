@@ -284,7 +284,8 @@ def many_points(args: argparse.Namespace, out: list[str]) -> None:
     """
     import numpy as np
 
-    from exprdiff.vector import engine as points_vector
+    from exprdiff.vector.blocks import block_and_threads
+    from exprdiff.vector.plan import cached_plan
 
     text = cases.POINTS_EXPR
     compiled = exprdiff.compile(text)
@@ -333,9 +334,8 @@ def many_points(args: argparse.Namespace, out: list[str]) -> None:
         out.append(f"| {n:,} | {show(mine)} | {show(torch_t)} | {show(jax_t)} "
                    f"| {show(times['sympy'])} | {ratio(mine, torch_t)} | {ratio(mine, jax_t)} |")
         print(out[-1], file=sys.stderr, flush=True)
-        plan = points_vector.cached_plan(compiled.tape, compiled.variables)
-        threads_used.append(f"{points_vector._sizes(len(plan.buffers), n, None, None)[1]} at "
-                            f"{n:,}")
+        plan = cached_plan(compiled.tape, compiled.variables)
+        threads_used.append(f"{block_and_threads(len(plan.buffers), n, None, None)[1]} at {n:,}")
     out.extend(notes)
     start = time.perf_counter()
     exprdiff.compile(text).grad_points(dict.fromkeys(compiled.variables, [0.5]))

@@ -21,7 +21,7 @@ from exprdiff.tape import Tape
 
 if TYPE_CHECKING:
     from exprdiff.explain.steps import Steps
-    from exprdiff.vector.engine import Batch
+    from exprdiff.vector.runtime import Batch
 
 
 class Result(result.Result):
@@ -86,9 +86,11 @@ class Compiled:
 
         Rows with a domain error or a kink are redone by `grad` and listed in the Batch.
         """
-        from exprdiff.vector.engine import grad_points
+        from exprdiff.vector.runtime import grad_points
 
-        return grad_points(self, arrays, wrt=wrt, strict=strict)
+        chosen = self._wrt(wrt)
+        return grad_points(self.tape, self.variables, arrays, chosen=chosen,
+                           scalar=lambda point: self.grad(point, wrt=chosen, strict=strict))
 
     @overload
     def grad(self, at: Mapping[str, float | int | str], *, wrt: Sequence[str] | None = None,

@@ -34,7 +34,7 @@ print("\\n@@modules@@", json.dumps({"code": code, "modules": sorted(sys.modules)
 NEVER = ("sympy", "numpy", "lark", "exprdiff.syntax.lark_errors", "exprdiff.oracle.check",
          "exprdiff.explain.steps", "exprdiff.batch.run", "exprdiff.explain.picture",
          "exprdiff.drawing", "exprdiff.render.picture", "exprdiff.render.dot",
-         "exprdiff.vector.engine", "multiprocessing", "difflib", "dataclasses")
+         "exprdiff.vector", "exprdiff.cli.points", "multiprocessing", "difflib", "dataclasses")
 
 
 @pytest.fixture(scope="module")

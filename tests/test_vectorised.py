@@ -137,3 +137,35 @@ def test_plain_grad_path_imports_no_numpy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_grad_points_redoes_only_suspect_rows_with_the_scalar_path_it_is_given() -> None:
+    from exprdiff.vector.runtime import grad_points
+
+    compiled = exprdiff.compile("abs(x)*y")
+    asked: list[dict[str, float]] = []
+
+    def scalar(point: dict[str, float]) -> exprdiff.Result:
+        asked.append(point)
+        return compiled.grad(point, wrt=["y"])
+
+    batch = grad_points(compiled.tape, compiled.variables, {"x": [2.0, 0.0], "y": [3.0, 4.0]},
+                        chosen=["y"], scalar=scalar)
+    assert asked == [{"x": 0.0, "y": 4.0}]  # the kink row only
+    assert list(batch.gradient) == ["y"] and list(batch.gradient["y"]) == [2.0, 0.0]
+    assert [w.op for w in batch.warnings[1]] == ["abs"]
+
+
+def test_vector_sits_below_the_api_and_prints_nothing() -> None:
+    from pathlib import Path
+
+    from test_architecture import import_graph
+
+    above = ("exprdiff.api", "exprdiff.render", "exprdiff.cli", "exprdiff.batch")
+    vector = {n: t for n, t in import_graph().items() if n.startswith("exprdiff.vector")}
+    assert len(vector) > 3
+    for name, targets in vector.items():
+        assert sorted(t for t in targets if t.startswith(above)) == [], name
+    for path in (Path(exprdiff.__file__).parent / "vector").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert "print(" not in source and "sys.std" not in source, path.name

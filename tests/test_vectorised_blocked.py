@@ -1,4 +1,4 @@
-"""The blocked, threaded sweep (points_vector.evaluate) is bitwise the plain whole-array sweep.
+"""The blocked, threaded sweep (vector.blocks.evaluate) is bitwise the plain whole-array sweep.
 
 `sweep` keeps one array per node over all rows; `evaluate` runs the same ufuncs block by block
 in reused buffers, over several threads. Every value and partial must be the same float, and
@@ -19,7 +19,9 @@ from exprdiff.ops import FUNCTIONS, OPERATORS
 from exprdiff.tape import CONSTANT, Tape
 
 np = pytest.importorskip("numpy", reason="numpy is needed for the vectorised path")
-pv = pytest.importorskip("exprdiff.vector.engine", reason="numpy is needed")
+blocks = pytest.importorskip("exprdiff.vector.blocks", reason="numpy is needed")
+plans = pytest.importorskip("exprdiff.vector.plan", reason="numpy is needed")
+rules = pytest.importorskip("exprdiff.vector.rules", reason="numpy is needed")
 
 
 def _texts() -> list[str]:
@@ -60,7 +62,7 @@ def _columns(rng: object, names: tuple[str, ...], rows: int) -> list[object]:
 def sweep(tape: Tape, inputs: Sequence[Any], rows: int) -> tuple[list[Any], list[Any]]:
     """Forward and reverse over arrays: (values, adjoints), one array (or scalar) per node.
 
-    The plain form of the sweep, one whole array per node, with the ops of points_vector:
+    The plain form of the sweep, one whole array per node, with the ops of vector.rules:
     `evaluate` must give these floats bit for bit.
     """
     values: list[Any] = list(tape.constants)
@@ -69,14 +71,14 @@ def sweep(tape: Tape, inputs: Sequence[Any], rows: int) -> tuple[list[Any], list
     ops = tape.ops
     with np.errstate(all="ignore"):
         for i, _, _, args in tape.program:
-            values[i] = pv.NUMPY_OPS[ops[i].name][0](*[values[a] for a in args])  # type: ignore[union-attr]
+            values[i] = rules.NUMPY_OPS[ops[i].name][0](*[values[a] for a in args])  # type: ignore[union-attr]
         adjoint: list[Any] = [None] * len(tape)
         owned = [False] * len(tape)  # adjoint[i] is an array of its own, safe to add into
         adjoint[tape.output] = np.ones(rows)
         constant = [kind == CONSTANT for kind in tape.kinds]
         for i, _, _, args in reversed(tape.program):
             g = adjoint[i]
-            local = pv.NUMPY_OPS[ops[i].name][1](values[i], *[values[a] for a in args])  # type: ignore[union-attr]
+            local = rules.NUMPY_OPS[ops[i].name][1](values[i], *[values[a] for a in args])  # type: ignore[union-attr]
             for a, d in zip(args, local, strict=True):
                 if not constant[a]:
                     _accumulate(adjoint, owned, a, g, d)
@@ -119,7 +121,7 @@ def _reference(tape: object, inputs: list[object], rows: int,
             bad |= ~np.isfinite(values[i]) | ~np.isfinite(adjoints[i])
     for i in tape.kink_nodes:
         args = [values[a] for a in tape.args[i]]
-        bad |= pv._KINKS[tape.ops[i].name](values[i], *args)
+        bad |= rules.KINKS[tape.ops[i].name](values[i], *args)
     return value, gradient, np.flatnonzero(bad).tolist()
 
 
@@ -132,7 +134,7 @@ def test_blocked_and_threaded_sweeps_are_bitwise_the_plain_sweep(text: str) -> N
         inputs = _columns(rng, compiled.variables, rows)
         value, gradient, suspect = _reference(compiled.tape, inputs, rows, chosen)
         for block, threads in ((None, None), (1, 1), (3, 2), (16, 3), (64, 2)):
-            got_value, got_gradient, got_suspect = pv.evaluate(
+            got_value, got_gradient, got_suspect = blocks.evaluate(
                 compiled.tape, inputs, rows, chosen, block=block, threads=threads)
             where = (text, rows, block, threads)
             assert np.array_equal(_bits(got_value, rows), value), where
@@ -148,7 +150,7 @@ def test_salted_columns_reach_the_scalar_path() -> None:
     for text in ("exp(-x**2)*y", "abs(x) + relu(y)", "1/(x - y)"):
         compiled = exprdiff.compile(text)
         inputs = _columns(rng, compiled.variables, 257)
-        _, _, suspect = pv.evaluate(compiled.tape, inputs, 257, list(compiled.variables))
+        _, _, suspect = blocks.evaluate(compiled.tape, inputs, 257, list(compiled.variables))
         assert 0 < len(suspect) < 257, text
 
 
@@ -162,10 +164,10 @@ def test_threads_and_blocks_change_nothing_end_to_end(monkeypatch: pytest.Monkey
     arrays["x"][::89] = arrays["y"][::89]  # max ties
     plain = compiled.grad_points(arrays)  # one block, one thread
     assert plain.errors and plain.warnings
-    monkeypatch.setattr(pv, "BLOCK_ROWS", 300)
-    monkeypatch.setattr(pv, "ROWS_PER_THREAD", 1000)
-    monkeypatch.setattr(pv, "MIN_BLOCK_ROWS", 1)
-    monkeypatch.setattr(pv, "_cores", lambda: 4)
+    monkeypatch.setattr(blocks, "BLOCK_ROWS", 300)
+    monkeypatch.setattr(blocks, "ROWS_PER_THREAD", 1000)
+    monkeypatch.setattr(blocks, "MIN_BLOCK_ROWS", 1)
+    monkeypatch.setattr(blocks, "_cores", lambda: 4)
     blocked = compiled.grad_points(arrays)
     assert np.array_equal(_bits(blocked.value, rows), _bits(plain.value, rows))
     for name in ("x", "y"):
@@ -193,16 +195,16 @@ def test_a_huge_tape_gets_short_blocks_and_the_same_answers(
     inputs = [rng.uniform(-1, 1, 3000) for _ in compiled.variables]
     chosen = list(compiled.variables)
     value, gradient, suspect = _reference(compiled.tape, inputs, 3000, chosen)
-    monkeypatch.setattr(pv, "BUFFER_BYTES", 256 * 1024)
-    monkeypatch.setattr(pv, "MIN_BLOCK_ROWS", 16)
-    buffers = len(pv.cached_plan(compiled.tape, chosen).buffers)
-    block, threads = pv._sizes(buffers, 3000, None, None)
+    monkeypatch.setattr(blocks, "BUFFER_BYTES", 256 * 1024)
+    monkeypatch.setattr(blocks, "MIN_BLOCK_ROWS", 16)
+    buffers = len(plans.cached_plan(compiled.tape, chosen).buffers)
+    block, threads = blocks.block_and_threads(buffers, 3000, None, None)
     assert 16 <= block < 3000 // 8 and threads == 1
     assert 8 * block * buffers <= 256 * 1024
-    assert pv._sizes(buffers, 3000, None, 2) == (block // 2, 2)
-    monkeypatch.setattr(pv, "BUFFER_BYTES", 1024)
-    assert pv._sizes(buffers, 3000, None, None) == (16, 1)  # the floor
-    got_value, got_gradient, got_suspect = pv.evaluate(compiled.tape, inputs, 3000, chosen)
+    assert blocks.block_and_threads(buffers, 3000, None, 2) == (block // 2, 2)
+    monkeypatch.setattr(blocks, "BUFFER_BYTES", 1024)
+    assert blocks.block_and_threads(buffers, 3000, None, None) == (16, 1)  # the floor
+    got_value, got_gradient, got_suspect = blocks.evaluate(compiled.tape, inputs, 3000, chosen)
     assert np.array_equal(_bits(got_value, 3000), value)
     for name in chosen:
         assert np.array_equal(_bits(got_gradient[name], 3000), gradient[name])
@@ -212,7 +214,7 @@ def test_a_huge_tape_gets_short_blocks_and_the_same_answers(
 def test_buffers_are_reused_not_one_per_node() -> None:
     text = "x" + "".join(f" + sin(x*{k}.5)*y" for k in range(60))
     compiled = exprdiff.compile(text)
-    plan = pv.plan(compiled.tape, list(compiled.variables))
+    plan = plans.plan(compiled.tape, list(compiled.variables))
     operations = len(compiled.tape.program)
     assert len(plan.steps) > 2 * operations  # forward and reverse steps ...
     assert len(plan.buffers) < operations  # ... in fewer buffers than nodes
@@ -221,9 +223,10 @@ def test_buffers_are_reused_not_one_per_node() -> None:
 def test_a_plan_is_made_once_per_tape_and_choice_of_partials() -> None:
     first = exprdiff.compile("x*2 + y")
     again = exprdiff.compile("x*2 + y")
-    assert pv.cached_plan(first.tape, ["x", "y"]) is pv.cached_plan(first.tape, ["x", "y"])
-    assert pv.cached_plan(first.tape, ["x"]) is not pv.cached_plan(first.tape, ["x", "y"])
-    assert pv.cached_plan(again.tape, ["x", "y"]) is not pv.cached_plan(first.tape, ["x", "y"])
+    assert plans.cached_plan(first.tape, ["x", "y"]) is plans.cached_plan(first.tape, ["x", "y"])
+    assert plans.cached_plan(first.tape, ["x"]) is not plans.cached_plan(first.tape, ["x", "y"])
+    assert (plans.cached_plan(again.tape, ["x", "y"])
+            is not plans.cached_plan(first.tape, ["x", "y"]))
     columns = {"x": [1.0, 2.0], "y": [0.0, 0.0]}
     assert list(first.grad_points(columns).gradient["x"]) == [2.0, 2.0]
     assert list(first.grad_points(columns, wrt=["y"]).gradient["y"]) == [1.0, 1.0]
@@ -235,11 +238,11 @@ def test_a_worker_thread_failure_is_raised_not_lost(monkeypatch: pytest.MonkeyPa
             raise RuntimeError("worker failed")
         return x == 0  # type: ignore[operator]
 
-    monkeypatch.setitem(pv._KINKS, "abs", kink_here)
+    monkeypatch.setitem(rules.KINKS, "abs", kink_here)
     compiled = exprdiff.compile("abs(x)")
     inputs = [np.linspace(-1, 1, 100)]
     with pytest.raises(RuntimeError, match="worker failed"):
-        pv.evaluate(compiled.tape, inputs, 100, ["x"], block=10, threads=2)
+        blocks.evaluate(compiled.tape, inputs, 100, ["x"], block=10, threads=2)
 
 
 def test_no_rows() -> None:
@@ -251,9 +254,9 @@ def test_no_rows() -> None:
 @pytest.mark.parametrize("text", ["relu(x) + y", "exp(-x**2)*y", "sign(x) + y", "max(x, 0)*y"])
 def test_a_non_finite_input_is_refused_even_where_the_sweep_hides_it(
         text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pv, "BLOCK_ROWS", 64)
-    monkeypatch.setattr(pv, "MIN_BLOCK_ROWS", 1)
-    monkeypatch.setattr(pv, "ROWS_PER_THREAD", 100)
+    monkeypatch.setattr(blocks, "BLOCK_ROWS", 64)
+    monkeypatch.setattr(blocks, "MIN_BLOCK_ROWS", 1)
+    monkeypatch.setattr(blocks, "ROWS_PER_THREAD", 100)
     compiled = exprdiff.compile(text)
     x = np.linspace(-1, 1, 1000)
     x[700], x[900] = -np.inf, np.nan  # relu(-inf) = 0, exp(-inf) = 0: nothing downstream shows
@@ -265,7 +268,7 @@ def test_a_partial_that_returns_its_argument_keeps_that_buffer(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Buffers are reused once their last reader ran; a view handed on must extend that."""
     for name in ("cbrt", "asinh", "log2"):
-        monkeypatch.setitem(pv.NUMPY_OPS, name, (pv.NUMPY_OPS[name][0], lambda out, x: (x,)))
+        monkeypatch.setitem(rules.NUMPY_OPS, name, (rules.NUMPY_OPS[name][0], lambda out, x: (x,)))
     rng = np.random.default_rng(0)
     for text in ("cbrt(x*y) + asinh(x+y)*log2(y*y) + cbrt(x-y)*x",
                  "asinh(sin(x)*y)*cbrt(cos(y)*x) + log2(x*x + y)"):
@@ -273,7 +276,7 @@ def test_a_partial_that_returns_its_argument_keeps_that_buffer(
         inputs = [rng.uniform(0.5, 1, 50) for _ in compiled.variables]
         chosen = list(compiled.variables)
         value, gradient, _ = _reference(compiled.tape, inputs, 50, chosen)
-        got_value, got_gradient, _ = pv.evaluate(compiled.tape, inputs, 50, chosen)
+        got_value, got_gradient, _ = blocks.evaluate(compiled.tape, inputs, 50, chosen)
         assert np.array_equal(_bits(got_value, 50), value)
         for name in chosen:
             assert np.array_equal(_bits(got_gradient[name], 50), gradient[name]), (text, name)

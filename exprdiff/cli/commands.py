@@ -187,7 +187,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     chosen = split_assignments(wrt) if wrt is not None else None
     if points_file is not None:
         try:
-            from exprdiff.vector.engine import command as points_command
+            from exprdiff.cli.points import command as points_command
         except ImportError:
             raise usage("--points needs NumPy: pip install 'exprdiff[points]'",
                         compiled.variables) from None
