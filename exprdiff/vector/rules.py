@@ -1,135 +1,43 @@
-"""The ops' NumPy forms, the only place that knows a formula per op for many points.
+"""The primitive table's NumPy forms, bound to NumPy, and the plan's fast paths.
 
-They mirror ops.py's scalar rows (same formulas, same conventions at kinks): NUMPY_OPS over whole
-arrays, KINKS as row masks, _PROPAGATES_ALL for the non-finite checks, and the same arithmetic
-as calls on registers (emit_forward, _PARTIALS, emit_partials) for the plan.
+Every formula comes from the rows of ops.py (`Op.array`, `Op.array_partials`, `Op.array_kink`,
+`Op.propagates`): NUMPY_OPS, KINKS and PROPAGATES below are read off the table. The only
+arithmetic written here is `_PARTIALS`, the same partials as register calls for the cheapest
+ops (no tuple per block); tests check every one of them bitwise against the table's forms.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
+from exprdiff.op import Op
+from exprdiff.ops import TABLE
 from exprdiff.tape import CONSTANT, Tape
 from exprdiff.vector.registers import Array, Builder
-
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-_erf = np.frompyfunc(math.erf, 1, 1)
-
-
-def _sigmoid(x: Array) -> Array:
-    z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
-
-
-def _pow_partials(out: Array, a: Array, b: Array) -> tuple[Array, Array]:
-    # ∂/∂a a**b = b·a**(b-1) (0 for b = 0);  ∂/∂b = a**b·ln a for a > 0, 0 for a = 0 < b, else nan
-    if type(b) is float:  # a constant exponent: its own partial is never used
-        if b == 0:
-            return 0.0, 0.0
-        return (b * a if b == 2.0 else b * np.power(a, b - 1.0)), 0.0
-    da = np.where(b == 0, 0.0, b * np.power(a, b - 1.0))
-    safe = np.where(a > 0, a, 1.0)
-    db = np.where(a > 0, out * np.log(safe), np.where((a == 0) & (b > 0), 0.0, np.nan))
-    return da, db
-
-
-def _log(x: Array, base: Array | None = None) -> Array:
-    if base is None:
-        return np.log(x)
-    bad = (base <= 0) | (base == 1)
-    return np.where(bad, np.nan, np.log(x) / np.log(np.where(bad, 2.0, base)))
-
-
-def _log_partials(out: Array, x: Array, base: Array | None = None) -> tuple[Array, ...]:
-    if base is None:
-        return (1.0 / x,)
-    ln_b = np.log(base)
-    return (1.0 / (x * ln_b), -out / (base * ln_b))
-
-
-def _extremum_partials(out: Array, *args: Array) -> tuple[Array, ...]:
-    ties = [a == out for a in args]
-    share = 1.0 / sum(t.astype(float) for t in ties)
-    return tuple(np.where(t, share, 0.0) for t in ties)
-
-
-def _hypot(*args: Array) -> Array:
-    return np.sqrt(sum(a * a for a in args)) if len(args) > 2 else np.hypot(*args)
-
-
-def _hypot_partials(out: Array, *args: Array) -> tuple[Array, ...]:
-    zero = out == 0
-    safe = np.where(zero, 1.0, out)
-    return tuple(np.where(zero, 0.0, a / safe) for a in args)
-
-
-def _sign(x: Array) -> Array:
-    return np.sign(x) + 0.0
-
 
 Forward = Callable[..., Array]
 Partials = Callable[..., tuple[Array, ...]]
 
-#: op name → (forward over arrays, partials over arrays), mirroring ops.py row by row.
-NUMPY_OPS: dict[str, tuple[Forward, Partials]] = {
-    "add": (np.add, lambda out, a, b: (1.0, 1.0)),
-    "sub": (np.subtract, lambda out, a, b: (1.0, -1.0)),
-    "mul": (np.multiply, lambda out, a, b: (b, a)),
-    "div": (np.divide, lambda out, a, b: (1.0 / b, -out / b)),
-    "neg": (np.negative, lambda out, a: (-1.0,)),
-    "pow": (lambda a, b: np.square(a) if type(b) is float and b == 2.0 else np.power(a, b),
-            _pow_partials),
-    "sin": (np.sin, lambda out, x: (np.cos(x),)),
-    "cos": (np.cos, lambda out, x: (-np.sin(x),)),
-    "tan": (np.tan, lambda out, x: (1.0 + out * out,)),
-    "asin": (np.arcsin, lambda out, x: (1.0 / np.sqrt(1.0 - x * x),)),
-    "acos": (np.arccos, lambda out, x: (-1.0 / np.sqrt(1.0 - x * x),)),
-    "atan": (np.arctan, lambda out, x: (1.0 / (1.0 + x * x),)),
-    "sinh": (np.sinh, lambda out, x: (np.cosh(x),)),
-    "cosh": (np.cosh, lambda out, x: (np.sinh(x),)),
-    "tanh": (np.tanh, lambda out, x: (1.0 - out * out,)),
-    "asinh": (np.arcsinh, lambda out, x: (1.0 / np.sqrt(x * x + 1.0),)),
-    "acosh": (np.arccosh, lambda out, x: (1.0 / np.sqrt(x * x - 1.0),)),
-    "atanh": (np.arctanh, lambda out, x: (1.0 / (1.0 - x * x),)),
-    "exp": (np.exp, lambda out, x: (out,)),
-    "log": (_log, _log_partials),
-    "ln": (np.log, lambda out, x: (1.0 / x,)),
-    "log2": (np.log2, lambda out, x: (1.0 / (x * math.log(2.0)),)),
-    "log10": (np.log10, lambda out, x: (1.0 / (x * math.log(10.0)),)),
-    "sqrt": (np.sqrt, lambda out, x: (0.5 / out,)),
-    "cbrt": (np.cbrt, lambda out, x: (1.0 / (3.0 * out * out),)),
-    "abs": (np.abs, lambda out, x: (_sign(x),)),
-    "sign": (_sign, lambda out, x: (0.0,)),
-    "max": (lambda *a: np.maximum.reduce(np.broadcast_arrays(*a)), _extremum_partials),
-    "min": (lambda *a: np.minimum.reduce(np.broadcast_arrays(*a)), _extremum_partials),
-    "relu": (lambda x: np.where(x > 0, x, 0.0),
-             lambda out, x: (np.where(x > 0, 1.0, np.where(x == 0, 0.5, 0.0)),)),
-    "sigmoid": (_sigmoid, lambda out, x: (out * (1.0 - out),)),
-    "softplus": (lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
-                 lambda out, x: (_sigmoid(x),)),
-    "atan2": (np.arctan2, lambda out, y, x: (x / (x * x + y * y), -y / (x * x + y * y))),
-    "hypot": (_hypot, _hypot_partials),
-    "erf": (lambda x: np.asarray(_erf(x), dtype=np.float64),
-            lambda out, x: (_TWO_OVER_SQRT_PI * np.exp(-x * x),)),
-}
 
-#: Where each kinked op is not differentiable, as a row mask (the scalar path then explains).
+def _forward(op: Op) -> Forward:
+    return getattr(np, op.array) if isinstance(op.array, str) else partial(op.array, np)
+
+
+#: op name → (forward over arrays, partials over arrays), from the table.
+NUMPY_OPS: dict[str, tuple[Forward, Partials]] = {
+    op.name: (_forward(op), partial(op.array_partials, np)) for op in TABLE}
+
+#: Where each kinked op is not differentiable or jumps, as a row mask (the scalar path then
+#: explains).
 KINKS: dict[str, Callable[..., Array]] = {
-    "abs": lambda out, x: x == 0,
-    "relu": lambda out, x: x == 0,
-    "sign": lambda out, x: x == 0,
-    "max": lambda out, *a: sum((x == out).astype(int) for x in a) >= 2,
-    "min": lambda out, *a: sum((x == out).astype(int) for x in a) >= 2,
-    "hypot": lambda out, *a: out == 0,
-}
+    op.name: partial(op.array_kink, np) for op in TABLE if op.array_kink is not None}
 
 #: Where a non-finite argument always gives a non-finite result (inf·0 = nan, inf - inf = nan):
 #: a bad value there shows up downstream, so only nodes without such a consumer are checked.
-_PROPAGATES_ALL = frozenset({"add", "sub", "mul", "neg", "sin", "cos", "tan", "sqrt", "cbrt",
-                             "ln", "log2", "log10", "abs", "sinh", "cosh", "asinh"})
+PROPAGATES = frozenset(op.name for op in TABLE if op.propagates)
 
 
 def emit_forward(b: Builder, name: str, args: list[int]) -> int:
@@ -219,7 +127,7 @@ def covered_nodes(tape: Tape) -> list[bool]:
     ops, kinds, constants = tape.ops, tape.kinds, tape.constants
     for j, _, _, args in tape.program:
         name = ops[j].name  # type: ignore[union-attr]
-        if name in _PROPAGATES_ALL or (name == "log" and len(args) == 1):
+        if name in PROPAGATES or (name == "log" and len(args) == 1):
             for a in args:
                 covered[a] = True
         elif name == "div" or (name == "pow" and kinds[args[1]] == CONSTANT
