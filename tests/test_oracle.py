@@ -19,7 +19,9 @@ from exprdiff import ast, ops
 from exprdiff.cli.commands import main
 from exprdiff.errors import ExprError
 from exprdiff.oracle import check as oracle
+from exprdiff.oracle.child import run_bounded
 from exprdiff.oracle.finite import magnitudes
+from exprdiff.oracle.symbolic import partials_job, to_sympy
 from exprdiff.syntax import parser
 
 sympy = pytest.importorskip("sympy", reason="the oracle needs SymPy")
@@ -48,7 +50,7 @@ def _alarm(signum, frame):
 
 def sympy_gradient(text: str, point: dict[str, float], names: list[str]) -> dict:
     """SymPy's value of each partial, computed in this process (no child, no simplify)."""
-    messages = oracle.partials_job(parser.parse(text), names, point, False, texts=False)
+    messages = partials_job(parser.parse(text), names, point, False, texts=False)
     return {m[1]: (m[3], m[4]) for m in messages}
 
 
@@ -231,8 +233,7 @@ def test_sympy_is_killed_at_the_limit_on_a_tower_of_powers():
                                                                        1)), 1)), 1)
     tree = ast.Call("mul", (ast.Variable("x", 1), tower), 1)
     start = time.monotonic()
-    messages, gave_up = oracle.run_bounded(oracle.partials_job, (tree, ["x"], {"x": 1.0}, True),
-                                           timeout=1.0)
+    messages, gave_up = run_bounded(partials_job, (tree, ["x"], {"x": 1.0}, True), timeout=1.0)
     elapsed = time.monotonic() - start
     assert gave_up is not None and "time limit" in gave_up
     assert messages == []
@@ -351,7 +352,7 @@ def test_injection_payloads_are_parse_errors(runner, payload, tmp_path, monkeypa
 
 
 def test_to_sympy_builds_from_the_table_without_parsing_text():
-    expr, symbols = oracle.to_sympy(parser.parse("log(x, 2) + 2.5*cbrt(y) - pi"))
+    expr, symbols = to_sympy(parser.parse("log(x, 2) + 2.5*cbrt(y) - pi"))
     x, y = symbols["x"], symbols["y"]
     assert expr == sympy.log(x) / sympy.log(2) + sympy.Rational(5, 2) * sympy.real_root(y, 3) \
         - sympy.pi
