@@ -167,8 +167,9 @@ def test_seed_examples_pass_the_check(runner, text, point, value, gradient):
 
 
 def test_check_at_a_kink_compares_one_sided_derivatives():
-    result = exprdiff.grad("abs(x) + relu(y) + max(x, z)", {"x": 0, "y": 0, "z": 0})
-    check = oracle.check(result, timeout=30)
+    text = "abs(x) + relu(y) + max(x, z)"
+    check = oracle.check(exprdiff.grad(text, {"x": 0, "y": 0, "z": 0}), parser.parse(text),
+                         timeout=30)
     assert check.ok, check.failures
     sides = {p.variable: p.one_sided for p in check.partials}
     # abs'(0±) = ∓1 plus max(x, z)'s tie: x leads only when it moves up.
@@ -183,7 +184,8 @@ def test_check_detects_a_wrong_one_sided_rule(monkeypatch):
     wrong = ops.Kink("abs has a corner at 0", ((-1.0, 2.0),), (0.0,))  # the right side is 1
     monkeypatch.setitem(ops.FUNCTIONS, "abs", good.replace(kink=lambda out, x: (
         wrong if x == 0 else None)))
-    check = oracle.check(exprdiff.grad("abs(x) + y", {"x": 0, "y": 1}), timeout=30)
+    check = oracle.check(exprdiff.grad("abs(x) + y", {"x": 0, "y": 1}), parser.parse("abs(x) + y"),
+                         timeout=30)
     assert not check.ok and "right derivative" in check.failures[0]
 
 
@@ -203,11 +205,12 @@ _SLACK = 10.0
 @pytest.mark.parametrize("limit", [1.0])
 def test_the_oracle_gives_up_within_the_limit_on_a_5000_node_expression(limit):
     text = _big_expression()
-    assert len(ast.walk(parser.parse(text))) >= 5000
+    tree = parser.parse(text)
+    assert len(ast.walk(tree)) >= 5000
     point = {f"x{i}": 0.1 * (i + 1) for i in range(7)} | {"y": 0.5}
     result = exprdiff.grad(text, point)
     start = time.monotonic()
-    check = oracle.check(result, timeout=limit)
+    check = oracle.check(result, tree, timeout=limit)
     elapsed = time.monotonic() - start
     assert elapsed < limit + _SLACK, elapsed
     assert check.gave_up and "time limit" in check.gave_up
@@ -267,7 +270,7 @@ def test_deep_expressions_make_the_oracle_give_up_not_crash():
     text = "x"
     for _ in range(3000):
         text = f"sin({text})"
-    check = oracle.check(exprdiff.grad(text, {"x": 0.5}), timeout=2)
+    check = oracle.check(exprdiff.grad(text, {"x": 0.5}), parser.parse(text), timeout=2)
     assert check.gave_up is not None and check.ok
 
 
@@ -344,11 +347,22 @@ def test_injection_payloads_are_parse_errors(runner, payload, tmp_path, monkeypa
         result = invoke(runner, *args)
         assert result.exit_code == 2, (args, result.output)
         assert result.stderr.startswith("error:")
-    with pytest.raises(ExprError) as caught:
-        oracle.symbolic_partials(payload)
+    with pytest.raises(ExprError) as caught:  # the library's way in: the oracle takes only trees
+        exprdiff.compile(payload)
     assert caught.value.kind == "parse"
     assert not (tmp_path / "MARKER").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_oracle_never_parses_text():
+    """It works on its caller's syntax tree: no second parse, no way for text to reach SymPy."""
+    from test_architecture import import_graph
+
+    graph = import_graph()
+    modules = sorted(name for name in graph if name.startswith("exprdiff.oracle."))
+    assert {"exprdiff.oracle.check", "exprdiff.oracle.symbolic"} <= set(modules)
+    for name in modules:
+        assert not [t for t in graph[name] if t.startswith("exprdiff.syntax")], name
 
 
 def test_to_sympy_builds_from_the_table_without_parsing_text():

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exprdiff import ast
-from exprdiff.errors import ExprError
+from exprdiff.errors import ExprError, usage
 from exprdiff.oracle.child import Message, run_bounded
 from exprdiff.oracle.finite import FD_RTOL, Study
 from exprdiff.oracle.symbolic import partials_job
@@ -91,16 +91,14 @@ class Check:
         }
 
 
-def check(result: Any, *, timeout: float = 5.0, simplify: bool = True,
-          tree: ast.Node | None = None) -> Check:
-    """Compare `result` (an api.Result) with SymPy and finite differences, within `timeout` s."""
-    from exprdiff.syntax.parser import parse
+def check(result: Any, tree: ast.Node, *, timeout: float = 5.0, simplify: bool = True) -> Check:
+    """Compare `result` (an api.Result) with SymPy and finite differences, within `timeout` s.
 
+    `tree` is the syntax tree of `result.expression`, from the caller's parse (the oracle never
+    parses text)."""
     tape = result.tape
     if tape is None:
         raise ExprError("oracle", "this result carries no tape to check")
-    if tree is None:
-        tree = parse(result.expression)
     names = list(result.gradient)
     study = Study(tape, result.values, list(result.at.values()), result.warnings)
     messages, gave_up = run_bounded(
@@ -180,15 +178,13 @@ class Symbolic:
     simplified: bool
 
 
-def symbolic_partials(text: str, wrt: Sequence[str] | None = None, *,
+def symbolic_partials(tree: ast.Node, wrt: Sequence[str] | None = None, *,
                       timeout: float = 5.0) -> tuple[list[Symbolic], str | None]:
-    """∂f/∂v for each variable (or `wrt`), simplified; plus a note when time ran short.
+    """∂f/∂v of the expression `tree` for each variable (or `wrt`), simplified; plus a note when
+    time ran short.
 
-    Raises ExprError("oracle") when SymPy could not even differentiate within `timeout`."""
-    from exprdiff.errors import usage
-    from exprdiff.syntax.parser import parse
-
-    tree = parse(text)
+    Raises ExprError("usage") for a `wrt` name that is not a variable, ExprError("oracle") when
+    SymPy could not even differentiate within `timeout`."""
     variables = ast.variables(tree)
     for name in wrt or ():
         if name not in variables:
