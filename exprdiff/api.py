@@ -34,7 +34,7 @@ class Result(result.Result):
         """This result with the oracle's verdict attached (SymPy and finite differences)."""
         from exprdiff.oracle.check import check
 
-        return self.replace(check=check(self, timeout=timeout))
+        return self.replace(check=check(self, parse(self.expression), timeout=timeout))
 
     def steps(self, *, path: str | None = None, width: int | None = None,
               tables: bool = True) -> Steps:

@@ -244,7 +244,7 @@ def test_a_failed_check_fails_the_line(monkeypatch):
 
     seen: list[float] = []
 
-    def fake_check(result, *, timeout: float):
+    def fake_check(result, tree, *, timeout: float):
         seen.append(timeout)
         return Verdict(result.at["x"] > 0)
 

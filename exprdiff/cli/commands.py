@@ -233,8 +233,8 @@ def diff(expr: str, wrt: str | None, output: str, timeout: float) -> None:
     from exprdiff.render.check import emit_symbolic
 
     chosen = split_assignments(wrt) if wrt is not None else None
-    compile(expr)  # limits, and overflow in floats (9**9**9**9) before SymPy's exact integers
-    partials, note = symbolic_partials(expr, chosen, timeout=timeout)
+    compiled = compile(expr)  # limits, float overflow (9**9**9**9) before SymPy's exact integers
+    partials, note = symbolic_partials(compiled.tree, chosen, timeout=timeout)
     emit_symbolic(console(), expr, partials, output, note)
 
 
