@@ -85,7 +85,8 @@ def _cpu() -> float:
 
 
 def exprdiff_in_process(path: Path) -> None:
-    from exprdiff.batch.run import Settings, run
+    from exprdiff.batch.evaluate import Settings
+    from exprdiff.batch.run import run
     from exprdiff.render.records import JsonLines
 
     with open(os.devnull, "w") as sink:

@@ -18,7 +18,8 @@ from collections.abc import Generator, Iterator
 from itertools import chain, islice
 from typing import Any
 
-from exprdiff.batch.run import Chunk, Evaluator, Processed, Settings, error_record
+from exprdiff.batch.evaluate import Evaluator, Processed, Settings, error_record
+from exprdiff.batch.lines import Chunk
 
 CHUNK_LINES = 256
 IN_FLIGHT = 2  # chunks per worker
