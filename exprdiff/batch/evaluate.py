@@ -8,12 +8,12 @@ graphs are cached by expression text, so one expression at many points is parsed
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from exprdiff.api import Compiled, compile
-from exprdiff.batch.lines import read_point, split_line
+from exprdiff.batch.lines import Line, read_point, split_line
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
@@ -136,6 +136,14 @@ class Evaluator:
         if settings.check:
             result = result.checked(timeout=settings.check_timeout)
         return head | result.to_dict()
+
+
+def evaluate_lines(lines: Iterable[Line], settings: Settings,
+                   ) -> Generator[Processed, None, None]:
+    """Every line's outcome, one after the other, in this process."""
+    evaluator = Evaluator(settings)
+    for file, number, raw in lines:
+        yield file, number, len(raw), evaluator.line(number, raw, file)
 
 
 def _error(head: Record, expression: str, problem: ExprError,

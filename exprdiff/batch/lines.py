@@ -93,10 +93,12 @@ def _json_point(point: dict[str, Any]) -> Mapping[str, Any]:
 
 # -- reading ------------------------------------------------------------------------------------
 
-Chunk = list[tuple[str | None, int, bytes]]
+#: (file label or None, 1-based line number, raw bytes)
+Line = tuple[str | None, int, bytes]
+Chunk = list[Line]
 
 
-def read_lines(sources: Sequence[str], *, label: bool) -> Iterator[tuple[str | None, int, bytes]]:
+def read_lines(sources: Sequence[str], *, label: bool) -> Iterator[Line]:
     """(file label or None, 1-based line number, raw bytes) for every line of every source."""
     import sys
 
@@ -109,7 +111,7 @@ def read_lines(sources: Sequence[str], *, label: bool) -> Iterator[tuple[str | N
                 yield from _numbered(name, stream)
 
 
-def _numbered(name: str | None, stream: Any) -> Iterator[tuple[str | None, int, bytes]]:
+def _numbered(name: str | None, stream: Any) -> Iterator[Line]:
     for number, raw in enumerate(stream, 1):
         yield name, number, raw
 

@@ -7,13 +7,13 @@ batch/workers.py; this module drives them: serially or in parallel, in order, th
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from exprdiff.batch.evaluate import Evaluator, Processed, Record, Settings
-from exprdiff.batch.lines import known_size, read_lines
+from exprdiff.batch.evaluate import Record, Settings, evaluate_lines
+from exprdiff.batch.lines import Line, known_size, read_lines
 
 
 @dataclass(slots=True)
@@ -72,12 +72,12 @@ def run(sources: Sequence[str], settings: Settings, writer: Writer, *, jobs: int
 
 
 def _drive(sources: Sequence[str], settings: Settings, writer: Writer,
-           lines: Iterator[tuple[str | None, int, bytes]], workers: Any, summary: Summary,
+           lines: Iterator[Line], workers: Any, summary: Summary,
            progress: bool) -> None:
     total = known_size(sources) if progress else None
     with _Interrupts() as interrupts:
         if workers is None:
-            outcomes = _serial(lines, settings)
+            outcomes = evaluate_lines(lines, settings)
         else:
             from exprdiff.batch.workers import parallel
 
@@ -106,13 +106,6 @@ def _drive(sources: Sequence[str], settings: Settings, writer: Writer,
             interrupts.busy = True
             outcomes.close()
         writer.finish()
-
-
-def _serial(lines: Iterator[tuple[str | None, int, bytes]], settings: Settings,
-            ) -> Generator[Processed, None, None]:
-    evaluator = Evaluator(settings)
-    for file, number, raw in lines:
-        yield file, number, len(raw), evaluator.line(number, raw, file)
 
 
 class _Interrupts:
