@@ -442,15 +442,65 @@ def test_check_runs_per_line_in_worker_processes_too(tmp_path):
     path = tmp_path / "check.txt"
     path.write_text("x1**2 + 3*(x2*x3 - x1**2) ; x1=1, x2=2, x3=3\nsin(x)*x ; x=0.5\n"
                     "log(x) ; x=-1\n")
-    from exprdiff.batch.run import run
+    from exprdiff.batch.run import Batch
     from exprdiff.render.records import JsonLines
 
     for jobs in (1, 2):
         out = io.StringIO()
-        summary = run([str(path)], Settings(check=True), JsonLines(out), jobs=jobs)
+        writer = JsonLines(out)
+        with Batch([str(path)], Settings(check=True), jobs=jobs) as run:
+            for record in run:
+                writer.write(record)
+        writer.finish()
         found = [json.loads(line) for line in out.getvalue().splitlines()]
         assert [r.get("check", {}).get("ok") for r in found] == [True, True, None], jobs
-        assert summary.failed == 1
+        assert run.summary.failed == 1
+
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_library_gives_the_records_the_cli_writes(big_batch, jobs):
+    """batch.run.Batch: the records as dicts, in input order, and the summary at the end."""
+    from exprdiff.batch.run import Batch
+
+    path, broken = big_batch
+    with Batch([str(path)], Settings(), jobs=jobs) as run:
+        found = list(run)
+    assert [r["line"] for r in found] == list(range(1, 10_001))
+    assert {r["line"] for r in found if "error" in r} == set(broken)
+    summary = run.summary
+    assert (summary.lines, summary.records, summary.failed) == (10_000, 10_000, 1_000)
+    assert summary.last == (None, 10_000) and not summary.interrupted
+    assert summary.bytes_done == path.stat().st_size
+    assert summary.text() == "processed 10000 lines: 9000 ok, 1000 failed"
+    done = cli("--file", str(path), "--format", "jsonl")
+    assert done.stdout == "".join(records.dumps(r) + "\n" for r in found)
+
+
+def test_a_batch_gives_records_only_inside_its_with_block(tmp_path):
+    from exprdiff.batch.run import Batch
+
+    path = tmp_path / "one.txt"
+    path.write_text("x ; x=1\n")
+    with pytest.raises(RuntimeError, match="with"):
+        list(Batch([str(path)], Settings()))
+
+
+def test_the_batch_library_prints_nothing():
+    """No renderer, CLI, click or rich below the CLI: exprdiff/cli/batch.py does the writing."""
+    import ast
+
+    for path in sorted((ROOT / "exprdiff" / "batch").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""])
+                bad = [n for n in names if n.split(".")[0] in ("click", "rich")
+                       or n.startswith(("exprdiff.render", "exprdiff.cli"))]
+                assert not bad, (path.name, bad)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "print", path.name
 
 
 # -- signals and pipes, with real processes --------------------------------------------------------

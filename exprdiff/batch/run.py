@@ -1,30 +1,37 @@
 """Batch: lines of expressions (and points) → records, in input order; a bad line never stops it.
 
+    with Batch(["exprs.txt"], Settings(), jobs=2) as batch:
+        for record in batch:
+            ...                     # a dict: SPEC §4's result object with "line", or an error
+    batch.summary.failed
+
 Reading lines is batch/lines.py, evaluating one line batch/evaluate.py, worker processes
-batch/workers.py; this module drives them: serially or in parallel, in order, through SIGINT.
+batch/workers.py; this module drives them, serially or in parallel, in input order, and stops
+cleanly on SIGINT. It prints nothing: what to do with the records is the caller's business.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from exprdiff.batch.evaluate import Record, Settings, evaluate_lines
-from exprdiff.batch.lines import Line, known_size, read_lines
+from exprdiff.batch.evaluate import Processed, Record, Settings, evaluate_lines
+from exprdiff.batch.lines import read_lines
 
 
 @dataclass(slots=True)
 class Summary:
-    """How far a run got: expression lines, records written, failed lines, the last line done."""
+    """How far a run got: expression lines, records, failed lines, the last line done, and the
+    input bytes done (for a progress bar)."""
 
     lines: int = 0
     records: int = 0
     failed: int = 0
     last: tuple[str | None, int] | None = None
     interrupted: bool = False
+    bytes_done: int = 0
 
     def text(self) -> str:
         extra = f" ({self.records} results)" if self.records != self.lines else ""
@@ -38,83 +45,97 @@ class Summary:
         return f"after line {number}" + (f" of {file}" if file else "")
 
 
-class Writer(Protocol):
-    """What a record renderer offers the runner (render/records.py has them)."""
+class Batch:
+    """Every line of `sources` ("-" is stdin) evaluated with `settings`, its records in input
+    order, the same for any `jobs` (0: one per CPU). Use it in a `with` block, which starts and
+    stops the worker processes and holds SIGINT.
 
-    def write(self, record: Record) -> None: ...
-
-    def flush(self) -> None: ...
-
-    def finish(self) -> None: ...
-
-
-def run(sources: Sequence[str], settings: Settings, writer: Writer, *, jobs: int = 1,
-        progress: bool = False) -> Summary:
-    """Evaluate every line of `sources` and hand the records to `writer`, in input order.
-
-    SIGINT stops at the next record boundary (`summary.interrupted`); everything written is
-    whole. `progress` shows a bar on stderr when the inputs' total size is known.
+    SIGINT while the batch reads, evaluates or waits ends the records at once; while the caller
+    holds a line's records it ends them when the caller asks for more, so whatever the caller
+    wrote is whole. `summary.interrupted` says so. A line counts in `summary` once the caller
+    asks for the next one.
     """
-    summary = Summary()
-    jobs = jobs or os.cpu_count() or 1
-    lines = read_lines(sources, label=len(sources) > 1)
-    workers = None
-    try:
-        if jobs > 1:  # started before any progress thread: forking with threads about is unsafe
-            from exprdiff.batch.workers import Workers
 
-            workers = Workers(settings, jobs)
-        _drive(sources, settings, writer, lines, workers, summary, progress)
-    finally:
-        if workers is not None:
-            workers.stop()
-    return summary
+    def __init__(self, sources: Sequence[str], settings: Settings, *, jobs: int = 1) -> None:
+        self.sources = list(sources)
+        self.settings = settings
+        self.jobs = jobs or os.cpu_count() or 1
+        self.summary = Summary()
+        self._interrupts = _Interrupts()
+        self._workers: Any = None
+        self._lines: Generator[list[Record], None, None] | None = None
 
+    def __enter__(self) -> Batch:
+        lines = read_lines(self.sources, label=len(self.sources) > 1)
+        if self.jobs > 1:  # before the caller starts any thread: forking with threads is unsafe
+            from exprdiff.batch.workers import Workers, parallel
 
-def _drive(sources: Sequence[str], settings: Settings, writer: Writer,
-           lines: Iterator[Line], workers: Any, summary: Summary,
-           progress: bool) -> None:
-    total = known_size(sources) if progress else None
-    with _Interrupts() as interrupts:
-        if workers is None:
-            outcomes = evaluate_lines(lines, settings)
+            self._workers = Workers(self.settings, self.jobs)
+            outcomes = parallel(self._workers, lines, self.settings,
+                                lambda: self._interrupts.pending)
         else:
-            from exprdiff.batch.workers import parallel
+            outcomes = evaluate_lines(lines, self.settings)
+        self._interrupts.start()
+        self._lines = self._each_line(outcomes)
+        return self
 
-            outcomes = parallel(workers, lines, settings, lambda: interrupts.pending)
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> bool:
         try:
-            with _progress_bar(total) as advance:  # gone before the table or summary is printed
-                for file, number, size, outcome in outcomes:
-                    interrupts.busy = True  # a SIGINT now waits until these records are out
-                    if outcome is not None:
-                        records, failed = outcome
-                        for record in records:
-                            writer.write(record)
-                        writer.flush()
-                        summary.lines += 1
-                        summary.records += len(records)
-                        summary.failed += failed
-                    summary.last = (file, number)
-                    advance(size)
-                    interrupts.busy = False
-                    if interrupts.pending:
-                        summary.interrupted = True
-                        break
-        except KeyboardInterrupt:  # raised only between records (reading, evaluating, waiting)
+            if self._lines is not None:
+                self._lines.close()
+            self._interrupts.stop()
+        finally:
+            if self._workers is not None:
+                self._workers.stop()
+        if kind is not None and issubclass(kind, KeyboardInterrupt):
+            self.summary.interrupted = True  # a second SIGINT, in the caller's code
+            return True
+        return False
+
+    def __iter__(self) -> Iterator[Record]:
+        for records in self.lines():
+            yield from records
+
+    def lines(self) -> Iterator[list[Record]]:
+        """The records of each expression line (blank and comment lines give none), in order."""
+        if self._lines is None:
+            raise RuntimeError("a Batch gives records inside its `with` block")
+        return self._lines
+
+    def _each_line(self, outcomes: Generator[Processed, None, None],
+                   ) -> Generator[list[Record], None, None]:
+        summary, interrupts = self.summary, self._interrupts
+        try:
+            while not interrupts.pending:
+                interrupts.busy = False  # a SIGINT now stops at once
+                processed = next(outcomes, None)
+                interrupts.busy = True  # one now waits until the caller is done with these
+                if processed is None:
+                    return
+                file, number, size, outcome = processed
+                if outcome is not None:
+                    records, failed = outcome
+                    yield records
+                    summary.lines += 1
+                    summary.records += len(records)
+                    summary.failed += failed
+                summary.last = (file, number)
+                summary.bytes_done += size
+            summary.interrupted = True
+        except KeyboardInterrupt:  # raised only while reading, evaluating or waiting
             summary.interrupted = True
         finally:
             interrupts.busy = True
             outcomes.close()
-        writer.finish()
 
 
 class _Interrupts:
-    """SIGINT between records stops at once (KeyboardInterrupt); while records are being
-    written it is held until they are out (`pending`); a second SIGINT never waits."""
+    """SIGINT while not `busy` raises KeyboardInterrupt; while `busy` it is held (`pending`);
+    a second SIGINT never waits."""
 
     def __init__(self) -> None:
         self.pending = False
-        self.busy = False
+        self.busy = True
         self._previous: Any = None
 
     def _handle(self, signum: int, frame: Any) -> None:
@@ -124,51 +145,16 @@ class _Interrupts:
         self.pending = True
         raise KeyboardInterrupt
 
-    def __enter__(self) -> _Interrupts:
+    def start(self) -> None:
         import signal
         import threading
 
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         import signal
 
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
-
-
-@contextmanager
-def _progress_bar(total: int | None) -> Iterator[Callable[[int], None]]:
-    """A rich bar on stderr over `total` input bytes; a no-op without a total."""
-    if not total:
-        yield lambda size: None
-        return
-    import time
-
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[lines]:,} lines"),
-                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-    task = bar.add_task("lines", total=total, lines=0)
-    state = {"done": 0, "lines": 0, "shown": 0.0}
-
-    def advance(size: int) -> None:
-        state["done"] += size
-        state["lines"] += 1
-        now = time.monotonic()
-        if now - state["shown"] > 0.1:  # a refresh per record would cost more than the record
-            state["shown"] = now
-            bar.update(task, completed=state["done"], lines=state["lines"])
-
-    with bar:
-        yield advance
-
+            self._previous = None
