@@ -32,8 +32,9 @@ print("\\n@@modules@@", json.dumps({"code": code, "modules": sorted(sys.modules)
 #: Modules a gradient never needs, whatever the output format. (`inspect`, `uuid`, `datetime`
 #: and `gettext` are not listed: click 8 imports them itself, so only the API path avoids them.)
 NEVER = ("sympy", "numpy", "lark", "exprdiff.syntax.lark_errors", "exprdiff.oracle.check",
-         "exprdiff.explain.steps", "exprdiff.batch.run", "exprdiff.explain.picture",
-         "exprdiff.vector.engine", "multiprocessing", "difflib", "dataclasses")
+         "exprdiff.explain.steps", "exprdiff.batch", "exprdiff.cli.batch",
+         "exprdiff.explain.picture", "exprdiff.vector.engine", "multiprocessing", "difflib",
+         "dataclasses")
 
 
 @pytest.fixture(scope="module")
