@@ -5,7 +5,7 @@
 Two workloads of `--lines` lines each:
   distinct  seed-sized expressions, every line a different expression, one point per line;
   same      the seeds' x1**2 + 3*(x2*x3 - x1**2) at a different point on every line.
-exprdiff is timed in-process (batch.run over the file, JSON Lines to /dev/null: the steady
+exprdiff is timed in-process (batch.run.Batch over the file, JSON Lines to /dev/null: the steady
 state) and end to end (`python -m exprdiff grad --file F --format jsonl`, start-up included),
 with --jobs 1 and --jobs 2. The SymPy loop does, for each line, what a script would: parse_expr,
 diff for every variable, evalf at the point (on the first `--sympy-lines` lines: it is slow, and
@@ -85,12 +85,18 @@ def _cpu() -> float:
 
 
 def exprdiff_in_process(path: Path) -> None:
-    from exprdiff.batch.run import Settings, run
+    from exprdiff.batch.evaluate import Settings
+    from exprdiff.batch.run import Batch
     from exprdiff.render.records import JsonLines
 
-    with open(os.devnull, "w") as sink:
-        summary = run([str(path)], Settings(), JsonLines(sink))
-    assert summary.failed == 0, summary.text()
+    with open(os.devnull, "w") as sink, Batch([str(path)], Settings()) as batch:
+        writer = JsonLines(sink)
+        for records in batch.lines():
+            for record in records:
+                writer.write(record)
+            writer.flush()
+        writer.finish()
+    assert batch.summary.failed == 0, batch.summary.text()
 
 
 def exprdiff_cli(path: Path, jobs: int) -> None:

@@ -17,7 +17,8 @@ import pytest
 from conftest import SEEDS, point_text
 
 from exprdiff.api import compile
-from exprdiff.batch import run as batch
+from exprdiff.batch.evaluate import Evaluator, Settings
+from exprdiff.batch.lines import read_point, split_line
 from exprdiff.cli.commands import main
 from exprdiff.errors import ExprError
 from exprdiff.points import parse_assignments
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def evaluate(text: str, **settings) -> tuple[list[dict], bool] | None:
-    return batch.Evaluator(batch.Settings(**settings)).line(7, text.encode())
+    return Evaluator(Settings(**settings)).line(7, text.encode())
 
 
 def cli(*args: str, stdin: str | None = None, timeout: float = 60,
@@ -48,7 +49,7 @@ def cli(*args: str, stdin: str | None = None, timeout: float = 60,
     ('{"expr": "pi"}', "pi", []),
 ])
 def test_split_line_reads_every_form(line, expression, points):
-    assert batch.split_line(line) == (expression, points)
+    assert split_line(line) == (expression, points)
 
 
 @pytest.mark.parametrize(("line", "kind", "fragment", "column"), [
@@ -63,7 +64,7 @@ def test_split_line_reads_every_form(line, expression, points):
 ])
 def test_malformed_lines_are_errors_with_kind_and_column(line, kind, fragment, column):
     with pytest.raises(ExprError) as caught:
-        batch.split_line(line)
+        split_line(line)
     assert caught.value.kind == kind
     assert fragment in caught.value.message
     assert caught.value.column == column
@@ -80,7 +81,7 @@ def test_read_point_fast_path_agrees_with_parse_assignments(text):
     except ExprError as problem:
         expected = problem.message
     try:
-        got: object = batch.read_point(text, ("x", "y"))
+        got: object = read_point(text, ("x", "y"))
     except ExprError as problem:
         got = problem.message
     assert got == expected
@@ -184,7 +185,7 @@ def test_wrt_is_applied_per_line():
 
 
 def test_a_line_that_is_not_utf8_is_an_error_record():
-    outcome = batch.Evaluator(batch.Settings()).line(3, b"x + \xff ; x=1\n")
+    outcome = Evaluator(Settings()).line(3, b"x + \xff ; x=1\n")
     assert outcome is not None
     (record,), failed = outcome
     assert failed and record["error"]["kind"] == "parse" and record["error"]["column"] == 5
@@ -197,8 +198,8 @@ def test_compiled_graphs_are_reused_and_parse_errors_remembered(monkeypatch):
         calls.append(text)
         return compile(text)
 
-    monkeypatch.setattr(batch, "compile", counting)
-    evaluator = batch.Evaluator(batch.Settings())
+    monkeypatch.setattr("exprdiff.batch.evaluate.compile", counting)
+    evaluator = Evaluator(Settings())
     for k in range(50):
         evaluator.line(k + 1, f"x**2 + y ; x={k}, y=1".encode())
         evaluator.line(k + 1, b"x + ) ; x=1")
@@ -207,8 +208,8 @@ def test_compiled_graphs_are_reused_and_parse_errors_remembered(monkeypatch):
 
 
 def test_the_cache_is_bounded(monkeypatch):
-    monkeypatch.setattr(batch, "_CACHE_SIZE", 3)
-    evaluator = batch.Evaluator(batch.Settings())
+    monkeypatch.setattr("exprdiff.batch.evaluate._CACHE_SIZE", 3)
+    evaluator = Evaluator(Settings())
     for k in range(10):
         evaluator.compiled(f"x + {k}")
     assert len(evaluator._cache) == 3
@@ -221,9 +222,9 @@ def test_an_unexpected_exception_is_isolated_to_its_line(monkeypatch):
             raise RuntimeError("kaput")
         return compile(text)
 
-    monkeypatch.setattr(batch, "compile", broken)
+    monkeypatch.setattr("exprdiff.batch.evaluate.compile", broken)
     monkeypatch.delenv("EXPRDIFF_DEBUG", raising=False)
-    evaluator = batch.Evaluator(batch.Settings())
+    evaluator = Evaluator(Settings())
     (record,), failed = evaluator.line(1, b"boom + x ; x=1")  # type: ignore[misc]
     assert failed and record["error"]["kind"] == "internal"
     assert "kaput" in record["error"]["message"]
@@ -233,7 +234,7 @@ def test_an_unexpected_exception_is_isolated_to_its_line(monkeypatch):
 
 def test_a_failed_check_fails_the_line(monkeypatch):
     """--check's wiring: the oracle's verdict lands in the record and decides the line."""
-    oracle = pytest.importorskip("exprdiff.oracle.check", reason="exprdiff.oracle is not there yet")
+    from exprdiff.oracle import check as oracle  # a broken oracle fails here, never skips
 
     class Verdict:
         def __init__(self, ok: bool) -> None:
@@ -441,15 +442,65 @@ def test_check_runs_per_line_in_worker_processes_too(tmp_path):
     path = tmp_path / "check.txt"
     path.write_text("x1**2 + 3*(x2*x3 - x1**2) ; x1=1, x2=2, x3=3\nsin(x)*x ; x=0.5\n"
                     "log(x) ; x=-1\n")
-    from exprdiff.batch.run import Settings, run
+    from exprdiff.batch.run import Batch
     from exprdiff.render.records import JsonLines
 
     for jobs in (1, 2):
         out = io.StringIO()
-        summary = run([str(path)], Settings(check=True), JsonLines(out), jobs=jobs)
+        writer = JsonLines(out)
+        with Batch([str(path)], Settings(check=True), jobs=jobs) as run:
+            for record in run:
+                writer.write(record)
+        writer.finish()
         found = [json.loads(line) for line in out.getvalue().splitlines()]
         assert [r.get("check", {}).get("ok") for r in found] == [True, True, None], jobs
-        assert summary.failed == 1
+        assert run.summary.failed == 1
+
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_library_gives_the_records_the_cli_writes(big_batch, jobs):
+    """batch.run.Batch: the records as dicts, in input order, and the summary at the end."""
+    from exprdiff.batch.run import Batch
+
+    path, broken = big_batch
+    with Batch([str(path)], Settings(), jobs=jobs) as run:
+        found = list(run)
+    assert [r["line"] for r in found] == list(range(1, 10_001))
+    assert {r["line"] for r in found if "error" in r} == set(broken)
+    summary = run.summary
+    assert (summary.lines, summary.records, summary.failed) == (10_000, 10_000, 1_000)
+    assert summary.last == (None, 10_000) and not summary.interrupted
+    assert summary.bytes_done == path.stat().st_size
+    assert summary.text() == "processed 10000 lines: 9000 ok, 1000 failed"
+    done = cli("--file", str(path), "--format", "jsonl")
+    assert done.stdout == "".join(records.dumps(r) + "\n" for r in found)
+
+
+def test_a_batch_gives_records_only_inside_its_with_block(tmp_path):
+    from exprdiff.batch.run import Batch
+
+    path = tmp_path / "one.txt"
+    path.write_text("x ; x=1\n")
+    with pytest.raises(RuntimeError, match="with"):
+        list(Batch([str(path)], Settings()))
+
+
+def test_the_batch_library_prints_nothing():
+    """No renderer, CLI, click or rich below the CLI: exprdiff/cli/batch.py does the writing."""
+    import ast
+
+    for path in sorted((ROOT / "exprdiff" / "batch").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""])
+                bad = [n for n in names if n.split(".")[0] in ("click", "rich")
+                       or n.startswith(("exprdiff.render", "exprdiff.cli"))]
+                assert not bad, (path.name, bad)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "print", path.name
 
 
 # -- signals and pipes, with real processes --------------------------------------------------------
@@ -518,7 +569,7 @@ def test_a_dead_worker_costs_its_chunk_only(tmp_path):
     """A worker killed mid-run: its lines become error records, the rest still come, in order."""
     from exprdiff.batch.workers import CHUNK_LINES, Workers, parallel
 
-    settings = batch.Settings()
+    settings = Settings()
     workers = Workers(settings, 2)
     try:
         workers.processes[1].kill()

@@ -32,9 +32,10 @@ print("\\n@@modules@@", json.dumps({"code": code, "modules": sorted(sys.modules)
 #: Modules a gradient never needs, whatever the output format. (`inspect`, `uuid`, `datetime`
 #: and `gettext` are not listed: click 8 imports them itself, so only the API path avoids them.)
 NEVER = ("sympy", "numpy", "lark", "exprdiff.syntax.lark_errors", "exprdiff.oracle",
-         "exprdiff.explain.steps", "exprdiff.batch.run", "exprdiff.explain.picture",
-         "exprdiff.drawing", "exprdiff.render.picture", "exprdiff.render.dot",
-         "exprdiff.vector", "exprdiff.cli.points", "multiprocessing", "difflib", "dataclasses")
+         "exprdiff.explain.steps", "exprdiff.batch", "exprdiff.cli.batch",
+         "exprdiff.explain.picture", "exprdiff.drawing", "exprdiff.render.picture",
+         "exprdiff.render.dot", "exprdiff.vector", "exprdiff.cli.points", "multiprocessing",
+         "difflib", "dataclasses")
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from collections.abc import Generator, Iterator
 from itertools import chain, islice
 from typing import Any
 
-from exprdiff.batch.run import Chunk, Evaluator, Processed, Settings, error_record
+from exprdiff.batch.evaluate import Evaluator, Processed, Settings, error_record, evaluate_lines
+from exprdiff.batch.lines import Chunk, Line
 
 CHUNK_LINES = 256
 IN_FLIGHT = 2  # chunks per worker
@@ -101,7 +102,7 @@ def _exit(signum: int, frame: Any) -> None:
     raise SystemExit(143)  # through Python, so the oracle's `finally` kills its SymPy child
 
 
-def parallel(workers: Workers, lines: Iterator[tuple[str | None, int, bytes]],
+def parallel(workers: Workers, lines: Iterator[Line],
              settings: Settings, stopping: Any) -> Generator[Processed, None, None]:
     """Every line's outcome, in input order; `stopping()` true means: submit no more."""
     pending: deque[tuple[int, Chunk]] = deque()
@@ -125,7 +126,8 @@ def parallel(workers: Workers, lines: Iterator[tuple[str | None, int, bytes]],
             # A worker died (killed, out of memory): its chunk's lines become error records,
             # and the rest runs here, one line at a time, as with --jobs 1.
             yield from _lost(chunk, workers.processes[index % len(workers)].exitcode)
-            yield from _serially(chain((line for _, c in pending for line in c), lines), settings)
+            rest = chain((line for _, c in pending for line in c), lines)
+            yield from evaluate_lines(rest, settings)
             return
         yield from outcomes
         submit()
@@ -140,10 +142,3 @@ def _lost(chunk: Chunk, code: int | None) -> Iterator[Processed]:
         head = {"line": number} if file is None else {"file": file, "line": number}
         message = f"the worker process evaluating this line stopped (exit code {code})"
         yield file, number, len(raw), ([error_record(head, text, "internal", message)], True)
-
-
-def _serially(lines: Iterator[tuple[str | None, int, bytes]],
-              settings: Settings) -> Iterator[Processed]:
-    evaluator = Evaluator(settings)
-    for file, number, raw in lines:
-        yield file, number, len(raw), evaluator.line(number, raw, file)

@@ -174,7 +174,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     Exit status: 0 success (warnings allowed), 1 evaluation failed, 2 usage or parse error.
     """
     if expr == "-" or files:
-        from exprdiff.batch.run import command as batch
+        from exprdiff.cli.batch import command as batch
 
         if show_steps or path is not None:
             raise click.UsageError("--steps and --path work on one EXPR, not in batch mode")

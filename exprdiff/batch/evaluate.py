@@ -1,0 +1,169 @@
+"""Evaluating batch lines: one input line → its records; a bad line never stops the batch.
+
+Every (line, point) gives one record: the result's JSON object of SPEC §4 with `"line"`, or an
+error record `{"line": N, "expression": ..., "error": {"kind", "message", "column"}}`. Compiled
+graphs are cached by expression text, so one expression at many points is parsed once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from exprdiff.api import Compiled, compile
+from exprdiff.batch.lines import Line, read_point, split_line
+from exprdiff.errors import ExprError, usage
+from exprdiff.forward import forward
+from exprdiff.reverse import reverse
+
+Record = dict[str, Any]
+#: What one input line gave: its records and whether any of them failed.
+Outcome = tuple[list[Record], bool]
+#: (file label, line number, bytes read, outcome or None for a blank/comment line)
+Processed = tuple[str | None, int, int, Outcome | None]
+
+_CACHE_SIZE = 4096
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The options every line is evaluated with (picklable, for the worker processes)."""
+
+    defaults: tuple[dict[str, float], ...] = ()  # --at: the points of lines that give none
+    wrt: tuple[str, ...] | None = None
+    strict: bool = False
+    check: bool = False
+    check_timeout: float = 5.0
+
+
+class Evaluator:
+    """Evaluates lines; keeps compiled graphs by expression text (parse errors too)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._cache: dict[str, Compiled | ExprError] = {}
+
+    def compiled(self, text: str) -> Compiled | ExprError:
+        """The graph of `text`, or why there is none (both remembered; never re-raised, so a
+        cached error's traceback cannot grow)."""
+        entry = self._cache.get(text)
+        if entry is None:
+            try:
+                entry = compile(text)
+            except ExprError as problem:
+                problem.__traceback__ = None
+                entry = problem
+            if len(self._cache) >= _CACHE_SIZE:
+                del self._cache[next(iter(self._cache))]  # oldest first: cheap and good enough
+            self._cache[text] = entry
+        return entry
+
+    def line(self, number: int, raw: bytes, file: str | None = None) -> Outcome | None:
+        """The records of input line `number` (None for a blank or comment line)."""
+        head: Record = {"line": number} if file is None else {"file": file, "line": number}
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as problem:
+            message = f"the line is not UTF-8 text (byte {problem.start + 1})"
+            return [_error(head, raw.decode("utf-8", "replace").strip(),
+                           ExprError("parse", message, column=problem.start + 1))], True
+        if not text or text.startswith("#"):
+            return None
+        expression = text
+        try:
+            expression, points = split_line(text)
+            compiled = self.compiled(expression)
+        except ExprError as problem:
+            return [_error(head, expression, problem)], True
+        except Exception as problem:  # noqa: BLE001 - one line never stops the batch
+            return [_error(head, expression, _internal(problem))], True
+        if isinstance(compiled, ExprError):
+            return [_error(head, expression, compiled)], True
+        return self._points(head, compiled, points)
+
+    def _points(self, head: Record, compiled: Compiled,
+                points: Sequence[str | Mapping[str, Any]]) -> Outcome:
+        records: list[Record] = []
+        failed = False
+        try:
+            chosen = self._point_list(compiled, points)
+        except ExprError as problem:
+            return [_error(head, compiled.source, problem)], True
+        for point in chosen:
+            at: Mapping[str, Any] | None = None
+            try:
+                at = read_point(point, compiled.variables) if isinstance(point, str) else point
+                record = self._evaluate(head, compiled, at)
+            except ExprError as problem:
+                record = _error(head, compiled.source, problem, at)
+            except Exception as problem:  # noqa: BLE001 - one line never stops the batch
+                record = _error(head, compiled.source, _internal(problem), at)
+            failed = failed or "error" in record or ("check" in record
+                                                     and not record["check"].get("ok"))
+            records.append(record)
+        return records, failed
+
+    def _point_list(self, compiled: Compiled,
+                    points: Sequence[str | Mapping[str, Any]],
+                    ) -> Sequence[str | Mapping[str, Any]]:
+        if points:
+            return points
+        names = compiled.variables
+        if self.settings.defaults:
+            return [{n: v for n, v in d.items() if n in names} for d in self.settings.defaults]
+        if not names:
+            return [{}]
+        example = ", ".join(f"{n}=1" for n in names[:4])
+        raise usage(f"no point given: write '{compiled.source} ; {example}' or pass --at", names)
+
+    def _evaluate(self, head: Record, compiled: Compiled, at: Mapping[str, Any]) -> Record:
+        tape = compiled.tape
+        inputs = tape.inputs
+        settings = self.settings
+        if (not tape.kink_nodes and settings.wrt is None and not settings.check
+                and len(at) == len(inputs) and all(name in at for name in inputs)):
+            # The common case, without Result's bookkeeping: the same sweeps and the same
+            # record as Result.to_dict() (tests/test_batch.py holds the two paths equal).
+            # Every point reaching here holds finite floats (read_point, _json_point, --at).
+            point = [at[name] for name in inputs]
+            values = forward(tape, point)
+            adjoints = reverse(tape, values)
+            return head | {"expression": compiled.source, "at": {n: at[n] for n in inputs},
+                           "value": values[tape.output],
+                           "gradient": {name: adjoints[i] for name, i in inputs.items()},
+                           "warnings": []}
+        result = compiled.grad(at, wrt=settings.wrt, strict=settings.strict)
+        if settings.check:
+            result = result.checked(timeout=settings.check_timeout)
+        return head | result.to_dict()
+
+
+def evaluate_lines(lines: Iterable[Line], settings: Settings,
+                   ) -> Generator[Processed, None, None]:
+    """Every line's outcome, one after the other, in this process."""
+    evaluator = Evaluator(settings)
+    for file, number, raw in lines:
+        yield file, number, len(raw), evaluator.line(number, raw, file)
+
+
+def _error(head: Record, expression: str, problem: ExprError,
+           at: Mapping[str, Any] | None = None) -> Record:
+    """`at` is there when the point was read (a bad point's own text is in the message)."""
+    record = head | {"expression": expression}
+    if at is not None:
+        record["at"] = dict(at)
+    record["error"] = problem.to_dict()
+    return record
+
+
+def error_record(head: Record, expression: str, kind: str, message: str) -> Record:
+    """An error record made up outside ExprError (a lost worker, say)."""
+    return _error(head, expression, ExprError(kind, message))
+
+
+def _internal(problem: Exception) -> ExprError:
+    if os.environ.get("EXPRDIFF_DEBUG"):
+        raise problem
+    return ExprError("internal", f"internal error ({type(problem).__name__}: {problem}); "
+                     "this is a bug in exprdiff: please report the line")
+

@@ -1,0 +1,133 @@
+"""Reading a batch's input: lines of every source, and one line split into expression and points.
+
+A line is `EXPR`, `EXPR ; x=1, y=2`, `EXPR ; x=1 ; x=2` or a JSON object
+`{"expr": "...", "at": {...}}`; blank lines and `#` comments are skipped by the evaluator.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from exprdiff.errors import ExprError
+from exprdiff.points import parse_assignments
+
+_JSON_KEYS = ("expr", "at")
+
+
+def read_point(text: str, variables: Sequence[str]) -> dict[str, float]:
+    """`x=1, y=2.5` → {"x": 1.0, "y": 2.5}: a fast path for plain numbers; anything else
+    (constants like `pi/4`, mistakes) goes to points.parse_assignments, with its messages."""
+    point: dict[str, float] = {}
+    parts = text.split(",")
+    try:
+        for part in parts:
+            name, _, value = part.partition("=")
+            point[name.strip()] = float(value)
+    except ValueError:
+        return parse_assignments(text, variables)
+    if len(point) == len(parts) and "" not in point and _finite(point.values()):
+        return point
+    return parse_assignments(text, variables)
+
+
+def _finite(values: Any) -> bool:
+    total = sum(values)
+    return total - total == 0.0 or all(math.isfinite(v) for v in values)
+
+
+def split_line(text: str) -> tuple[str, list[str | Mapping[str, Any]]]:
+    """`EXPR ; x=1 ; x=2` → (EXPR, ["x=1", "x=2"]); a JSON object line → (expr, its points)."""
+    if text.startswith("{"):
+        return _json_line(text)
+    expression, _, rest = text.partition(";")
+    expression = expression.strip()
+    if not expression:
+        raise ExprError("parse", "the line has points but no expression before ';'", column=1)
+    points: list[str | Mapping[str, Any]] = [p for p in rest.split(";") if p.strip()]
+    return expression, points
+
+
+def _json_line(text: str) -> tuple[str, list[str | Mapping[str, Any]]]:
+    try:
+        data = json.loads(text)
+    except ValueError as problem:
+        column = getattr(problem, "colno", None)
+        reason = getattr(problem, "msg", str(problem))
+        raise ExprError("parse", f"the line starts with '{{' but is not valid JSON: {reason}",
+                        column=column) from None
+    example = '{"expr": "x**2", "at": {"x": 1}}'
+    if not isinstance(data, dict):
+        raise ExprError("usage", f"a JSON line must be an object like {example}")
+    unknown = [key for key in data if key not in _JSON_KEYS]
+    if unknown:
+        raise ExprError("usage", f"unknown key '{unknown[0]}' in the JSON line "
+                        f'(it may hold "expr" and "at": {example})')
+    if not isinstance(data.get("expr"), str):
+        raise ExprError("usage", f'a JSON line needs "expr" as a string: {example}')
+    at = data.get("at")
+    points = at if isinstance(at, list) else [] if at is None else [at]
+    for point in points:
+        if not isinstance(point, dict):
+            raise ExprError("usage", '"at" must be an object like {"x": 1} or a list of them')
+    return data["expr"].strip(), [_json_point(p) for p in points]
+
+
+def _json_point(point: dict[str, Any]) -> Mapping[str, Any]:
+    """Numbers stay numbers; a string value may be a constant expression (`"pi/4"`)."""
+    values: dict[str, Any] = {}
+    for name, value in point.items():
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ExprError("usage", f"the value of {name} must be a number, not {value!r}")
+        if isinstance(value, str):
+            values[name] = parse_assignments(f"{name}={value}")[name]
+        elif math.isfinite(value):
+            values[name] = float(value)
+        else:  # JSON's 1e999 reads as inf
+            raise ExprError("usage", f"the value of {name} must be a finite number, not {value}")
+    return values
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+#: (file label or None, 1-based line number, raw bytes)
+Line = tuple[str | None, int, bytes]
+Chunk = list[Line]
+
+
+def read_lines(sources: Sequence[str], *, label: bool) -> Iterator[Line]:
+    """(file label or None, 1-based line number, raw bytes) for every line of every source."""
+    import sys
+
+    for source in sources:
+        name = ("<stdin>" if source == "-" else source) if label else None
+        if source == "-":
+            yield from _numbered(name, sys.stdin.buffer)
+        else:
+            with open(source, "rb") as stream:
+                yield from _numbered(name, stream)
+
+
+def _numbered(name: str | None, stream: Any) -> Iterator[Line]:
+    for number, raw in enumerate(stream, 1):
+        yield name, number, raw
+
+
+def known_size(sources: Sequence[str]) -> int | None:
+    """Total bytes when every source is a regular file (stdin redirected from one counts)."""
+    import stat
+    import sys
+
+    total = 0
+    for source in sources:
+        try:
+            info = os.fstat(sys.stdin.fileno()) if source == "-" else os.stat(source)
+        except (OSError, ValueError, AttributeError):
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        total += info.st_size
+    return total

@@ -1,0 +1,115 @@
+"""`exprdiff grad -` / `--file F`: batch options → exprdiff.batch → a record writer → exit code.
+
+The library hands over each line's records in input order; here they go to the writer of
+`--format` (render/records.py), a progress bar is drawn when stderr is a terminal, and the
+summary and the exit code are chosen.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from exprdiff.batch.evaluate import Record, Settings
+from exprdiff.batch.lines import known_size
+from exprdiff.batch.run import Batch, Summary
+from exprdiff.errors import ExitCode, ExprError
+from exprdiff.points import parse_assignments, split_assignments
+from exprdiff.render.records import writer
+
+FORMATS = ("table", "json", "jsonl", "csv")
+
+
+class Writer(Protocol):
+    """A record writer of render/records.py."""
+
+    def write(self, record: Record) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: str | None,
+            output: str, *, precision: int | None, strict: bool, check: bool, jobs: int,
+            console: Any, timeout: float = 5.0) -> int:
+    """`exprdiff grad -` / `--file F`: run the batch, print the summary, return the exit code."""
+    if output not in FORMATS:
+        raise ExprError("usage", f"--format {output} is not available for a batch",
+                        hint="use jsonl, csv, json or table")
+    if expr not in (None, "-"):
+        raise ExprError("usage", "give EXPR or --file, not both",
+                        hint="put the expression in the file, or use '-' to read stdin as well")
+    sources = (["-"] if expr == "-" else []) + list(files)
+    settings = Settings(defaults=tuple(_default_point(text) for text in points),
+                        wrt=tuple(split_assignments(wrt)) if wrt is not None else None,
+                        strict=strict, check=check, check_timeout=timeout)
+    out: Writer = writer(output, sys.stdout, console, precision)
+    total = known_size(sources) if sys.stderr.isatty() else None
+    with Batch(sources, settings, jobs=jobs) as batch:
+        try:
+            _write(batch, out, total)
+        finally:
+            out.finish()  # also after a second Ctrl-C: CSV and the table show what was done
+    return _report(batch.summary)
+
+
+def _write(batch: Batch, out: Writer, total: int | None) -> None:
+    with _progress_bar(total) as advance:  # gone before the table or summary is printed
+        for records in batch.lines():
+            for record in records:
+                out.write(record)
+            out.flush()
+            advance(batch.summary)
+
+
+def _report(summary: Summary) -> int:
+    sys.stdout.flush()  # records before the summary when both go to one terminal
+    if summary.interrupted:
+        sys.stderr.write(f"exprdiff: interrupted {summary.where()}; {summary.text()}; "
+                         "the output is complete up to there\n")
+        return ExitCode.INTERRUPTED
+    sys.stderr.write(summary.text() + "\n")
+    return ExitCode.EVALUATION_FAILED if summary.failed else ExitCode.OK
+
+
+def _default_point(text: str) -> dict[str, float]:
+    try:
+        return parse_assignments(text)
+    except ExprError as problem:
+        raise ExprError("usage", f"--at {text}: {problem.message}") from None
+
+
+@contextmanager
+def _progress_bar(total: int | None) -> Iterator[Callable[[Summary], None]]:
+    """A rich bar on stderr over `total` input bytes; a no-op without a total."""
+    if not total:
+        yield lambda summary: None
+        return
+    import time
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[lines]:,} lines"),
+                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    task = bar.add_task("lines", total=total, lines=0)
+    shown = 0.0
+
+    def advance(summary: Summary) -> None:
+        nonlocal shown
+        now = time.monotonic()
+        if now - shown > 0.1:  # a refresh per record would cost more than the record
+            shown = now
+            bar.update(task, completed=summary.bytes_done, lines=summary.lines)
+
+    with bar:
+        yield advance
