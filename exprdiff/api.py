@@ -16,7 +16,7 @@ from exprdiff.forward import forward, kinks
 from exprdiff.points import validate
 from exprdiff.reverse import reverse
 from exprdiff.syntax.limits import DEFAULT, Limits, check_tape, check_text
-from exprdiff.syntax.parser import parse, parse_tape
+from exprdiff.syntax.parser import parse, parse_tape, parse_with_tree
 from exprdiff.tape import Tape
 
 if TYPE_CHECKING:
@@ -34,7 +34,9 @@ class Result(result.Result):
         """This result with the oracle's verdict attached (SymPy and finite differences)."""
         from exprdiff.oracle.check import check
 
-        return self.replace(check=check(self, parse(self.expression), timeout=timeout))
+        tape = self.tape
+        tree = tape.tree if tape is not None and tape.tree is not None else parse(self.expression)
+        return self.replace(check=check(self, tree, timeout=timeout))
 
     def steps(self, *, path: str | None = None, width: int | None = None,
               tables: bool = True) -> Steps:
@@ -60,9 +62,10 @@ class Compiled:
 
     @property
     def tree(self) -> ast.Node:
-        """The AST (for the oracle), parsed on first use: compile() builds the tape directly."""
+        """The syntax tree (for the oracle): from the parse itself with compile(text,
+        tree=True); otherwise parsed on first use (compile() builds the tape directly)."""
         if self._tree is None:
-            self._tree = parse(self.source)
+            self._tree = self.tape.tree if self.tape.tree is not None else parse(self.source)
         return self._tree
 
     @property
@@ -159,13 +162,17 @@ def _is_array(value: object) -> bool:
             and getattr(value, "ndim", 1) != 0)
 
 
-def compile(text: str, *, limits: Limits | None = None) -> Compiled:  # noqa: A001 - SPEC §6
-    """Parse and lower `text` once (within `limits`); evaluate the result at many points."""
+def compile(text: str, *, limits: Limits | None = None,  # noqa: A001 - SPEC §6
+            tree: bool = False) -> Compiled:
+    """Parse and lower `text` once (within `limits`); evaluate the result at many points.
+
+    `tree=True` keeps the syntax tree of that same parse (for `checked()` and `diff`).
+    """
     bounds = limits or DEFAULT
     check_text(text, bounds)
-    tape = parse_tape(text)
+    tape = parse_with_tree(text) if tree else parse_tape(text)
     check_tape(tape, bounds)
-    return Compiled(text, None, tape)
+    return Compiled(text, tape.tree, tape)
 
 
 def grad(text: str, at: Mapping[str, Any], **options: Any) -> Result:

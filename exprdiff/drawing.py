@@ -47,7 +47,9 @@ class Graph(Picture):
             if problem.kind != "domain":
                 raise
             point = validate(at, compiled.variables)
-            values, _ = values_until_failure(compiled.tape, point)
+            values = problem.values  # the failed sweep's own, up to its failing node
+            if values is None:
+                values, _ = values_until_failure(compiled.tape, point)
             named = dict(zip(compiled.variables, point, strict=True))
             return cls(compiled.tape, error=problem, values=values, at=named,
                        **options)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from enum import IntEnum
+from typing import Any
 
 #: Characters never written raw to a terminal: C0/C1 controls but tab and newline, DEL, and the
 #: bidirectional controls (a message must not move the cursor, recolour or reorder the screen).
@@ -48,6 +49,11 @@ class ExprError(Exception):
         self.source = source
         self.hint = hint
         self.node = node
+        #: A sweep's record up to the failing node (the tape and every node value computed
+        #: before it, None from there on), kept by the sweep that failed: step tables and
+        #: pictures of a failed point are read off it, never recomputed.
+        self.tape: Any = None
+        self.values: list[float | None] | None = None
 
     def __str__(self) -> str:
         return self.message

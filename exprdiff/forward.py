@@ -129,14 +129,17 @@ def values_until_failure(
 
 
 def _diagnose(tape: Tape, point: Sequence[float]) -> ExprError:
-    """Re-run node by node to find the first failing one and say why, naming it."""
+    """Re-run node by node to find the first failing one and say why, naming it; the error
+    keeps the values computed before it (ExprError.values)."""
     values, failing = values_until_failure(tape, point)
     if failing is None:
         return ExprError("domain", "the expression has no finite value at this point",
                          source=tape.source)
     arguments = [values[a] for a in tape.args[failing]]
     finite = [a for a in arguments if a is not None]
-    return domain_error(tape, failing, finite, overflow=_overflows(tape.ops[failing], finite))
+    error = domain_error(tape, failing, finite, overflow=_overflows(tape.ops[failing], finite))
+    error.tape, error.values = tape, values
+    return error
 
 
 def _overflows(op: Op | None, arguments: list[float]) -> bool:

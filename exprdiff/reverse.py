@@ -59,12 +59,19 @@ def reverse(
                 for k, d in zip(args, local, strict=True):
                     adjoint[k] += g * d
     except _MATH_ERRORS:
-        raise _diagnose(tape, values) from None
+        raise _diagnosed(tape, values) from None
     for i in lean.constant_nodes:
         adjoint[i] = 0.0  # a nan partial towards a constant (e.g. a negative base) is harmless
     if not _all_finite(adjoint):
-        raise _diagnose(tape, values)
+        raise _diagnosed(tape, values)
     return adjoint
+
+
+def _diagnosed(tape: Tape, values: Sequence[float]) -> ExprError:
+    """_diagnose's error, keeping the forward values it was found with (ExprError.values)."""
+    error = _diagnose(tape, values)
+    error.tape, error.values = tape, list(values)
+    return error
 
 
 def _recorded(
@@ -81,12 +88,12 @@ def _recorded(
                 adjoint[a] += g * d
             partials[i] = local
     except _MATH_ERRORS:
-        raise _diagnose(tape, values) from None
+        raise _diagnosed(tape, values) from None
     for i, kind in enumerate(tape.kinds):
         if kind == CONSTANT:
             adjoint[i] = 0.0
     if not _all_finite(adjoint):
-        raise _diagnose(tape, values)
+        raise _diagnosed(tape, values)
     return adjoint
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from exprdiff import ast
 from exprdiff.ops import Op
 
 INPUT, CONSTANT, OPERATION = "input", "constant", "operation"
@@ -25,7 +26,7 @@ class Tape:
 
     __slots__ = ("source", "kinds", "ops", "constants", "inputs", "output", "kink_nodes", "memo",
                  "_args", "_columns", "_resolve", "_labels", "_leaf_labels", "_texts",
-                 "_program", "_lean")
+                 "_program", "_lean", "tree")
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -44,6 +45,9 @@ class Tape:
         self._texts: dict[int, str] = {}
         self._program: list[tuple[int, object, object, tuple[int, ...]]] | None = None
         self._lean: Lean | None = None
+        #: The syntax tree this tape was lowered from, when the run asked for one (the oracle,
+        #: `diff`): made by the same parse, never by a second one.
+        self.tree: ast.Node | None = None
 
     @property
     def args(self) -> list[tuple[int, ...]]:

@@ -194,9 +194,9 @@ def test_a_line_that_is_not_utf8_is_an_error_record():
 def test_compiled_graphs_are_reused_and_parse_errors_remembered(monkeypatch):
     calls: list[str] = []
 
-    def counting(text: str):
+    def counting(text: str, **options):
         calls.append(text)
-        return compile(text)
+        return compile(text, **options)
 
     monkeypatch.setattr("exprdiff.batch.evaluate.compile", counting)
     evaluator = Evaluator(Settings())
@@ -217,10 +217,10 @@ def test_the_cache_is_bounded(monkeypatch):
 
 
 def test_an_unexpected_exception_is_isolated_to_its_line(monkeypatch):
-    def broken(text: str):
+    def broken(text: str, **options):
         if "boom" in text:
             raise RuntimeError("kaput")
-        return compile(text)
+        return compile(text, **options)
 
     monkeypatch.setattr("exprdiff.batch.evaluate.compile", broken)
     monkeypatch.delenv("EXPRDIFF_DEBUG", raising=False)

@@ -166,7 +166,7 @@ def test_help_has_a_real_example(runner, command):
 def test_internal_errors_never_show_a_traceback(runner, monkeypatch):
     import exprdiff.cli.commands
 
-    def broken(text: str):
+    def broken(text: str, **options: object):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(exprdiff.cli.commands, "compile", broken)

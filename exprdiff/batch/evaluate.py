@@ -49,7 +49,7 @@ class Evaluator:
         entry = self._cache.get(text)
         if entry is None:
             try:
-                entry = compile(text)
+                entry = compile(text, tree=self.settings.check)
             except ExprError as problem:
                 problem.__traceback__ = None
                 entry = problem

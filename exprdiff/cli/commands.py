@@ -183,7 +183,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     if expr is None:
         raise click.UsageError("missing EXPR (or '-' to read expressions from stdin, or --file)")
     limits = None if max_size is None else Limits(max_size=max_size)
-    compiled = compile(expr) if limits is None else compile(expr, limits=limits)
+    compiled = compile(expr, limits=limits, tree=check)  # one parse; the oracle reads its tree
     chosen = split_assignments(wrt) if wrt is not None else None
     if points_file is not None:
         try:
@@ -233,7 +233,7 @@ def diff(expr: str, wrt: str | None, output: str, timeout: float) -> None:
     from exprdiff.render.check import emit_symbolic
 
     chosen = split_assignments(wrt) if wrt is not None else None
-    compiled = compile(expr)  # limits, float overflow (9**9**9**9) before SymPy's exact integers
+    compiled = compile(expr, tree=True)  # limits, and 9**9**9**9 caught before SymPy's integers
     partials, note = symbolic_partials(compiled.tree, chosen, timeout=timeout)
     emit_symbolic(console(), expr, partials, output, note)
 

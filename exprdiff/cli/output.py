@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from exprdiff.api import Result, compile
+from exprdiff.api import Result
 from exprdiff.errors import ExitCode, ExprError
 
 
@@ -84,7 +84,7 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
         for r, point in zip(results, point_list, strict=True):
             if isinstance(r, ExprError):
                 objects.append({"at": point, "error": r.to_dict()})
-                failed = _failed_steps(r, point, None) if wanted else None
+                failed = _failed_steps(r, None) if wanted else None
                 if failed is not None:
                     objects[-1]["steps"] = failed.to_dict()
                 continue
@@ -98,10 +98,10 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
 
         module = text if output == "markdown" else latex
         items: list[Any] = []
-        for r, point in zip(results, point_list, strict=True):
+        for r in results:
             if isinstance(r, Result):
                 items.append((r, r.steps(path=path, width=72, tables=tables) if wanted else None))
-            elif wanted and (failed := _failed_steps(r, point, 72)) is not None:
+            elif wanted and (failed := _failed_steps(r, 72)) is not None:
                 items.append(failed)
         click.echo(module.render_all(items, precision, tables))
     else:
@@ -110,13 +110,13 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
 
         out = console()
         room = expression_width(out.width)
-        for k, (r, point) in enumerate(zip(results, point_list, strict=True)):
+        for k, r in enumerate(results):
             if k:
                 out.print()
             if isinstance(r, Result):
                 print_results(out, [r], precision)
                 print_steps(out, r.steps(path=path, width=room, tables=tables), precision, tables)
-            elif (failed := _failed_steps(r, point, room)) is not None:
+            elif (failed := _failed_steps(r, room)) is not None:
                 print_failed(out, failed, precision)
 
 
@@ -128,15 +128,11 @@ def _record(result: Result, tables: bool, path: str | None) -> dict[str, Any]:
     return data
 
 
-def _failed_steps(problem: ExprError, point: dict[str, float], width: int | None) -> Any:
+def _failed_steps(problem: ExprError, width: int | None) -> Any:
     """The forward table up to the node a domain error names (None when it names no node)."""
-    if problem.node is None or problem.source is None:
-        return None
     from exprdiff.explain.steps import build_failed
-    from exprdiff.points import validate
 
-    compiled = compile(problem.source)
-    return build_failed(compiled.tape, validate(point, compiled.variables), problem, width)
+    return build_failed(problem, width)
 
 
 def report(problem: ExprError) -> None:

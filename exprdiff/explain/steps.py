@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from exprdiff.errors import ExprError, usage
-from exprdiff.forward import KinkWarning, values_until_failure
+from exprdiff.forward import KinkWarning
 from exprdiff.ops import formula_text
 from exprdiff.reverse import reverse
 from exprdiff.tape import CONSTANT, INPUT, Tape, bounded_expressions, format_number
@@ -234,28 +234,30 @@ class FailedSteps:
     at: dict[str, float]
     forward: tuple[ForwardRow, ...]
     error: ExprError
+    tape: Tape
 
     def to_dict(self) -> dict[str, Any]:
         return {"forward": [row.to_dict() for row in self.forward]}
 
 
-def build_failed(tape: Tape, point: Sequence[float], error: ExprError,
-                 width: int | None = None) -> FailedSteps:
+def build_failed(error: ExprError, width: int | None = None) -> FailedSteps | None:
     """Where a point failed: nodes in order with their values, up to and including the node
     `error` names (a forward failure there has no value; a slope failure keeps its value).
 
-    The values are forward.values_until_failure's: the tape's own forward functions in the
-    sweep's order, stopping at the first one that fails, which is the node the error names.
+    The values are the failed sweep's own (ExprError.values: every node computed before the
+    failure); None when the error carries no such record (a usage or parse error).
     """
-    values, _ = values_until_failure(tape, point)
+    tape, values = error.tape, error.values
+    if tape is None or values is None or error.node is None:
+        return None
     stop = tape.labels.index(error.node) + 1 if error.node in tape.labels else len(tape)
     rows = _forward_rows(tape, values[:stop], {}, width)
     if rows and rows[-1].node == error.node:
         last = rows[-1]
         rows[-1] = ForwardRow(last.index, last.node, last.kind, last.op, last.expression,
                               last.value, None, error.message)
-    at = dict(zip(tape.inputs, point, strict=True))
-    return FailedSteps(tape.source, at, tuple(rows), error)
+    at = {name: value for name, i in tape.inputs.items() if (value := values[i]) is not None}
+    return FailedSteps(tape.source, at, tuple(rows), error, tape)
 
 
 def _forward_rows(tape: Tape, values: Sequence[float | None], kinks: dict[str, KinkWarning],

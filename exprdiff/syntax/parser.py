@@ -79,6 +79,21 @@ def parse_tape(text: str) -> Tape:
             gc.enable()
 
 
+def parse_with_tree(text: str) -> Tape:
+    """Text → syntax tree → tape, in one parse: the tape keeps the tree (`Tape.tree`) for the
+    paths that need one (the oracle, `diff`). The same tape as parse_tape(text)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        tree = parse(text)
+        tape = lower(tree, text)
+        tape.tree = tree
+        return tape
+    finally:
+        if paused:
+            gc.enable()
+
+
 class _Run:
     """One AST parse's state, handed to the tree callbacks (which are built once per process):
     the pieces of text and their 0-based starts (terminals reach the callbacks as piece
