@@ -229,8 +229,8 @@ def diff(expr: str, wrt: str | None, output: str, timeout: float) -> None:
 
     Exit status: 0 success, 1 SymPy gave up (see --timeout), 2 usage or parse error.
     """
+    from exprdiff.cli.check import emit_symbolic
     from exprdiff.oracle.check import symbolic_partials
-    from exprdiff.render.check import emit_symbolic
 
     chosen = split_assignments(wrt) if wrt is not None else None
     compiled = compile(expr, tree=True)  # limits, and 9**9**9**9 caught before SymPy's integers

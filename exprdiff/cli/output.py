@@ -63,7 +63,8 @@ def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dic
         print_results(console(), ok, precision)
     checked = [r for r in results if isinstance(r, Result) and r.check is not None]
     if checked:
-        from exprdiff.render.check import print_checks, report_checks
+        from exprdiff.cli.check import report_checks
+        from exprdiff.render.check import print_checks
 
         if output == "table":
             print_checks(console(), checked, precision)
