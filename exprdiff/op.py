@@ -179,17 +179,22 @@ def formula_text(op: Op, position: int, operands: list[str], out: str) -> str:
 
 
 def formula_latex(op: Op, position: int, operands: list[str], out: str,
-                  number: Callable[[float], str]) -> str:
-    """∂out/∂(argument `position`) as LaTeX: `operands` and `out` are LaTeX already."""
-    if op.name == "pow" and position == 0 and _is_number(operands[1]):
-        exponent = float(operands[1])
+                  latex: Callable[[str], str], number: Callable[[float], str]) -> str:
+    """∂out/∂(argument `position`) as LaTeX, from the row's template: `operands` and `out`
+    are node labels, which `latex` writes (names, numbers); `number` writes worked-out
+    numbers (the power rule's c - 1)."""
+    if op.name == "pow" and position == 0 and _is_number(operands[1].strip("()")):
+        exponent = float(operands[1].strip("()"))
         if exponent in (0.0, 1.0):
             return number(exponent)
-        power = "" if exponent == 2 else f"^{{{number(exponent - 1)}}}"
-        return f"{number(exponent)} \\cdot {{{operands[0]}}}{power}"
-    which, names = _formula_parts(op, position, operands)
+        base = latex(operands[0])
+        if exponent == 2:
+            return f"{number(exponent)} \\cdot {base}"
+        return f"{number(exponent)} \\cdot {{{base}}}^{{{number(exponent - 1)}}}"
+    which, names = _formula_parts(op, position, [latex(o) for o in operands])
     template = r"\frac{{1}}{{{a}}}" if which < 0 else op.formulas_latex[which]
-    names["out"] = out
+    names = {k: rf"\left({v}\right)" if v.startswith("-") else v for k, v in names.items()}
+    names["out"] = latex(out)
     return template.format(**names)
 
 

@@ -63,6 +63,8 @@ class EdgeRow:
     formula: str
     partial: float
     one_sided: tuple[float | None, float | None] | None = None  # set at a kink
+    op: str = ""  # the target's primitive (ops.py) and its operands' labels: the formula's
+    operands: tuple[str, ...] = ()  # structure, for renderers that write it their own way
 
     @property
     def symbol(self) -> str:
@@ -289,7 +291,7 @@ def _edge_rows(tape: Tape, partials: dict[int, tuple[float, ...]],
             one_sided = kink.one_sided[position] if kink is not None else None
             rows.append(EdgeRow(tape.labels[a], tape.labels[i], position,
                                 formula_text(op, position, names, tape.labels[i]),
-                                partials[i][position], one_sided))
+                                partials[i][position], one_sided, op.name, tuple(names)))
     return rows
 
 

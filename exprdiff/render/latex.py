@@ -1,8 +1,9 @@
 r"""LaTeX for teachers: results and step tables as `tabular` and `align*` (needs amsmath).
 
-Formulas are turned into LaTeX by parsing them with exprdiff's own parser and printing the AST
-with each op's `latex` template from ops.py; what does not parse (an elided subexpression, the
-wording of max's partial) is set in `\texttt`. The output is plain ASCII.
+Formulas are written from the data itself, never by parsing text: expressions and operations
+from the tape with each op's `latex` template, partials from each row's `formulas_latex`
+(ops.py); a subexpression too long for a cell is written as its node's name. The output is
+plain ASCII.
 """
 
 from __future__ import annotations
@@ -10,18 +11,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from exprdiff import ast
-from exprdiff.errors import ExprError
 from exprdiff.explain.steps import BackwardRow, FailedSteps, ForwardRow, Paths, Steps
-from exprdiff.ops import lookup
+from exprdiff.ops import CONSTANTS, Op, formula_latex, lookup
 from exprdiff.render.numbers import fmt
 from exprdiff.result import Result
-from exprdiff.syntax.parser import parse
+from exprdiff.tape import Tape, bounded_expressions
 
 _GREEK = frozenset(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau "
     "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Sigma Upsilon Phi Psi Omega".split()
 )
+#: Longest whole expression set as math, and longest subexpression written out in a cell.
+WHOLE = 2000
+CELL = 60
 _NAME = re.compile(r"^([A-Za-z]+?)_?(\d+)$")
 _TT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
                "#": r"\#", "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}",
@@ -57,38 +59,62 @@ def texttt(text: str, math: bool = True) -> str:
     return r"\text{" + tt + "}" if math else tt
 
 
-def formula(text: str) -> str:
-    """Expression text (exprdiff syntax) → LaTeX math, or \\texttt when it does not parse."""
-    try:
-        tree = parse(text)
-    except ExprError:
-        return texttt(text)
-    return _tree_latex(tree)
+def operand(label: str) -> str:
+    """A node's label as LaTeX: a number, pi or e, or a name (`(-1)` is a number too)."""
+    bare = label[1:-1] if label.startswith("(") and label.endswith(")") else label
+    if bare in CONSTANTS:
+        return r"\pi" if bare == "pi" else "e"
+    if bare[:1].isdigit() or bare[:1] in "-.":
+        return number(float(bare))
+    return symbol(bare)
 
 
-def _tree_latex(root: ast.Node) -> str:
-    """Print an AST with the ops' LaTeX templates, bottom-up without recursion."""
-    stack: list[tuple[str, int]] = []  # (latex, binding strength)
-    for node in ast.walk(root):
-        if isinstance(node, ast.Number):
-            stack.append((number(node.value), 3 if node.value < 0 else 9))
-        elif isinstance(node, ast.Variable):
-            stack.append((symbol(node.name), 9))
-        elif isinstance(node, ast.Constant):
-            stack.append((r"\pi" if node.name == "pi" else "e", 9))
-        else:
-            count = len(node.args)
-            parts = stack[-count:]
-            del stack[-count:]
-            stack.append(_call_latex(node.op, parts))
-    return stack[0][0]
+def _leaf(tape: Tape, i: int) -> tuple[str, int]:
+    label = tape.labels[i]
+    return operand(label), (3 if label.startswith("-") else 9)
 
 
-def _call_latex(name: str, parts: list[tuple[str, int]]) -> tuple[str, int]:
-    op = lookup(name)
+def expression(tape: Tape, root: int, long: Sequence[bool] | None = None) -> str:
+    """Node `root`'s subexpression as LaTeX, read off the tape with the ops' templates (no
+    parsing): bottom-up without recursion. With `long`, an argument whose text is long is
+    written as its node's name (z_{7}), so a cell stays readable and the work stays linear."""
+    done: dict[int, tuple[str, int]] = {}
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if node in done:
+            continue
+        op = tape.ops[node]
+        if op is None:
+            done[node] = _leaf(tape, node)
+            continue
+        args = tape.args[node]
+        if not expanded:
+            stack.append((node, True))
+            for a in reversed(args):
+                if a not in done:
+                    if long is not None and long[a] and tape.ops[a] is not None:
+                        done[a] = (symbol(tape.labels[a]), 9)
+                    else:
+                        stack.append((a, False))
+            continue
+        done[node] = _call_latex(op, [done[a] for a in args])
+    return done[root][0]
+
+
+def operation(tape: Tape, i: int) -> str:
+    """Node i's operation on its arguments' names: `z_{2} - z_{1}`."""
+    op = tape.ops[i]
+    if op is None:
+        return _leaf(tape, i)[0]
+    return _call_latex(op, [_leaf(tape, a) if tape.ops[a] is None else
+                            (symbol(tape.labels[a]), 9) for a in tape.args[i]])[0]
+
+
+def _call_latex(op: Op, parts: list[tuple[str, int]]) -> tuple[str, int]:
     texts = [p[0] for p in parts]
-    if op.infix is not None and name != "div":
-        texts = _parenthesise(name, op.precedence, parts)
+    if op.infix is not None and op.name != "div":
+        texts = _parenthesise(op.name, op.precedence, parts)
     if "{*}" in op.latex:
         return op.latex.replace("{*}", ", ".join(texts)), 9
     return op.latex.format(*texts), (op.precedence if op.infix is not None else 9)
@@ -114,7 +140,7 @@ def partial(of: str, wrt: str) -> str:
 
 def _result_block(result: Result, precision: int | None) -> list[str]:
     at = ", ".join(f"{symbol(n)} = {number(v, precision)}" for n, v in result.at.items())
-    lines = [r"\begin{align*}", rf"f &= {formula(result.expression)} \\"]
+    lines = [r"\begin{align*}", rf"f &= {_whole(result.tape, result.expression)} \\"]
     if at:
         lines.append(rf"&\text{{at }} {at} \\")
     lines.append(rf"f &= {number(result.value, precision)}")
@@ -127,22 +153,39 @@ def _result_block(result: Result, precision: int | None) -> list[str]:
     return lines
 
 
-def _forward(forward: Sequence[ForwardRow], precision: int | None) -> list[str]:
+def _whole(tape: Tape | None, text: str) -> str:
+    """The whole expression as LaTeX (typewriter text when it is too long to set)."""
+    if tape is None or len(text) > WHOLE:
+        return texttt(text if len(text) <= WHOLE else text[:WHOLE // 2] + "…" +
+                      text[-WHOLE // 2:])
+    return expression(tape, tape.output)
+
+
+def _long(tape: Tape) -> list[bool]:
+    """Which nodes' subexpressions are too long to write out in a table cell."""
+    return ["…" in text for text in bounded_expressions(tape, CELL)]
+
+
+def _forward(forward: Sequence[ForwardRow], tape: Tape | None,
+             precision: int | None) -> list[str]:
     lines = [r"\begin{tabular}{llll}", r"\hline",
              r"node & operation & expression & value \\", r"\hline"]
+    long = _long(tape) if tape is not None else []
     for row in forward:
-        if row.kind == "operation":
-            op = formula(row.op)
-            expression = f"${formula(row.expression)}$"
+        if row.kind == "operation" and tape is not None:
+            op = operation(tape, row.index)
+            expression_cell = f"${expression(tape, row.index, long)}$"
+        elif row.kind == "operation":  # rows made by hand, without a tape: their own text
+            op, expression_cell = texttt(row.op), f"${texttt(row.expression)}$"
         else:
             op = row.kind
-            expression = ""
+            expression_cell = ""
         mark = r" $\dagger$" if row.kink is not None else ""
         mark += r" $\times$ (the error)" if row.error is not None else ""
-        node = symbol(row.node) if row.kind != "constant" else formula(row.node)
+        node = symbol(row.node) if row.kind != "constant" else operand(row.node)
         op_cell = f"${op}$" if row.kind == "operation" else op
         value = "undefined" if row.value is None else f"${number(row.value, precision)}$"
-        lines.append(f"${node}$ & {op_cell} & {expression} & {value}{mark} \\\\")
+        lines.append(f"${node}$ & {op_cell} & {expression_cell} & {value}{mark} \\\\")
     lines += [r"\hline", r"\end{tabular}"]
     return lines
 
@@ -155,8 +198,10 @@ def _edges(steps: Steps, precision: int | None) -> list[str]:
             left, right = (texttt("undefined") if s is None else f"${number(s, precision)}$"
                            for s in edge.one_sided)
             value += rf" $\dagger$ (left {left}, right {right})"
+        formula = formula_latex(lookup(edge.op), edge.position, list(edge.operands),
+                                edge.target, operand, number)
         lines.append(f"${partial(symbol(edge.target), symbol(edge.source))}$ & "
-                     f"${formula(edge.formula)}$ & {value} \\\\")
+                     f"${formula}$ & {value} \\\\")
     lines += [r"\hline", r"\end{tabular}"]
     return lines
 
@@ -214,7 +259,7 @@ def render(result: Result, steps: Steps | None, precision: int | None = None,
     lines = [r"% exprdiff output; needs \usepackage{amsmath}"]
     lines += _result_block(result, precision)
     if steps is not None and tables:
-        for title, block in (("Forward", _forward(steps.forward, precision)),
+        for title, block in (("Forward", _forward(steps.forward, steps.tape, precision)),
                              ("Local partials", _edges(steps, precision)),
                              ("Backward", _backward(steps, precision)),
                              ("Gradient", _gradient(steps, precision))):
@@ -230,13 +275,13 @@ def render(result: Result, steps: Steps | None, precision: int | None = None,
 def render_failed(failed: FailedSteps, precision: int | None = None) -> str:
     """A failed point: the forward table up to the node where it failed, marked $\\times$."""
     return "\n".join([r"% exprdiff output; needs \usepackage{amsmath}",
-                      r"\begin{align*}", rf"f &= {formula(failed.expression)} \\",
+                      r"\begin{align*}", rf"f &= {_whole(failed.tape, failed.expression)} \\",
                       r"&\text{at } " + ", ".join(f"{symbol(n)} = {number(v, precision)}"
                                                   for n, v in failed.at.items()),
                       r"\end{align*}",
                       r"\noindent error: " + texttt(failed.error.message, math=False) + r"\par", "",
                       rf"\paragraph{{Forward (up to ${symbol(failed.error.node or '')}$)}}",
-                      *_forward(failed.forward, precision)])
+                      *_forward(failed.forward, failed.tape, precision)])
 
 
 def render_all(items: Sequence[tuple[Result, Steps | None] | FailedSteps],
