@@ -111,8 +111,14 @@ def read_lines(sources: Sequence[str], *, label: bool) -> Iterator[Line]:
                 yield from _numbered(name, stream)
 
 
+#: The UTF-8 byte-order mark some editors (Notepad) put before a file's first line.
+BOM = b"\xef\xbb\xbf"
+
+
 def _numbered(name: str | None, stream: Any) -> Iterator[Line]:
     for number, raw in enumerate(stream, 1):
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM):]  # a mark of the file's encoding, not part of line 1
         yield name, number, raw
 
 

@@ -32,14 +32,17 @@ _TT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&
 
 
 def symbol(name: str) -> str:
-    """A variable or node name in math mode: x1 → x_{1}, theta → \\theta, m_0 → m_{0}."""
+    """A variable or node name in math mode: x1 → x_{1}, theta → \\theta, m_0 → m_{0};
+    names that do not split so (`_`, `__x`, `a_b_c`) are set whole, underscores escaped."""
     match = _NAME.match(name)
     base, sub = (match.group(1), match.group(2)) if match else (name, "")
-    if "_" in base and not sub:
-        base, _, sub = base.partition("_")
+    if not sub and "_" in base:
+        head, _, tail = base.partition("_")
+        if head and tail and tail.isalnum():
+            base, sub = head, tail
     if base in _GREEK:
         base = "\\" + base
-    elif len(base) > 1:
+    elif len(base) > 1 or not base.isalnum():
         base = r"\mathit{" + base.replace("_", r"\_") + "}"
     return f"{base}_{{{sub}}}" if sub else base
 

@@ -28,7 +28,9 @@ def cache_folder() -> str | None:
     owns or can write to is refused: Lark's grammar cache in it is a pickle, and our table is
     trusted to parse correctly.
     """
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, empty or relative: the XDG spec says use the default
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(base, "exprdiff")
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
