@@ -64,8 +64,10 @@ Number = Callable[[float], str]
 
 
 def label_number(graph: Picture) -> Number:
-    """How labels show a value: the picture's `precision` significant digits."""
+    """How labels show a value: the picture's `precision` significant digits (None: exact)."""
     precision = graph.precision
+    if precision is None:
+        return format_number
     return lambda value: fmt(value, precision)
 
 

@@ -1,13 +1,21 @@
-"""Number formatting shared by the human-readable renderers."""
+"""Number formatting shared by the human-readable renderers (tables, Markdown, LaTeX).
+
+People read 12 significant digits by default: `1.9600000000000004` is float noise to a learner,
+so it reads `1.96`. JSON and CSV are for programs and stay exact (shortest round-trip text);
+`--precision N` chooses N digits for people instead.
+"""
 
 from __future__ import annotations
 
-from exprdiff.tape import format_number
+#: Significant digits a table shows when --precision is not given.
+DEFAULT_DIGITS = 12
 
 
 def fmt(value: float, precision: int | None = None) -> str:
-    """Shortest round-trip text, or `precision` significant digits when asked."""
+    """`value` to `precision` significant digits (default 12), integers in full to 1e15."""
     if precision is None:
-        return format_number(value)
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        precision = DEFAULT_DIGITS
     text = f"{value:.{precision}g}"
     return "0" if text == "-0" else text
