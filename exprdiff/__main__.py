@@ -2,4 +2,4 @@
 
 from exprdiff.cli.commands import main
 
-main()
+main(prog_name="exprdiff")  # one name in usage lines and for shell completion

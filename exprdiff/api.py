@@ -74,7 +74,8 @@ class Compiled:
         return self.tape.variables
 
     def __repr__(self) -> str:
-        return f"<Compiled {self.source!r}: {len(self.tape.program)} operations>"
+        count = len(self.tape.program)
+        return f"<Compiled {self.source!r}: {count} operation{'' if count == 1 else 's'}>"
 
     def value(self, at: Mapping[str, object]) -> float:
         """The expression's value at a point (forward sweep only)."""
@@ -89,7 +90,11 @@ class Compiled:
 
         Rows with a domain error or a kink are redone by `grad` and listed in the Batch.
         """
-        from exprdiff.vector.runtime import grad_points
+        try:
+            from exprdiff.vector.runtime import grad_points
+        except ImportError:  # NumPy is an extra
+            raise usage("many points at once need NumPy: pip install 'exprdiff[points]'",
+                        self.variables) from None
 
         chosen = self._wrt(wrt)
         return grad_points(self.tape, self.variables, arrays, chosen=chosen,

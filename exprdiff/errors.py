@@ -56,7 +56,8 @@ class ExprError(Exception):
         self.values: list[float | None] | None = None
 
     def __str__(self) -> str:
-        return self.message
+        """The message, and the hint on a line of its own (as render() shows it, no caret)."""
+        return self.message if self.hint is None else f"{self.message}\n{self.hint}"
 
     @property
     def exit_code(self) -> ExitCode:

@@ -1,0 +1,86 @@
+"""What a new user trips over (issue "What a new user trips over"): readable numbers, the API's
+errors, typing, shell completion."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import exprdiff
+from exprdiff.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_tables_show_twelve_digits_not_float_noise():
+    done = run("grad", "x*x + 0*y", "--at", "x=1.4,y=0.1")
+    assert done.exit_code == 0, done.output
+    assert "1.96" in done.stdout and "1.9599999999999997" not in done.stdout
+    exact = run("grad", "x*x", "--at", "x=1.4", "--format", "json")
+    assert "1.9599999999999997" in exact.stdout  # JSON stays round-trip exact
+    chosen = run("grad", "x*x", "--at", "x=1.4", "--precision", "17")
+    assert "1.9599999999999997" in chosen.stdout  # and --precision still decides
+
+
+def test_markdown_steps_are_readable_too():
+    done = run("grad", "sin(x)", "--at", "x=1", "--steps", "--format", "markdown")
+    assert "0.841470984808" in done.stdout and "0.8414709848078965" not in done.stdout
+
+
+def test_str_of_an_error_keeps_its_hint():
+    with pytest.raises(exprdiff.ExprError) as caught:
+        exprdiff.compile("2x")
+    assert "did you mean '2*x'?" in str(caught.value)
+
+
+def test_arrays_without_numpy_are_a_clear_error():
+    code = ("import sys; sys.modules['numpy'] = None\n"
+            "import exprdiff\n"
+            "try:\n"
+            "    exprdiff.compile('x*y').grad({'x': [1, 2], 'y': [3, 4]})\n"
+            "except exprdiff.ExprError as problem:\n"
+            "    print(problem.kind, '|', problem)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage |") and "pip install 'exprdiff[points]'" in done.stdout
+
+
+def test_repr_counts_operations_in_words():
+    assert repr(exprdiff.compile("x*y")) == "<Compiled 'x*y': 1 operation>"
+    assert repr(exprdiff.compile("x*y + 1")) == "<Compiled 'x*y + 1': 2 operations>"
+
+
+def test_the_package_ships_its_type_hints():
+    assert (ROOT / "exprdiff" / "py.typed").is_file()
+
+
+def complete(words: str, index: int) -> list[str]:
+    env = dict(os.environ, COMP_WORDS=words, COMP_CWORD=str(index),
+               _EXPRDIFF_COMPLETE="bash_complete", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "exprdiff"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    return [line.split(",", 1)[1] for line in done.stdout.splitlines() if "," in line]
+
+
+def test_shell_completion_completes_commands_options_and_formats():
+    assert complete("exprdiff gr", 1) == ["grad", "graph"]
+    assert "--format" in complete("exprdiff grad x --fo", 3)
+    assert complete("exprdiff grad x --format ", 4) == ["table", "json", "jsonl", "csv",
+                                                         "markdown", "latex"]
+
+
+def test_shell_completion_script_is_printed():
+    env = dict(os.environ, _EXPRDIFF_COMPLETE="bash_source", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "exprdiff"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert "_exprdiff_completion()" in done.stdout
