@@ -84,3 +84,38 @@ def test_shell_completion_script_is_printed():
     done = subprocess.run([sys.executable, "-m", "exprdiff"], env=env, capture_output=True,
                           text=True, timeout=60)
     assert "_exprdiff_completion()" in done.stdout
+
+
+# ---- the common slips get a hint ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("expression", "point", "message", "hint"), [
+    ("x*y", "x=1;y=2", "has ';' inside one point", "separate a point's values with commas"),
+    ("x*y", "x=1 y=2", "runs two values together", "separate a point's values with commas"),
+    ("x*y", "x=1,,y=2", "an empty pair between commas", None),
+    ("x*y", "x=1,y=2,", "an empty pair between commas", None),
+    ("x*y", "x=\u22121,y=2", "not plain ASCII", "looks like '-'"),
+    ("x*y", "x=\u0661,y=2", "not plain ASCII", "ARABIC-INDIC DIGIT ONE"),
+    ("x*y", "x=1\u00a0,y=2", "not plain ASCII", "NO-BREAK SPACE"),
+    ("x*y", "x=1_000,y=2", "digit-group underscores", None),
+    ("x*y", "X=1,y=2", "did you mean 'x'? names are case-sensitive", None),
+    ("wx + b", "w=1,x=2,b=3", "'wx', one name: for a product write w*x", None),
+    ("sinx", "x=1", "'sinx' is one variable: for the function write sin(x)", None),
+    ("sinx + y", "y=1", "no value given for sinx", "for the function write sin(x)"),
+])
+def test_at_slips_say_what_to_write(expression, point, message, hint):
+    done = run("grad", expression, "--at", point)
+    assert done.exit_code == 2, done.output
+    assert message in done.stderr
+    if hint is not None:
+        assert hint in done.stderr
+    assert "Traceback" not in done.output
+
+
+def test_batch_slips_semicolon_for_comma_and_trailing_comments():
+    done = CliRunner().invoke(main, ["grad", "-", "--format", "jsonl"],
+                              input="x*y ; x=1; y=2\nx + 1 ; x=2  # a note\n")
+    records = [__import__("json").loads(line) for line in done.stdout.splitlines()]
+    assert [r["error"]["hint"] for r in records[:2]] == [
+        "';' separates points and ',' the values of one point: did you mean '; x=1, y=2'?"] * 2
+    assert records[2]["gradient"] == {"x": 1.0}

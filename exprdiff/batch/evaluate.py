@@ -89,12 +89,15 @@ class Evaluator:
             chosen = self._point_list(compiled, points)
         except ExprError as problem:
             return [_error(head, compiled.source, problem)], True
+        slip = _split_point(chosen, compiled.variables)
         for point in chosen:
             at: Mapping[str, Any] | None = None
             try:
                 at = read_point(point, compiled.variables) if isinstance(point, str) else point
                 record = self._evaluate(head, compiled, at)
             except ExprError as problem:
+                if slip is not None and problem.message.startswith("no value given"):
+                    problem.hint = slip
                 record = _error(head, compiled.source, problem, at)
             except Exception as problem:  # noqa: BLE001 - one line never stops the batch
                 record = _error(head, compiled.source, _internal(problem), at)
@@ -144,6 +147,21 @@ def evaluate_lines(lines: Iterable[Line], settings: Settings,
     evaluator = Evaluator(settings)
     for file, number, raw in lines:
         yield file, number, len(raw), evaluator.line(number, raw, file)
+
+
+def _split_point(points: Sequence[str | Mapping[str, Any]],
+                 variables: Sequence[str]) -> str | None:
+    """`x*y ; x=1; y=2`: points that each give part of the variables and together all of
+    them were meant as one point; the hint says how to write it."""
+    if len(points) < 2 or not all(isinstance(p, str) for p in points):
+        return None
+    names = [{part.partition("=")[0].strip() for part in str(p).split(",")} for p in points]
+    wanted = set(variables)
+    if any(n >= wanted for n in names) or set().union(*names) != wanted:
+        return None
+    joined = ", ".join(str(p).strip() for p in points)
+    return (f"';' separates points and ',' the values of one point: did you mean "
+            f"'; {joined}'?")
 
 
 def _error(head: Record, expression: str, problem: ExprError,

@@ -23,9 +23,13 @@ def read_point(text: str, variables: Sequence[str]) -> dict[str, float]:
     (constants like `pi/4`, mistakes) goes to points.parse_assignments, with its messages."""
     point: dict[str, float] = {}
     parts = text.split(",")
+    if not text.isascii():  # float() reads other scripts' digits: parse_assignments refuses
+        return parse_assignments(text, variables)
     try:
         for part in parts:
             name, _, value = part.partition("=")
+            if "_" in value:  # float() reads 1_000: parse_assignments refuses it
+                raise ValueError(value)
             point[name.strip()] = float(value)
     except ValueError:
         return parse_assignments(text, variables)
@@ -43,6 +47,7 @@ def split_line(text: str) -> tuple[str, list[str | Mapping[str, Any]]]:
     """`EXPR ; x=1 ; x=2` → (EXPR, ["x=1", "x=2"]); a JSON object line → (expr, its points)."""
     if text.startswith("{"):
         return _json_line(text)
+    text = text.partition("#")[0]  # a comment after the points (no '#' in the language)
     expression, _, rest = text.partition(";")
     expression = expression.strip()
     if not expression:

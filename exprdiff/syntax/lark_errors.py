@@ -20,13 +20,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from exprdiff import ast
 from exprdiff.errors import ExprError, line_and_column
 from exprdiff.ops import CONSTANTS, FUNCTIONS
-
-#: Unicode look-alikes people paste from papers, and the ASCII they stand for.
-LOOKALIKES = {
-    "−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/",
-    "²": "**2", "³": "**3", "π": "pi", "√": "sqrt(...)", "（": "(", "）": ")", "，": ",",
-    "ℯ": "e", "＋": "+",
-}
+from exprdiff.syntax.lookalikes import LOOKALIKES
 
 #: Characters that are not in the language, with a word on what to write instead.
 _FOREIGN = {
