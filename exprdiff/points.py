@@ -40,6 +40,11 @@ def parse_assignments(text: str, variables: Sequence[str] = ()) -> dict[str, flo
     Raises a usage ExprError naming the bad part and listing the expression's variables; the
     common slips (`;` or spaces between values, an empty pair, a pasted `−`) say what to write.
     """
+    if not text.isascii():  # Python's float() and strip() would take '١' and no-break spaces
+        from exprdiff.syntax.lookalikes import lookalike_hint
+
+        raise ExprError("usage", f"the point '{text}' is not plain ASCII",
+                        hint=lookalike_hint(text))
     if ";" in text:
         raise ExprError("usage", f"'{text}' has ';' inside one point", hint=_COMMAS +
                         " (';' separates points only in batch lines)")
@@ -66,11 +71,6 @@ def parse_assignments(text: str, variables: Sequence[str] = ()) -> dict[str, flo
 def _number(name: str, text: str, variables: Sequence[str]) -> float:
     if not text:
         raise usage(f"{name}= has no value", variables)
-    if not text.isascii():  # Python's float() would take '١٢' and no-break spaces silently
-        from exprdiff.syntax.lookalikes import lookalike_hint
-
-        raise ExprError("usage", f"the value of {name} is not plain ASCII: '{text}'",
-                        hint=lookalike_hint(text))
     try:
         value = float(text)
     except ValueError:
