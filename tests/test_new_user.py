@@ -119,3 +119,17 @@ def test_batch_slips_semicolon_for_comma_and_trailing_comments():
     assert [r["error"]["hint"] for r in records[:2]] == [
         "';' separates points and ',' the values of one point: did you mean '; x=1, y=2'?"] * 2
     assert records[2]["gradient"] == {"x": 1.0}
+
+
+def test_the_graph_subtitle_never_cuts_a_name_value_pair():
+    point = dict(x1=1, x2=2, w11=0.5, w12=-0.25, b1=0.5, w21=-0.3, w22=0.8, b2=0, v1=1.5,
+                 v2=-1, c=0.2)
+    text = "relu(w11*x1 + w12*x2 + b1)*v1 + relu(w21*x1 + w22*x2 + b2)*v2 + c"
+    subtitle = exprdiff.Graph.of(text, point).subtitle
+    shown = subtitle.removeprefix("at ").split(", ")
+    assert any(part.startswith("… (") for part in shown)
+    for part in shown:
+        if not part.startswith("…"):
+            name, _, value = part.partition(" = ")
+            assert float(value) == point[name], part  # every pair shown is whole and right
+    assert len(subtitle) <= 103

@@ -106,8 +106,33 @@ class Picture:
             return "structure only (give --at for values, adjoints and partials)"
         if not self.at:
             return "no variables"
-        return "at " + elide(", ".join(f"{k} = {format_number(v)}" for k, v in self.at.items()),
-                             100)
+        return "at " + _pairs([f"{k} = {format_number(v)}" for k, v in self.at.items()], 100)
+
+
+def _pairs(pairs: list[str], width: int) -> str:
+    """`a = 1, b = 2, …, z = 26`: whole name = value pairs from both ends within `width`
+    characters, the middle ones counted, never a pair cut in two."""
+    text = ", ".join(pairs)
+    if len(text) <= width:
+        return text
+    head: list[str] = []
+    tail: list[str] = []
+    used = 0
+    left, right = 0, len(pairs) - 1
+    while left <= right:
+        take_head = len(head) <= len(tail)
+        pair = pairs[left] if take_head else pairs[right]
+        if used + len(pair) + 2 > width - 16:  # room for ", … (N more), "
+            break
+        used += len(pair) + 2
+        if take_head:
+            head.append(pair)
+            left += 1
+        else:
+            tail.append(pair)
+            right -= 1
+    hidden = right - left + 1
+    return ", ".join([*head, f"… ({hidden} more)", *reversed(tail)])
 
 
 def elide(text: str, width: int) -> str:
