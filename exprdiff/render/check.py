@@ -65,8 +65,9 @@ def print_checks(console: Console, results: Sequence[Result], precision: int | N
         console.print(check_table(check, precision))
         for p in check.partials:
             if p.note and p.ok:
-                console.print(Text(f"note: ∂f/∂{p.variable}: {p.note}", style="dim"))
-        console.print(_verdict(check))
+                console.print(Text(f"note: ∂f/∂{p.variable}: {p.note}", style="dim"),
+                              soft_wrap=True)
+        console.print(_verdict(check), soft_wrap=True)  # the terminal wraps it at word ends
 
 
 def _verdict(check: Check) -> Text:
