@@ -133,3 +133,10 @@ def test_the_graph_subtitle_never_cuts_a_name_value_pair():
             name, _, value = part.partition(" = ")
             assert float(value) == point[name], part  # every pair shown is whole and right
     assert len(subtitle) <= 103
+
+
+@pytest.mark.parametrize("text", ["x + \u0661\u0662", "x*\u0663", "\u09e7 + x"])
+def test_digits_of_other_scripts_are_refused_in_expressions(text):
+    done = run("grad", text, "--at", "x=1")
+    assert done.exit_code == 2, done.output
+    assert "unexpected character" in done.stderr and "DIGIT" in done.stderr
