@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 import click
 
 from exprdiff.api import Compiled, Result, compile
+from exprdiff.cli.modes import BATCH, check_options
 from exprdiff.cli.output import color_choice, console, emit_results, report
 from exprdiff.errors import ExitCode, ExprError, printable, usage
 from exprdiff.points import parse_assignments, split_assignments
@@ -173,17 +174,15 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
 
     Exit status: 0 success (warnings allowed), 1 evaluation failed, 2 usage or parse error.
     """
-    if expr == "-" or files:
+    mode = check_options(click.get_current_context())
+    if mode is BATCH:
         from exprdiff.cli.batch import command as batch
 
-        if show_steps or path is not None:
-            raise click.UsageError("--steps and --path work on one EXPR, not in batch mode")
         sys.exit(batch(expr, files, points, wrt, output, precision=precision, strict=strict,
                        check=check, timeout=timeout, jobs=jobs, console=console()))
-    if expr is None:
-        raise click.UsageError("missing EXPR (or '-' to read expressions from stdin, or --file)")
     limits = None if max_size is None else Limits(max_size=max_size)
-    compiled = compile(expr, limits=limits, tree=check)  # one parse; the oracle reads its tree
+    text = cast(str, expr)  # check_options refused a missing EXPR
+    compiled = compile(text, limits=limits, tree=check)  # one parse; the oracle reads its tree
     chosen = split_assignments(wrt) if wrt is not None else None
     if points_file is not None:
         try:
@@ -196,9 +195,6 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     if path is not None and path not in compiled.variables:
         raise usage(f"--path names '{path}', which is not a variable of the expression",
                     compiled.variables)
-    if (show_steps or path is not None) and output == "csv":
-        raise click.UsageError("--steps and --path need --format table, json, jsonl, markdown "
-                               "or latex")
     record = show_steps or path is not None
     results: list[Result | ExprError] = []
     for point in point_list:

@@ -1,0 +1,104 @@
+"""Which `grad` options go with which mode and format: one table, checked in one function.
+
+`exprdiff grad` runs in one of three modes, chosen by its arguments: ONE (an EXPR at `--at`
+points), BATCH (EXPR is `-`, or `--file`) and POINTS (`--points FILE.csv`, NumPy). An option
+the user gave (on the command line, even with its default value) that the mode would ignore, or
+that does not combine with another option given, is a usage error naming both and saying what
+to do instead: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import click
+from click.core import ParameterSource
+
+from exprdiff.frozen import Frozen, _set
+
+ALL_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "latex")
+STEPS_FORMATS = ("table", "json", "jsonl", "markdown", "latex")
+_STEPS_NEED = "--steps and --path need --format table, json, jsonl, markdown or latex"
+
+
+class Mode(Frozen):
+    """A way `grad` runs: the formats it writes and the options it refuses, with the way out."""
+
+    __slots__ = ("name", "refusal", "formats", "refused", "limited")
+    name: str                                               # as messages say it: "for a batch"
+    refusal: str                                            # "{option} does not work with …"
+    formats: tuple[str, ...]                                # what --format may be
+    refused: Mapping[str, str]                              # option → what to do instead
+    limited: Mapping[str, tuple[tuple[str, ...], str]]      # option → (its formats, why)
+
+    def __init__(self, name: str, refusal: str, formats: tuple[str, ...],
+                 refused: Mapping[str, str], limited: Mapping[str, tuple[tuple[str, ...], str]],
+                 ) -> None:
+        _set(self, "name", name)
+        _set(self, "refusal", refusal)
+        _set(self, "formats", formats)
+        _set(self, "refused", refused)
+        _set(self, "limited", limited)
+
+
+ONE = Mode(
+    "for one EXPR", "{option} does not work with one EXPR", ALL_FORMATS,
+    refused={},
+    limited={"--steps": (STEPS_FORMATS, _STEPS_NEED), "--path": (STEPS_FORMATS, _STEPS_NEED)},
+)
+BATCH = Mode(
+    "for a batch", "{option} works on one EXPR, not in batch mode",
+    ("table", "json", "jsonl", "csv"),
+    refused={"--steps": "give the expression as EXPR, with --at",
+             "--path": "give the expression as EXPR, with --at"},
+    limited={},
+)
+
+
+def check_options(ctx: click.Context) -> Mode:
+    """The mode `grad`'s arguments choose; a click.UsageError if an option given does not fit."""
+    problems = _problems(ctx)
+    if problems:
+        (_, first), *rest = problems
+        also = f"; also refused: {', '.join(option for option, _ in rest)}" if rest else ""
+        raise click.UsageError(first + also, ctx)
+    return mode_of(ctx.params)
+
+
+def mode_of(params: Mapping[str, object]) -> Mode:
+    """BATCH for EXPR `-` or --file, ONE otherwise."""
+    return BATCH if params["expr"] == "-" or params["files"] else ONE
+
+
+def _problems(ctx: click.Context) -> list[tuple[str, str]]:
+    """(option, message) for every option given that the mode or another option rules out."""
+    params = ctx.params
+    if params["expr"] is None and not params["files"]:
+        return [("EXPR", "missing EXPR (or '-' to read expressions from stdin, or --file)")]
+    if params["files"] and params["expr"] not in (None, "-"):
+        return [("--file", "give EXPR or --file, not both (put the expression in the file, or "
+                           "use '-' to read stdin as well)")]
+    mode = mode_of(params)
+    given = _given(ctx)
+    output = str(params["output"])
+    found = [(option, f"{mode.refusal.format(option=option)} ({instead})")
+             for option, instead in mode.refused.items() if option in given]
+    if "--format" in given and output not in mode.formats:
+        found.append(("--format", f"--format {output} is not available {mode.name}: "
+                                  f"use {_or(mode.formats)}"))
+    for option, (formats, why) in mode.limited.items():
+        if option in given and output not in formats:
+            found.append((option, f"{option} does not work with --format {output} {mode.name} "
+                                  f"({why})"))
+    return found
+
+
+def _given(ctx: click.Context) -> set[str]:
+    """The options the user gave (a default typed out counts), by their first long name."""
+    return {param.opts[0] for param in ctx.command.params
+            if isinstance(param, click.Option) and param.name is not None
+            and ctx.get_parameter_source(param.name) not in (None, ParameterSource.DEFAULT)}
+
+
+def _or(words: tuple[str, ...]) -> str:
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
