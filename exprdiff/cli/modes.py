@@ -19,7 +19,7 @@ from exprdiff.frozen import Frozen, _set
 ALL_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "latex")
 STEPS_FORMATS = ("table", "json", "jsonl", "markdown", "latex")
 _STEPS_NEED = "--steps and --path need --format table, json, jsonl, markdown or latex"
-
+_ONE_POINT = "give the expression as EXPR, with --at"
 
 class Mode(Frozen):
     """A way `grad` runs: the formats it writes and the options it refuses, with the way out."""
@@ -43,16 +43,36 @@ class Mode(Frozen):
 
 ONE = Mode(
     "for one EXPR", "{option} does not work with one EXPR", ALL_FORMATS,
-    refused={},
-    limited={"--steps": (STEPS_FORMATS, _STEPS_NEED), "--path": (STEPS_FORMATS, _STEPS_NEED)},
+    refused={"--jobs": "worker processes run a batch: give the expressions with '-' or --file"},
+    limited={"--steps": (STEPS_FORMATS, _STEPS_NEED), "--path": (STEPS_FORMATS, _STEPS_NEED),
+             "--precision": (("table", "markdown", "latex"), "it rounds table, markdown and "
+                             "latex output; json, jsonl and csv keep every digit")},
 )
 BATCH = Mode(
     "for a batch", "{option} works on one EXPR, not in batch mode",
     ("table", "json", "jsonl", "csv"),
-    refused={"--steps": "give the expression as EXPR, with --at",
-             "--path": "give the expression as EXPR, with --at"},
+    refused={"--steps": _ONE_POINT, "--path": _ONE_POINT,
+             "--points": "give one EXPR with --points FILE.csv, or the points on the batch lines",
+             "--max-size": "a batch line keeps the default limit of 1 000 000 characters: give "
+                           "a longer expression as EXPR"},
+    limited={"--precision": (("table",), "in a batch it rounds the table only; json, jsonl and "
+                                         "csv keep every digit")},
+)
+POINTS = Mode(
+    "for --points", "{option} does not work with --points", ("csv", "jsonl"),
+    refused={"--at": "the points are FILE.csv's rows: add this one as a row, or drop --points",
+             "--steps": f"step tables are for one point: {_ONE_POINT}",
+             "--path": f"paths are for one point: {_ONE_POINT}",
+             "--check": "one point at a time: use --at, or a batch with --check",
+             "--timeout": "it limits --check, which needs --at or a batch",
+             "--jobs": "one NumPy sweep covers every row; --jobs is for a batch",
+             "--precision": "csv and jsonl keep every digit"},
     limited={},
 )
+
+#: Options that do nothing without another one, in every mode that takes them.
+NEEDS = {"--timeout": ("--check", "it limits SymPy's work for --check: add --check, or drop "
+                                  "--timeout")}
 
 
 def check_options(ctx: click.Context) -> Mode:
@@ -66,8 +86,10 @@ def check_options(ctx: click.Context) -> Mode:
 
 
 def mode_of(params: Mapping[str, object]) -> Mode:
-    """BATCH for EXPR `-` or --file, ONE otherwise."""
-    return BATCH if params["expr"] == "-" or params["files"] else ONE
+    """BATCH for EXPR `-` or --file, else POINTS for --points, else ONE."""
+    if params["expr"] == "-" or params["files"]:
+        return BATCH
+    return ONE if params["points_file"] is None else POINTS
 
 
 def _problems(ctx: click.Context) -> list[tuple[str, str]]:
@@ -84,12 +106,15 @@ def _problems(ctx: click.Context) -> list[tuple[str, str]]:
     found = [(option, f"{mode.refusal.format(option=option)} ({instead})")
              for option, instead in mode.refused.items() if option in given]
     if "--format" in given and output not in mode.formats:
-        found.append(("--format", f"--format {output} is not available {mode.name}: "
-                                  f"use {_or(mode.formats)}"))
+        found.append((f"--format {output}", f"--format {output} is not available {mode.name}: "
+                                            f"use {_or(mode.formats)}"))
     for option, (formats, why) in mode.limited.items():
-        if option in given and output not in formats:
+        if option in given and output in mode.formats and output not in formats:
             found.append((option, f"{option} does not work with --format {output} {mode.name} "
                                   f"({why})"))
+    for option, (other, why) in NEEDS.items():
+        if option in given and other not in given and option not in mode.refused:
+            found.append((option, f"{option} does nothing without {other} ({why})"))
     return found
 
 
