@@ -1,6 +1,6 @@
 """Every `$ exprdiff …` example in README.md and docs/*.md, run as written, prints what the docs
-show. A line `...` (or `…`) in the shown output stands for any number of lines; trailing spaces and a
-trailing `# comment` on the command line are ignored. Commands run in a folder holding the
+show. A line `...` (or `…`) in the shown output stands for any number of lines; trailing spaces
+and a trailing `# comment` on the command line are ignored. Commands run in a folder holding the
 samples and a small `points.csv` (header x,y), with an 80-column terminal and no colour.
 """
 

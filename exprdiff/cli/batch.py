@@ -19,8 +19,6 @@ from exprdiff.errors import ExitCode, ExprError
 from exprdiff.points import parse_assignments, split_assignments
 from exprdiff.render.records import writer
 
-FORMATS = ("table", "json", "jsonl", "csv")
-
 
 class Writer(Protocol):
     """A record writer of render/records.py."""
@@ -35,13 +33,10 @@ class Writer(Protocol):
 def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: str | None,
             output: str, *, precision: int | None, strict: bool, check: bool, jobs: int,
             console: Any, timeout: float = 5.0) -> int:
-    """`exprdiff grad -` / `--file F`: run the batch, print the summary, return the exit code."""
-    if output not in FORMATS:
-        raise ExprError("usage", f"--format {output} is not available for a batch",
-                        hint="use jsonl, csv, json or table")
-    if expr not in (None, "-"):
-        raise ExprError("usage", "give EXPR or --file, not both",
-                        hint="put the expression in the file, or use '-' to read stdin as well")
+    """`exprdiff grad -` / `--file F`: run the batch, print the summary, return the exit code.
+
+    The options are checked already (cli/modes.py): `expr` is `-` or None, `output` a batch's.
+    """
     sources = (["-"] if expr == "-" else []) + list(files)
     settings = Settings(defaults=tuple(_default_point(text) for text in points),
                         wrt=tuple(split_assignments(wrt)) if wrt is not None else None,

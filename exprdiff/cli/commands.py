@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 import click
 
 from exprdiff.api import Compiled, Result, compile
+from exprdiff.cli.modes import BATCH, POINTS, check_options
 from exprdiff.cli.output import color_choice, console, emit_results, report
 from exprdiff.errors import ExitCode, ExprError, printable, usage
 from exprdiff.points import parse_assignments, split_assignments
@@ -144,7 +145,8 @@ def point_options(command: F) -> F:
               type=click.Choice(["table", "json", "jsonl", "csv", "markdown", "latex"]),
               default="table", show_default=True, help="Output format.")
 @click.option("--precision", type=click.IntRange(1, 17), metavar="N",
-              help="Significant digits in tables (JSON always round-trips exactly).")
+              help="Significant digits in table, markdown and latex output (json, jsonl and "
+                   "csv keep every digit).")
 @click.option("--strict", is_flag=True,
               help="Treat a non-differentiable point (abs(0), a max tie…) as an error.")
 @click.option("--steps", "show_steps", is_flag=True,
@@ -173,32 +175,27 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
 
     Exit status: 0 success (warnings allowed), 1 evaluation failed, 2 usage or parse error.
     """
-    if expr == "-" or files:
+    mode = check_options(click.get_current_context())
+    if mode is BATCH:
         from exprdiff.cli.batch import command as batch
 
-        if show_steps or path is not None:
-            raise click.UsageError("--steps and --path work on one EXPR, not in batch mode")
         sys.exit(batch(expr, files, points, wrt, output, precision=precision, strict=strict,
                        check=check, timeout=timeout, jobs=jobs, console=console()))
-    if expr is None:
-        raise click.UsageError("missing EXPR (or '-' to read expressions from stdin, or --file)")
     limits = None if max_size is None else Limits(max_size=max_size)
-    compiled = compile(expr, limits=limits, tree=check)  # one parse; the oracle reads its tree
+    text = cast(str, expr)  # check_options refused a missing EXPR
+    compiled = compile(text, limits=limits, tree=check)  # one parse; the oracle reads its tree
     chosen = split_assignments(wrt) if wrt is not None else None
-    if points_file is not None:
+    if mode is POINTS:
         try:
             from exprdiff.cli.points import command as points_command
         except ImportError:
             raise usage("--points needs NumPy: pip install 'exprdiff[points]'",
                         compiled.variables) from None
-        sys.exit(points_command(compiled, points_file, chosen, output, strict))
+        sys.exit(points_command(compiled, cast(str, points_file), chosen, output, strict))
     point_list = read_points(compiled, points)
     if path is not None and path not in compiled.variables:
         raise usage(f"--path names '{path}', which is not a variable of the expression",
                     compiled.variables)
-    if (show_steps or path is not None) and output == "csv":
-        raise click.UsageError("--steps and --path need --format table, json, jsonl, markdown "
-                               "or latex")
     record = show_steps or path is not None
     results: list[Result | ExprError] = []
     for point in point_list:

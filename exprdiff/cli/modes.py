@@ -1,0 +1,129 @@
+"""Which `grad` options go with which mode and format: one table, checked in one function.
+
+`exprdiff grad` runs in one of three modes, chosen by its arguments: ONE (an EXPR at `--at`
+points), BATCH (EXPR is `-`, or `--file`) and POINTS (`--points FILE.csv`, NumPy). An option
+the user gave (on the command line, even with its default value) that the mode would ignore, or
+that does not combine with another option given, is a usage error naming both and saying what
+to do instead: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import click
+from click.core import ParameterSource
+
+from exprdiff.frozen import Frozen, _set
+
+ALL_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "latex")
+STEPS_FORMATS = ("table", "json", "jsonl", "markdown", "latex")
+_STEPS_NEED = "--steps and --path need --format table, json, jsonl, markdown or latex"
+_ONE_POINT = "give the expression as EXPR, with --at"
+
+class Mode(Frozen):
+    """A way `grad` runs: the formats it writes and the options it refuses, with the way out."""
+
+    __slots__ = ("name", "refusal", "formats", "refused", "limited")
+    name: str                                               # as messages say it: "for a batch"
+    refusal: str                                            # "{option} does not work with …"
+    formats: tuple[str, ...]                                # what --format may be
+    refused: Mapping[str, str]                              # option → what to do instead
+    limited: Mapping[str, tuple[tuple[str, ...], str]]      # option → (its formats, why)
+
+    def __init__(self, name: str, refusal: str, formats: tuple[str, ...],
+                 refused: Mapping[str, str], limited: Mapping[str, tuple[tuple[str, ...], str]],
+                 ) -> None:
+        _set(self, "name", name)
+        _set(self, "refusal", refusal)
+        _set(self, "formats", formats)
+        _set(self, "refused", refused)
+        _set(self, "limited", limited)
+
+
+ONE = Mode(
+    "for one EXPR", "{option} does not work with one EXPR", ALL_FORMATS,
+    refused={"--jobs": "worker processes run a batch: give the expressions with '-' or --file"},
+    limited={"--steps": (STEPS_FORMATS, _STEPS_NEED), "--path": (STEPS_FORMATS, _STEPS_NEED),
+             "--precision": (("table", "markdown", "latex"), "it rounds table, markdown and "
+                             "latex output; json, jsonl and csv keep every digit")},
+)
+BATCH = Mode(
+    "for a batch", "{option} works on one EXPR, not in batch mode",
+    ("table", "json", "jsonl", "csv"),
+    refused={"--steps": _ONE_POINT, "--path": _ONE_POINT,
+             "--points": "give one EXPR with --points FILE.csv, or the points on the batch lines",
+             "--max-size": "a batch line keeps the default limit of 1 000 000 characters: give "
+                           "a longer expression as EXPR"},
+    limited={"--precision": (("table",), "in a batch it rounds the table only; json, jsonl and "
+                                         "csv keep every digit")},
+)
+POINTS = Mode(
+    "for --points", "{option} does not work with --points", ("csv", "jsonl"),
+    refused={"--at": "the points are FILE.csv's rows: add this one as a row, or drop --points",
+             "--steps": f"step tables are for one point: {_ONE_POINT}",
+             "--path": f"paths are for one point: {_ONE_POINT}",
+             "--check": "one point at a time: use --at, or a batch with --check",
+             "--timeout": "it limits --check, which needs --at or a batch",
+             "--jobs": "one NumPy sweep covers every row; --jobs is for a batch",
+             "--precision": "csv and jsonl keep every digit"},
+    limited={},
+)
+
+#: Options that do nothing without another one, in every mode that takes them.
+NEEDS = {"--timeout": ("--check", "it limits SymPy's work for --check: add --check, or drop "
+                                  "--timeout")}
+
+
+def check_options(ctx: click.Context) -> Mode:
+    """The mode `grad`'s arguments choose; a click.UsageError if an option given does not fit."""
+    problems = _problems(ctx)
+    if problems:
+        (_, first), *rest = problems
+        also = f"; also refused: {', '.join(option for option, _ in rest)}" if rest else ""
+        raise click.UsageError(first + also, ctx)
+    return mode_of(ctx.params)
+
+
+def mode_of(params: Mapping[str, object]) -> Mode:
+    """BATCH for EXPR `-` or --file, else POINTS for --points, else ONE."""
+    if params["expr"] == "-" or params["files"]:
+        return BATCH
+    return ONE if params["points_file"] is None else POINTS
+
+
+def _problems(ctx: click.Context) -> list[tuple[str, str]]:
+    """(option, message) for every option given that the mode or another option rules out."""
+    params = ctx.params
+    if params["expr"] is None and not params["files"]:
+        return [("EXPR", "missing EXPR (or '-' to read expressions from stdin, or --file)")]
+    if params["files"] and params["expr"] not in (None, "-"):
+        return [("--file", "give EXPR or --file, not both (put the expression in the file, or "
+                           "use '-' to read stdin as well)")]
+    mode = mode_of(params)
+    given = _given(ctx)
+    output = str(params["output"])
+    found = [(option, f"{mode.refusal.format(option=option)} ({instead})")
+             for option, instead in mode.refused.items() if option in given]
+    if "--format" in given and output not in mode.formats:
+        found.append((f"--format {output}", f"--format {output} is not available {mode.name}: "
+                                            f"use {_or(mode.formats)}"))
+    for option, (formats, why) in mode.limited.items():
+        if option in given and output in mode.formats and output not in formats:
+            found.append((option, f"{option} does not work with --format {output} {mode.name} "
+                                  f"({why})"))
+    for option, (other, why) in NEEDS.items():
+        if option in given and other not in given and option not in mode.refused:
+            found.append((option, f"{option} does nothing without {other} ({why})"))
+    return found
+
+
+def _given(ctx: click.Context) -> set[str]:
+    """The options the user gave (a default typed out counts), by their first long name."""
+    return {param.opts[0] for param in ctx.command.params
+            if isinstance(param, click.Option) and param.name is not None
+            and ctx.get_parameter_source(param.name) not in (None, ParameterSource.DEFAULT)}
+
+
+def _or(words: tuple[str, ...]) -> str:
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]

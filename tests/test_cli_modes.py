@@ -1,0 +1,126 @@
+"""`exprdiff grad`'s options that do not combine: every rule of cli/modes.py's table is a usage
+error (exit 2) naming the option and the mode; the combinations that work still work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from exprdiff.cli.commands import main
+from exprdiff.cli.modes import ALL_FORMATS, BATCH, NEEDS, ONE, POINTS, Mode
+
+CSV = "{csv}"  # a points file (x,y), also an existing --file
+
+#: (mode, arguments after `grad`, the option the message names, a fragment naming the mode)
+REFUSED: list[tuple[Mode, list[str], str, str]] = [
+    # --points: csv or jsonl out; --wrt, --strict and --max-size apply, nothing else
+    (POINTS, ["x*y", "--points", CSV, "--at", "x=1,y=2"], "--at", "with --points"),
+    (POINTS, ["x*y", "--points", CSV, "--steps"], "--steps", "with --points"),
+    (POINTS, ["x*y", "--points", CSV, "--path", "x"], "--path", "with --points"),
+    (POINTS, ["x*y", "--points", CSV, "--check"], "--check", "--check does not work with "
+     "--points (one point at a time: use --at, or a batch with --check)"),
+    (POINTS, ["x*y", "--points", CSV, "--timeout", "5"], "--timeout", "with --points"),
+    (POINTS, ["x*y", "--points", CSV, "--jobs", "2"], "--jobs", "with --points"),
+    (POINTS, ["x*y", "--points", CSV, "--precision", "3"], "--precision", "with --points"),
+    *[(POINTS, ["x*y", "--points", CSV, "--format", f], "--format", f"--format {f} is not "
+       "available for --points") for f in ("table", "json", "markdown", "latex")],
+    # a batch: no step tables, no --points, no --max-size; table, json, jsonl or csv
+    (BATCH, ["-", "--steps"], "--steps", "not in batch mode"),
+    (BATCH, ["-", "--path", "x"], "--path", "not in batch mode"),
+    (BATCH, ["-", "--points", CSV], "--points", "not in batch mode"),
+    (BATCH, ["-", "--max-size", "100"], "--max-size", "not in batch mode"),
+    *[(BATCH, ["-", "--format", f], "--format", f"--format {f} is not available for a batch")
+      for f in ("markdown", "latex")],
+    *[(BATCH, ["-", "--precision", "3", "--format", f], "--precision", "for a batch")
+      for f in ("json", "jsonl", "csv")],
+    (BATCH, ["-", "--timeout", "5"], "--timeout", "without --check"),
+    (BATCH, ["x", "--file", CSV], "--file", "give EXPR or --file, not both"),
+    # one EXPR at --at points: no --jobs; --precision rounds table, markdown and latex only
+    (ONE, ["x", "--at", "x=1", "--jobs", "2"], "--jobs", "with one EXPR"),
+    (ONE, ["x", "--at", "x=1", "--jobs", "1"], "--jobs", "with one EXPR"),  # the default, typed
+    *[(ONE, ["x", "--at", "x=1", "--precision", "3", "--format", f], "--precision",
+       "for one EXPR") for f in ("json", "jsonl", "csv")],
+    (ONE, ["x", "--at", "x=1", "--steps", "--format", "csv"], "--steps", "for one EXPR"),
+    (ONE, ["x", "--at", "x=1", "--path", "x", "--format", "csv"], "--path", "for one EXPR"),
+    (ONE, ["x", "--at", "x=1", "--timeout", "5"], "--timeout", "without --check"),
+    (ONE, ["--at", "x=1"], "EXPR", "missing EXPR"),
+]
+
+
+def _args(args: list[str], csv: Path) -> list[str]:
+    return ["grad", *(str(csv) if a == CSV else a for a in args)]
+
+
+@pytest.fixture
+def csv(tmp_path: Path) -> Path:
+    path = tmp_path / "points.csv"
+    path.write_text("x,y\n1,2\n3,4\n")
+    return path
+
+
+@pytest.mark.parametrize(("mode", "args", "option", "fragment"), REFUSED,
+                         ids=[" ".join(args) for _, args, _, _ in REFUSED])
+def test_an_option_the_mode_ignores_is_a_usage_error(runner, csv, mode, args, option, fragment):
+    result = runner.invoke(main, _args(args, csv), input="x*y ; x=1, y=2\n")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: "), result.stderr
+    message = result.stderr.splitlines()[0]
+    assert option in message and fragment in message, message
+    assert result.stdout == ""  # refused before anything ran
+    assert "Traceback" not in result.output
+
+
+def _rules(mode: Mode) -> set[str]:
+    """The options the table refuses or limits in `mode`."""
+    rules = set(mode.refused) | set(mode.limited)
+    rules |= {"--format"} if mode.formats != ALL_FORMATS else set()
+    return rules | {option for option in NEEDS if option not in mode.refused}
+
+
+@pytest.mark.parametrize("mode", [ONE, BATCH, POINTS], ids=lambda mode: mode.name)
+def test_every_rule_of_the_table_has_a_case(mode):
+    cases = {option for m, _, option, _ in REFUSED if m is mode}
+    assert _rules(mode) <= cases
+
+
+def test_every_refused_option_is_named_at_once(runner, csv):
+    result = runner.invoke(main, _args(["x*y", "--points", CSV, "--check", "--steps",
+                                        "--format", "markdown"], csv))
+    assert result.exit_code == 2
+    message = result.stderr.splitlines()[0]
+    assert "does not work with --points (" in message and "; also refused: " in message
+    assert all(option in message for option in ("--check", "--steps", "--format markdown"))
+
+
+def test_points_with_the_options_that_apply(runner, csv):
+    args = ["x*y", "--points", CSV, "--wrt", "y", "--strict", "--max-size", "100"]
+    result = runner.invoke(main, _args([*args, "--format", "jsonl"], csv))
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["gradient"] for line in result.stdout.splitlines()] == [
+        {"y": 1.0}, {"y": 3.0}]
+    result = runner.invoke(main, _args([*args, "--format", "csv"], csv))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1].startswith("1,2.0,1.0,")
+
+
+def test_a_batch_with_the_options_that_apply(runner):
+    result = runner.invoke(main, ["grad", "-", "--at", "x=1,y=2", "--wrt", "x", "--strict",
+                                  "--jobs", "1", "--precision", "3", "--format", "table"],
+                           input="x*y/3\n")
+    assert result.exit_code == 0, result.output
+    assert "0.667" in result.stdout and "0.6667" not in result.stdout
+
+
+def test_one_expr_with_the_options_that_apply(runner):
+    args = ["grad", "x*y/3", "--at", "x=1,y=2", "--wrt", "x", "--strict", "--max-size", "100"]
+    result = runner.invoke(main, [*args, "--precision", "3", "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert "0.667" in result.stdout and "0.6667" not in result.stdout
+    result = runner.invoke(main, [*args, "--steps", "--path", "x", "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    assert "steps" in json.loads(result.stdout)
+    result = runner.invoke(main, [*args, "--check", "--timeout", "30", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["check"]["ok"] is True
