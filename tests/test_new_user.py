@@ -140,3 +140,17 @@ def test_digits_of_other_scripts_are_refused_in_expressions(text):
     done = run("grad", text, "--at", "x=1")
     assert done.exit_code == 2, done.output
     assert "unexpected character" in done.stderr and "DIGIT" in done.stderr
+
+
+def test_two_at_flags_meant_as_one_point_say_so():
+    done = run("grad", "x*y", "--at", "x=1", "--at", "y=2")
+    assert done.exit_code == 2
+    assert "each --at is one whole point" in done.stderr and "--at x=1,y=2" in done.stderr
+
+
+def test_an_unquoted_point_with_spaces_says_how_to_write_it():
+    done = subprocess.run([sys.executable, "-m", "exprdiff", "grad", "x1*2", "--at", "x1", "=",
+                           "1"], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 2
+    assert "without spaces around '='" in done.stderr

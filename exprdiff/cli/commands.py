@@ -60,6 +60,10 @@ class ExprdiffGroup(click.Group):
 
 
 def _usage_hint(problem: click.ClickException) -> str | None:
+    if "unexpected extra argument" in problem.format_message() and any(
+            word == "=" or word.startswith("=") for word in sys.argv[1:]):
+        return ("write a point without spaces around '=' (--at x1=1,x2=2), or quote it "
+                "(--at 'x1 = 1, x2 = 2')")
     context = getattr(problem, "ctx", None)
     if context is None:
         return "try 'exprdiff --help'"
@@ -298,4 +302,13 @@ def read_points(compiled: Compiled, points: Sequence[str]) -> list[dict[str, flo
             example = ",".join(f"{n}=1" for n in names[:4])
             raise usage(f"no point given: add --at {example}", names)
         return [{}]
-    return [parse_assignments(text, names) for text in points]
+    parsed = [parse_assignments(text, names) for text in points]
+    given = [set(point) & set(names) for point in parsed]
+    if len(parsed) > 1 and all(g < set(names) for g in given) and set().union(*given) == set(
+            names):  # `--at x=1 --at y=2`: meant as one point
+        missing = [n for n in names if n not in parsed[0]]
+        problem = usage(f"no value given for {', '.join(missing)} in --at {points[0]}", names)
+        problem.hint = ("each --at is one whole point: give every value in one, --at "
+                        + ",".join(points))
+        raise problem
+    return parsed
