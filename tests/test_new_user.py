@@ -154,3 +154,8 @@ def test_an_unquoted_point_with_spaces_says_how_to_write_it():
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 2
     assert "without spaces around '='" in done.stderr
+
+
+def test_counts_in_words_agree_with_their_number():
+    done = CliRunner().invoke(main, ["grad", "-", "--format", "jsonl"], input="x ; x=1\n")
+    assert "processed 1 line: 1 ok" in done.stderr

@@ -21,6 +21,11 @@ from exprdiff.batch.evaluate import Processed, Record, Settings, evaluate_lines
 from exprdiff.batch.lines import read_lines
 
 
+def _count(n: int, noun: str) -> str:
+    """`1 line`, `2 lines`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 @dataclass(slots=True)
 class Summary:
     """How far a run got: expression lines, records, failed lines, the last line done, and the
@@ -34,8 +39,8 @@ class Summary:
     bytes_done: int = 0
 
     def text(self) -> str:
-        extra = f" ({self.records} results)" if self.records != self.lines else ""
-        return (f"processed {self.lines} lines{extra}: {self.lines - self.failed} ok, "
+        extra = f" ({_count(self.records, 'result')})" if self.records != self.lines else ""
+        return (f"processed {_count(self.lines, 'line')}{extra}: {self.lines - self.failed} ok, "
                 f"{self.failed} failed")
 
     def where(self) -> str:
