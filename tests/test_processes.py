@@ -149,6 +149,40 @@ def _kill_parent_alone(args: list[str], signum: int, children: int,
         assert held == {}, f"children held exprdiff's stdout or stderr: {held}"
 
 
+@pytest.fixture(scope="module")
+def long_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Far more lines than a run can finish before the test kills it."""
+    path = tmp_path_factory.mktemp("processes") / "long.txt"
+    path.write_text("".join(f"x*y + {k} ; x={k}, y=2\n" for k in range(200_000)))
+    return path
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["KILL", "TERM"])
+def test_batch_workers_die_with_their_parent(long_batch, signum):
+    """Item 8: with --jobs 2 both workers end with the parent and stdout reaches end-of-file."""
+    args = ["grad", "--file", str(long_batch), "--format", "jsonl", "--jobs", "2"]
+    _kill_parent_alone(args, signum, children=2, ready=lambda drain: drain.size > 20_000)
+
+
+def test_a_worker_holds_no_end_of_the_main_process():
+    """The first cause of item 8: each forked worker held the main process's ends of the other
+    workers' pipes, so none saw end-of-file when the main process died."""
+    from exprdiff.batch.evaluate import Settings
+    from exprdiff.batch.workers import Workers
+
+    workers = Workers(Settings(), 3)
+    try:
+        ours = {os.readlink(f"/proc/self/fd/{c.fileno()}") for c in workers.connections}
+        deadline = time.monotonic() + GRACE  # each worker closes them as it starts
+        held = {p.pid: _held(p.pid, ours) for p in workers.processes}
+        while any(held.values()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+            held = {p.pid: _held(p.pid, ours) for p in workers.processes}
+        assert not any(held.values()), held
+    finally:
+        workers.stop()
+
+
 # -- the mechanism, exprdiff/children.py ---------------------------------------------------------
 
 def test_a_child_whose_parent_died_before_it_asked_exits_at_once():
