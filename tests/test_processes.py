@@ -183,6 +183,30 @@ def test_a_worker_holds_no_end_of_the_main_process():
         workers.stop()
 
 
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["KILL", "TERM"])
+def test_the_sympy_child_of_check_dies_with_its_parent(signum):
+    """Item 9: SymPy, busy for minutes, ends with the parent and holds none of its output."""
+    args = ["grad", BIG, "--at", BIG_AT, "--check", "--timeout", "60", "--format", "json"]
+    _kill_parent_alone(args, signum, children=1)
+
+
+def test_the_sympy_child_of_diff_dies_with_its_parent():
+    _kill_parent_alone(["diff", BIG, "--wrt", "y", "--timeout", "60"], signal.SIGKILL,
+                       children=1)
+
+
+def test_workers_and_their_sympy_children_die_with_the_parent(tmp_path):
+    """A batch with --check and --jobs 2: each worker runs SymPy on its chunk's first line."""
+    from exprdiff.batch.workers import CHUNK_LINES
+
+    filler = "x ; x=1\n" * (CHUNK_LINES - 1)
+    path = tmp_path / "checks.txt"
+    path.write_text(f"{BIG} ; {BIG_AT}\n{filler}" * 2)
+    args = ["grad", "--file", str(path), "--check", "--timeout", "60", "--format", "jsonl",
+            "--jobs", "2"]
+    _kill_parent_alone(args, signal.SIGKILL, children=4)
+
+
 # -- the mechanism, exprdiff/children.py ---------------------------------------------------------
 
 def test_a_child_whose_parent_died_before_it_asked_exits_at_once():
