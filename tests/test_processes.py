@@ -207,6 +207,16 @@ def test_workers_and_their_sympy_children_die_with_the_parent(tmp_path):
     _kill_parent_alone(args, signal.SIGKILL, children=4)
 
 
+def test_graphviz_dies_with_its_parent(tmp_path):
+    """A `dot` that never finishes (a stand-in on PATH) ends with exprdiff."""
+    dot = tmp_path / "dot"
+    dot.write_text("#!/bin/sh\nexec sleep 120\n")
+    dot.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}"}
+    args = ["graph", "x*y", "--at", "x=1,y=2", "--format", "svg"]
+    _kill_parent_alone(args, signal.SIGKILL, children=1, env=env)
+
+
 # -- the mechanism, exprdiff/children.py ---------------------------------------------------------
 
 def test_a_child_whose_parent_died_before_it_asked_exits_at_once():
