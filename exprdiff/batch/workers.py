@@ -4,7 +4,8 @@ Chunk k goes to worker k mod N and its records are read back from that worker in
 output is the serial output byte for byte. Each worker has a sender thread, so the main process
 never blocks on a full pipe, and at most two chunks in flight, so memory stays flat however
 long the input. The processes are ours (not a multiprocessing.Pool, whose terminate() can hang
-on idle workers): stopping them is a plain terminate, kill and join.
+on idle workers): stopping them is a plain terminate, kill and join. A worker holds no pipe end
+but its own and dies with the main process, however that ends (exprdiff/children.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Generator, Iterator
 from itertools import chain, islice
 from typing import Any
 
+from exprdiff import children
 from exprdiff.batch.evaluate import Evaluator, Processed, Settings, error_record, evaluate_lines
 from exprdiff.batch.lines import Chunk, Line
 
@@ -34,12 +36,17 @@ class Workers:
         sys.stdout.flush()  # a forked child flushes its copy of the buffer when it exits
         methods = multiprocessing.get_all_start_methods()
         context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        forked = context.get_start_method() == "fork"
+        parent = children.prepare()
         self.connections: list[Any] = []
         self.processes: list[Any] = []
         for _ in range(count):
             mine, theirs = context.Pipe()
+            # A forked worker closes the main process's ends of every pipe, its own and the
+            # earlier workers': else none sees end-of-file when the main process dies.
+            others = [*self.connections, mine] if forked else []
             # With --check a worker runs the oracle, which starts a child: not a daemon then.
-            process = context.Process(target=serve, args=(theirs, settings),
+            process = context.Process(target=serve, args=(theirs, settings, parent, others),
                                       daemon=not settings.check)
             process.start()
             theirs.close()
@@ -84,8 +91,12 @@ def _send_all(connection: Any, outbox: queue.SimpleQueue[Chunk | None]) -> None:
             return
 
 
-def serve(connection: Any, settings: Settings) -> None:
-    """A worker's life: evaluate chunks until the pipe closes."""
+def serve(connection: Any, settings: Settings, parent: int, others: list[Any]) -> None:
+    """A worker's life: evaluate chunks until the pipe closes, or die with `parent`."""
+    children.die_with_parent(parent)
+    children.detach_standard_streams()
+    for other in others:
+        other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, _exit)
     evaluator = Evaluator(settings)

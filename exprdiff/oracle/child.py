@@ -2,7 +2,8 @@
 
 SymPy cannot be interrupted in a thread, so bounded work runs in a forked child process that is
 killed at the deadline; the caller's own result stands either way. The parent does its own work
-meanwhile (finite differences).
+meanwhile (finite differences). The child dies with the parent whatever signal ends it, and holds
+none of its standard streams (exprdiff/children.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from exprdiff import children
 
 MEMORY_LIMIT = 3 << 30  # bytes of address space for the SymPy child process
 
@@ -35,7 +38,8 @@ def run_bounded(
 
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, job, args), daemon=True)
+    process = context.Process(target=_child, daemon=True,
+                              args=(sender, receiver, children.prepare(), job, args))
     process.start()
     sender.close()
     messages: list[Message] = []
@@ -68,7 +72,11 @@ def run_bounded(
     return messages, reason
 
 
-def _child(sender: Any, job: Callable[..., Iterator[Message]], args: tuple[Any, ...]) -> None:
+def _child(sender: Any, receiver: Any, parent: int, job: Callable[..., Iterator[Message]],
+           args: tuple[Any, ...]) -> None:
+    children.die_with_parent(parent)  # else it runs on at full speed after a SIGKILL to exprdiff
+    children.detach_standard_streams()
+    receiver.close()
     try:
         _limit_memory()
         for message in job(*args):

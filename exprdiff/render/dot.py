@@ -11,6 +11,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from exprdiff import children
 from exprdiff.errors import ExprError
 from exprdiff.render.numbers import fmt
 from exprdiff.tape import INPUT, format_number
@@ -217,7 +218,7 @@ def run_dot(text: str, fmt: str, timeout: float = 120.0) -> bytes:
     try:
         done = subprocess.run(  # noqa: S603 - fixed argv, text on stdin
             [program, f"-T{fmt}"], input=text.encode(), capture_output=True, timeout=timeout,
-            check=False)
+            check=False, preexec_fn=children.before_exec())  # dot dies with us (SPEC §8)
     except subprocess.TimeoutExpired:
         raise ExprError("limit", f"Graphviz's dot took longer than {timeout:g} s to draw the "
                         "graph", hint="write DOT text (-o graph.dot) and draw it yourself",
