@@ -67,3 +67,41 @@ def test_latex_of_underscore_names_shows_and_compiles(name, tmp_path):
     run = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "names.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def _grad_in(cache: Path, text: str, point: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache), PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "exprdiff", "grad", text, "--at", point,
+                           "--format", "json"], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize("recompute_digest", [False, True])
+def test_a_tampered_parse_table_cache_is_rebuilt_not_used(tmp_path, recompute_digest):
+    import hashlib
+
+    first = _grad_in(tmp_path, "x + 1", "x=1")
+    assert first.returncode == 0 and json.loads(first.stdout)["value"] == 2.0
+    (cached,) = (tmp_path / "exprdiff").glob("lalr-*.json")
+    digest, _, body = cached.read_text(encoding="utf-8").partition("\n")
+    table = json.loads(body)
+    names = table["names"]
+    a, b = names.index("add"), names.index("sub")
+    names[a], names[b] = names[b], names[a]  # x+1 would parse as x-1
+    body = json.dumps(table)
+    if recompute_digest:  # a careful forger: the digest passes, the probe parse does not
+        digest = hashlib.sha256(body.encode()).hexdigest()
+    cached.write_text(digest + "\n" + body, encoding="utf-8")
+    again = _grad_in(tmp_path, "x + 1", "x=1")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["value"] == 2.0
+    assert cached.read_text(encoding="utf-8").partition("\n")[2] != body  # rebuilt
+
+
+def test_two_grammars_never_share_a_cache_file(tmp_path):
+    """The cache file is named by version, format and grammar: versions side by side (a
+    checkout and an installed copy) do not overwrite each other's table."""
+    from exprdiff.syntax import parser
+    from exprdiff.syntax.grammar import grammar_text
+
+    assert parser._cache_key(grammar_text()) != parser._cache_key(grammar_text() + "\n")

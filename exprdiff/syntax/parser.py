@@ -29,33 +29,73 @@ from exprdiff.tape import Tape
 def _tables() -> lalr.Tables:
     """Lark's LALR table for the grammar: from the JSON cache, else from Lark (then cached).
 
-    The cache holds the grammar text it was made from and is used only for that very text.
+    The cache file is named by a hash of the version, the table format and the grammar text,
+    so two versions never share one; it holds a SHA-256 digest of the table, and a table that
+    fails the digest or a probe parse (every rule, checked by value) is rebuilt, never used.
     """
-    from exprdiff.version import __version__
-
     text = grammar_text()
     folder = cache_folder()
-    path = os.path.join(folder, f"lalr-{__version__}-{lalr.FORMAT}.json") if folder else None
+    path = os.path.join(folder, f"lalr-{_cache_key(text)}.json") if folder else None
     if path is not None:
-        try:  # JSON, not pickle or marshal: the folder is shared, its files are not trusted
-            with open(path, encoding="utf-8") as handle:
-                data = json.load(handle)
-            if data.get("grammar") == text:
-                return lalr.from_data(data)
-        except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
-            pass  # missing or unreadable: rebuild below
+        cached = _read_cache(path)
+        if cached is not None:
+            return cached
     from exprdiff.syntax.lark_errors import lark
 
     tables = lalr.tables(lark())
     if path is not None:
+        body = json.dumps(lalr.to_data(tables))
         try:
             partial = f"{path}.{os.getpid()}.tmp"
             with open(partial, "w", encoding="utf-8") as handle:
-                json.dump({**lalr.to_data(tables), "grammar": text}, handle)
+                handle.write(_digest(body) + "\n" + body)
             os.replace(partial, path)
         except OSError:
             pass
     return tables
+
+
+def _cache_key(grammar: str) -> str:
+    from exprdiff.version import __version__
+
+    return _digest(f"{__version__}\n{lalr.FORMAT}\n{grammar}")[:20]
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _read_cache(path: str) -> lalr.Tables | None:
+    """The cached table when it verifies (digest, then a probe parse); None otherwise."""
+    try:  # JSON, not pickle or marshal: the folder's files are not trusted
+        with open(path, encoding="utf-8") as handle:
+            digest, _, body = handle.read().partition("\n")
+        if digest != _digest(body):
+            return None
+        tables = lalr.from_data(json.loads(body))
+    except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
+        return None  # missing or unreadable: rebuild
+    return tables if _probe(tables) else None
+
+
+#: A probe that reduces every rule of the grammar once; a table whose rules were swapped or
+#: altered gives another value (or fails) and is not used.
+_PROBE, _PROBE_VALUE = "-(x) + +2*x/4 - max(x, 3)**2", -9.5
+
+
+def _probe(tables: lalr.Tables) -> bool:
+    from exprdiff.forward import forward
+
+    try:
+        found = lalr.pieces(tables, _PROBE)
+        builder = TapeBuilder(_PROBE, found)
+        output = lalr.run(tables, found, _bind_tape(tables), builder)
+        tape = builder.finish(output, lambda indices: indices)
+        return tape.variables == ("x",) and forward(tape, [1.0])[tape.output] == _PROBE_VALUE
+    except Exception:  # noqa: BLE001 - any failure means: do not trust this table
+        return False
 
 
 def parse_tape(text: str) -> Tape:
@@ -219,7 +259,11 @@ _NEG = OPERATORS["neg"]
 
 @lru_cache(maxsize=1)
 def _tape_callbacks() -> lalr.Bound:
-    return lalr.bind(_tables(), {
+    return _bind_tape(_tables())
+
+
+def _bind_tape(tables: lalr.Tables) -> lalr.Bound:
+    return lalr.bind(tables, {
         **{n: node_maker(OPERATORS[n], 2) for n in _BINARY}, "neg": node_maker(_NEG, 1),
         "pos": _second,
         "group": _second, "number": _tape_number, "name": _tape_name, "call": _tape_call,
