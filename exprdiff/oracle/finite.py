@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from exprdiff.errors import ExprError
 from exprdiff.forward import KinkWarning, forward
+from exprdiff.modes.tangent import tangent
 from exprdiff.tape import Tape
 
 FD_RTOL = 1e-6  # finite differences vs the reference, relative to the partial's scale
@@ -194,41 +195,10 @@ class Study:
         return None, 0.0
 
     def _directional(self, node: int, direction: float) -> float | None:
-        """Forward-mode derivative along ±x, taking each kink's one-sided slope on the side the
-        argument moves to (a max/min tie follows the fastest/slowest tied argument)."""
-        tape, values = self.tape, self.values
-        tangent = [0.0] * len(tape)
-        tangent[node] = direction
-        for i, _, rule, args in tape.program:
-            moving = [tangent[a] for a in args]
-            if not any(moving):
-                continue
-            warning = self._kink_at.get(i)
-            op = tape.ops[i]
-            if warning is None:
-                local = rule(values[i], *[values[a] for a in args])  # type: ignore[operator]
-                tangent[i] = sum(d * t for d, t in zip(local, moving, strict=True) if t)
-            elif op is not None and op.directional is not None:  # the row's one-sided rule
-                slope = op.directional(values[i], [values[a] for a in args], moving)
-                if slope is None:
-                    return None
-                tangent[i] = slope
-            else:
-                slope = _kink_slope(warning, moving)
-                if slope is None:
-                    return None
-                tangent[i] = slope
-        return tangent[tape.output]
-
-
-def _kink_slope(warning: KinkWarning, moving: Sequence[float]) -> float | None:
-    total = 0.0
-    for (left, right), t in zip(warning.one_sided, moving, strict=True):
-        if t == 0:
-            continue
-        slope = right if t > 0 else left
-        if slope is None:
-            return None
-        total += slope * t
-    return total
-
+        """Forward-mode derivative along ±x (modes.tangent), taking each kink's one-sided slope
+        on the side the argument moves to (a max/min tie follows the fastest/slowest tied
+        argument); None across a jump."""
+        tape = self.tape
+        seed = [direction if i == node else 0.0 for i in tape.inputs.values()]
+        dots = tangent(tape, self.values, seed, self._kink_at)
+        return None if dots is None else dots[tape.output]

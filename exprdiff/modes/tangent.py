@@ -1,0 +1,65 @@
+"""The tangent sweep (forward mode): every node's directional derivative along a direction of
+the inputs, in tape order, from the same local partials the reverse sweep uses.
+
+At a kink the sweep takes the one-sided derivative on the side the argument moves to (the
+row's `directional` rule, else each argument's one-sided slope), so a directional derivative
+there is exact: abs'(0; d) = |d|. Across a jump there is none: `tangent` returns None.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from exprdiff.forward import KinkWarning
+from exprdiff.tape import Tape
+
+_MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+
+
+def tangent(tape: Tape, values: Sequence[float], direction: Sequence[float],
+            kinks: Mapping[int, KinkWarning] | None = None,
+            record: dict[int, tuple[float, ...]] | None = None) -> list[float] | None:
+    """d(node)/dt along `direction` (one entry per input, in `tape.variables` order) for every
+    node; None where a jump makes it undefined. `kinks` maps kinked nodes to their warnings;
+    `record` receives every operation's local partials (for the tangent tables)."""
+    dot = [0.0] * len(tape)
+    for i, t in zip(tape.inputs.values(), direction, strict=True):
+        dot[i] = float(t)
+    for i, _, rule, args in tape.program:
+        moving = [dot[a] for a in args]
+        if record is not None or (any(moving) and (kinks is None or i not in kinks)):
+            try:
+                local = rule(values[i], *[values[a] for a in args])  # type: ignore[operator]
+            except _MATH_ERRORS:
+                local = (math.nan,) * len(args)
+            if record is not None:
+                record[i] = local
+        if not any(moving):
+            continue
+        warning = kinks.get(i) if kinks is not None else None
+        if warning is None:
+            dot[i] = sum(d * t for d, t in zip(local, moving, strict=True) if t)
+            continue
+        slope = _kink_slope(tape, i, values, warning, moving)
+        if slope is None:
+            return None
+        dot[i] = slope
+    return dot
+
+
+def _kink_slope(tape: Tape, i: int, values: Sequence[float], warning: KinkWarning,
+                moving: Sequence[float]) -> float | None:
+    """The one-sided slope of node i when its arguments move along `moving` from the kink."""
+    op = tape.ops[i]
+    if op is not None and op.directional is not None:  # the row's own rule (max, hypot, …)
+        return op.directional(values[i], [values[a] for a in tape.args[i]], moving)
+    total = 0.0
+    for (left, right), t in zip(warning.one_sided, moving, strict=True):
+        if t == 0:
+            continue
+        slope = right if t > 0 else left
+        if slope is None:  # a jump: no one-sided derivative
+            return None
+        total += slope * t
+    return total
