@@ -7,13 +7,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from exprdiff import ast, result
 from exprdiff.errors import ExprError, usage
-from exprdiff.forward import forward, kinks
+from exprdiff.forward import KinkWarning, forward, kinks
 from exprdiff.points import validate
+from exprdiff.result import Directional
 from exprdiff.reverse import reverse
 from exprdiff.syntax.limits import DEFAULT, Limits, check_tape, check_text
 from exprdiff.syntax.parser import parse, parse_tape, parse_with_tree
@@ -100,6 +102,75 @@ class Compiled:
         return grad_points(self.tape, self.variables, arrays, chosen=chosen,
                            scalar=lambda point: self.grad(point, wrt=chosen, strict=strict))
 
+    def jvp(self, at: Mapping[str, Any], direction: Mapping[str, Any], *,
+            strict: bool = False) -> Directional:
+        """Value and directional derivative along `direction` (name → component; names left
+        out are 0) in one tangent sweep: forward mode, a Jacobian-vector product.
+
+        At a kink the derivative is the exact one-sided one along `direction` (abs at 0 along
+        ±1 gives 1); across a jump there is none, which is an ExprError of kind 'kink'.
+
+            >>> compile("x*y").jvp({"x": 2, "y": 3}, {"x": 1, "y": -1}).derivative
+            1.0
+        """
+        from exprdiff.modes.tangent import tangent
+
+        tape = self.tape
+        names = self.variables
+        point = validate(at, names)
+        seed = _direction(direction, names)
+        values = forward(tape, point)
+        warnings = self._warnings(values, strict)
+        at_kink = {tape.labels.index(w.node): w for w in warnings}
+        partials: dict[int, tuple[float, ...]] = {}
+        dots = tangent(tape, values, seed, at_kink, partials)
+        if dots is None:
+            jump = next(w for w in warnings if w.kind == "jump")
+            raise ExprError("kink", f"no directional derivative along this direction: "
+                            f"{jump.message}", column=jump.column, source=self.source,
+                            node=jump.node)
+        _finite_or_raise(tape, values, dots)
+        return Directional(self.source, dict(zip(names, point, strict=True)),
+                           dict(zip(names, seed, strict=True)), values[tape.output],
+                           dots[tape.output], warnings, tape, values, dots, partials)
+
+    def forward_gradient(self, at: Mapping[str, Any], *, wrt: Sequence[str] | None = None,
+                         strict: bool = False) -> Result:
+        """The gradient by forward mode: one tangent sweep per input (reverse mode does it in
+        one sweep; the numbers agree wherever the expression is differentiable).
+
+        At a kink each partial is the exact one-sided derivative along +x (reverse mode uses
+        the mean of the two sides); across a jump, the partials reverse mode uses.
+        """
+        from exprdiff.modes.tangent import tangent
+
+        tape = self.tape
+        names = self.variables
+        point = validate(at, names)
+        chosen = self._wrt(wrt)
+        values = forward(tape, point)
+        warnings = self._warnings(values, strict)
+        at_kink = {tape.labels.index(w.node): w for w in warnings}
+        gradient: dict[str, float] = {}
+        for name in chosen:
+            seed = [1.0 if n == name else 0.0 for n in names]
+            dots = tangent(tape, values, seed, at_kink) or tangent(tape, values, seed)
+            assert dots is not None  # noqa: S101 - without kinks the sweep always answers
+            _finite_or_raise(tape, values, dots)
+            gradient[name] = dots[tape.output]
+        return Result(expression=self.source, at=dict(zip(names, point, strict=True)),
+                      value=values[tape.output], gradient=gradient, warnings=warnings,
+                      tape=tape, values=values)
+
+    def _warnings(self, values: list[float], strict: bool) -> tuple[KinkWarning, ...]:
+        warnings = tuple(kinks(self.tape, values)) if self.tape.kink_nodes else ()
+        if strict and warnings:
+            first = warnings[0]
+            raise ExprError("kink", first.message, column=first.column,
+                            source=self.source, node=first.node,
+                            hint="--strict is on; without it the derivative used is reported")
+        return warnings
+
     @overload
     def grad(self, at: Mapping[str, float | int | str], *, wrt: Sequence[str] | None = None,
              strict: bool = False, record: bool = False) -> Result: ...
@@ -130,12 +201,7 @@ class Compiled:
         point = validate(at, names)
         chosen = self._wrt(wrt)
         values = forward(tape, point)
-        warnings = tuple(kinks(tape, values)) if tape.kink_nodes else ()
-        if strict and warnings:
-            first = warnings[0]
-            raise ExprError("kink", first.message, column=first.column,
-                            source=self.source, node=first.node,
-                            hint="--strict is on; without it the derivative used is reported")
+        warnings = self._warnings(values, strict)
         partials: dict[int, tuple[float, ...]] | None = {} if record else None
         adjoints = reverse(tape, values, partials)
         gradient = {name: adjoints[tape.inputs[name]] for name in chosen}
@@ -159,6 +225,25 @@ class Compiled:
                 raise usage(f"--wrt names '{name}', which is not a variable of the expression",
                             self.variables)
         return list(dict.fromkeys(wrt))
+
+
+def _direction(direction: Mapping[str, Any], names: Sequence[str]) -> list[float]:
+    """The direction's components in `names` order (a name left out is 0)."""
+    known = set(names)
+    for name in direction:
+        if name not in known:
+            raise usage(f"the direction names '{name}', which is not a variable of the "
+                        "expression", names)
+    return validate({n: direction.get(n, 0.0) for n in names}, names)
+
+
+def _finite_or_raise(tape: Tape, values: list[float], dots: list[float]) -> None:
+    """A tangent that is not finite is the reverse sweep's error too: let it word it."""
+    if all(math.isfinite(d) for d in dots):
+        return
+    reverse(tape, values)  # raises the domain error naming the node
+    raise ExprError("domain", "the directional derivative is not finite at this point",
+                    source=tape.source)
 
 
 def _is_array(value: object) -> bool:

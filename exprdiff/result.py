@@ -73,3 +73,44 @@ class Result(Value):
         if self.check is not None:
             data["check"] = self.check.to_dict()
         return data
+
+
+class Directional(Value):
+    """One tangent sweep's result: the value and the directional derivative along
+    `direction` (forward mode, Compiled.jvp), with the sweep's own lists for the tables."""
+
+    __slots__ = ("expression", "at", "direction", "value", "derivative", "warnings", "tape",
+                 "values", "tangents", "partials")
+    _shown = _compared = ("expression", "at", "direction", "value", "derivative", "warnings")
+    expression: str
+    at: dict[str, float]
+    direction: dict[str, float]
+    value: float
+    derivative: float
+    warnings: tuple[KinkWarning, ...]
+    tape: Tape | None
+    values: list[float]
+    tangents: list[float]
+    partials: dict[int, tuple[float, ...]]
+
+    def __init__(self, expression: str, at: dict[str, float], direction: dict[str, float],
+                 value: float, derivative: float, warnings: tuple[KinkWarning, ...] = (),
+                 tape: Tape | None = None, values: list[float] | None = None,
+                 tangents: list[float] | None = None,
+                 partials: dict[int, tuple[float, ...]] | None = None) -> None:
+        _set(self, "expression", expression)
+        _set(self, "at", at)
+        _set(self, "direction", direction)
+        _set(self, "value", value)
+        _set(self, "derivative", derivative)
+        _set(self, "warnings", warnings)
+        _set(self, "tape", tape)
+        _set(self, "values", [] if values is None else values)
+        _set(self, "tangents", [] if tangents is None else tangents)
+        _set(self, "partials", {} if partials is None else partials)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON: expression, at, direction, value, derivative, warnings."""
+        return {"expression": self.expression, "at": dict(self.at),
+                "direction": dict(self.direction), "value": self.value,
+                "derivative": self.derivative, "warnings": [w.to_dict() for w in self.warnings]}
