@@ -87,7 +87,7 @@ def _cpu() -> float:
 def exprdiff_in_process(path: Path) -> None:
     from exprdiff.batch.evaluate import Settings
     from exprdiff.batch.run import Batch
-    from exprdiff.render.records import JsonLines
+    from exprdiff.render.jsonl import JsonLines
 
     with open(os.devnull, "w") as sink, Batch([str(path)], Settings()) as batch:
         writer = JsonLines(sink)

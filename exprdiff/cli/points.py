@@ -43,7 +43,7 @@ def read_csv(path: str, variables: Sequence[str]) -> dict[str, Array]:
 def write(stream: TextIO, batch: Batch, output: str) -> None:
     """CSV (row, value, df/dNAME…, warnings, error_kind, error) or JSON Lines, one per row."""
     if output in ("jsonl", "json"):
-        from exprdiff.render.records import dumps
+        from exprdiff.render.jsonl import dumps
 
         for start in range(0, len(batch), 4096):
             stop = min(start + 4096, len(batch))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
+from exprdiff.render.jsonl import dumps as dumps_line
 from exprdiff.result import Result
+
+Record = dict[str, Any]
 
 
 def dumps(data: Any, *, indent: int | None = 2) -> str:
@@ -21,3 +24,22 @@ def results(items: Sequence[Result], extra: Sequence[dict[str, Any]] | None = No
         for obj, more in zip(objects, extra, strict=True):
             obj.update(more)
     return dumps(objects[0] if len(objects) == 1 else objects)
+
+
+class JsonArray:
+    """One JSON array, one element per line, streamed; `finish()` closes it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.count = 0
+
+    def write(self, record: Record) -> None:
+        self.stream.write(("[\n" if self.count == 0 else ",\n") + dumps_line(record))
+        self.count += 1
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def finish(self) -> None:
+        self.stream.write("[]\n" if self.count == 0 else "\n]\n")
+        self.stream.flush()

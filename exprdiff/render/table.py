@@ -1,21 +1,25 @@
-"""Rich tables for people: the value and gradient at each point, and warnings."""
+"""Rich tables for people: the value and gradient at each point, and warnings; a batch's records
+as one table, then their notes in full."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Table as RichTable
 from rich.text import Text
 
 from exprdiff.render.numbers import fmt
 from exprdiff.result import Result
 
+Record = dict[str, Any]
 
-def result_table(result: Result, precision: int | None = None) -> Table:
+
+def result_table(result: Result, precision: int | None = None) -> RichTable:
     """One point: f first, then ∂f/∂var for each chosen variable."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_row("f", fmt(result.value, precision))
@@ -60,6 +64,83 @@ def _print_plain(console: Console, result: Result, precision: int | None) -> Non
 
 def _elide(text: str, width: int) -> str:
     text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    keep = (width - 1) // 2
+    return text[:keep] + "…" + text[-keep:]
+
+
+class Table:
+    """A rich table for people: one row per record, then the full notes; printed by `finish()`."""
+
+    def __init__(self, console: Any, precision: int | None = None) -> None:
+        self.records: list[Record] = []
+        self.console = console
+        self.precision = precision
+
+    def write(self, record: Record) -> None:
+        self.records.append(record)
+
+    def flush(self) -> None:
+        pass  # nothing is printed before finish()
+
+    def finish(self) -> None:
+        if not self.records:
+            return
+        self.console.print(records_table(self.records, self.precision))
+        for where, style, message in notes(self.records):
+            self.console.print(Text(f"{where}: ", style="bold") + Text(message, style=style))
+
+
+def records_table(records: Sequence[Record], precision: int | None = None) -> RichTable:
+    """line · expression · at · value · gradient · note (its kind; `notes` has the text)."""
+    table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("line", justify="right", no_wrap=True)
+    table.add_column("expression", no_wrap=True, overflow="ellipsis", max_width=32)
+    table.add_column("at")
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("gradient")
+    table.add_column("note", no_wrap=True)
+    for record in records:
+        at = record.get("at")
+        point = ", ".join(f"{n}={fmt(v, precision)}" for n, v in (at or {}).items())
+        expression = _shorten(str(record.get("expression", "")), 32)
+        if "error" in record:
+            note = Text(f"{record['error']['kind']} error", style="red")
+            table.add_row(_where(record), expression, point, "", "", note)
+            continue
+        gradient = ", ".join(f"{n}: {fmt(v, precision)}" for n, v in record["gradient"].items())
+        marks = ["warning"] * bool(record.get("warnings"))
+        if "check" in record:
+            marks.append("check ok" if record["check"].get("ok") else "check FAILED")
+        table.add_row(_where(record), expression, point, fmt(record["value"], precision),
+                      gradient, Text(", ".join(marks), style="yellow"))
+    return table
+
+
+def notes(records: Sequence[Record]) -> list[tuple[str, str, str]]:
+    """(where, style, message) for every error, warning and failed check, in record order."""
+    found: list[tuple[str, str, str]] = []
+    for record in records:
+        where = f"line {_where(record)}"
+        if "error" in record:
+            found.append((where, "red", f"{record['error']['kind']} error: "
+                          f"{record['error']['message']}"))
+        found += [(where, "yellow", f"warning: {w['message']}")
+                  for w in record.get("warnings", ())]
+        check = record.get("check")
+        if check is not None and not check.get("ok"):
+            found.append((where, "red", "check failed: " + "; ".join(check.get("failures", ()))))
+    return found
+
+
+def _where(record: Record) -> str:
+    line = str(record.get("line", ""))
+    return f"{record['file']}:{line}" if "file" in record else line
+
+
+def _shorten(text: str, width: int) -> str:
+    """`text` cut in the middle to `width` characters (whitespace kept, unlike _elide)."""
     if len(text) <= width:
         return text
     keep = (width - 1) // 2
