@@ -23,8 +23,7 @@ from exprdiff.cli.commands import main
 from exprdiff.errors import ExprError
 from exprdiff.points import parse_assignments
 from exprdiff.render import csv as csv_format
-from exprdiff.render import json as json_format
-from exprdiff.render import jsonl, table
+from exprdiff.render import formats, jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -290,7 +289,7 @@ def test_csv_header_is_the_union_of_variables_with_an_error_column():
 def test_json_array_is_valid_when_empty_and_when_full():
     for items in ([], SAMPLE_RECORDS):
         out = io.StringIO()
-        writer = json_format.JsonArray(out)
+        writer = formats.writer("json", out, formats.Options("batch"))
         for record in items:
             writer.write(record)
         writer.finish()
@@ -301,7 +300,7 @@ def test_table_shows_every_record_and_the_full_notes():
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=120, no_color=True)
-    writer = table.Table(console)
+    writer = formats.writer("table", io.StringIO(), formats.Options("batch", console=console))
     for record in SAMPLE_RECORDS:
         writer.write(record)
     writer.finish()
@@ -445,11 +444,10 @@ def test_check_runs_per_line_in_worker_processes_too(tmp_path):
     path.write_text("x1**2 + 3*(x2*x3 - x1**2) ; x1=1, x2=2, x3=3\nsin(x)*x ; x=0.5\n"
                     "log(x) ; x=-1\n")
     from exprdiff.batch.run import Batch
-    from exprdiff.render.jsonl import JsonLines
 
     for jobs in (1, 2):
         out = io.StringIO()
-        writer = JsonLines(out)
+        writer = formats.writer("jsonl", out, formats.Options("batch"))
         with Batch([str(path)], Settings(check=True), jobs=jobs) as run:
             for record in run:
                 writer.write(record)

@@ -44,11 +44,13 @@ def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dic
             "markdown", "latex"):
         emit_steps(results, point_list, output, precision, steps, path)
     elif output in ("jsonl", "csv"):
-        from exprdiff.render.records import emit
+        from exprdiff.render.formats import Options, writer
 
-        emit(sys.stdout, output, [_record(r, steps, path) if isinstance(r, Result) else
-                                  {"at": point, "error": r.to_dict()}
-                                  for r, point in zip(results, point_list, strict=True)])
+        out = writer(output, sys.stdout, Options("single"))
+        for r, point in zip(results, point_list, strict=True):
+            out.write(_record(r, steps, path) if isinstance(r, Result) else
+                      {"at": point, "error": r.to_dict()})
+        out.finish()
     elif output == "json":
         from exprdiff.render.json import dumps
 

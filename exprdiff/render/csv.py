@@ -7,7 +7,7 @@ import csv
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-Record = dict[str, Any]
+from exprdiff.render.formats import Options, Record
 
 
 class Csv:
@@ -17,7 +17,7 @@ class Csv:
     (`df/dNAME`), warnings, error_kind, error_column, error [, check_ok].
     """
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, options: Options) -> None:
         self.stream = stream
         self.records: list[Record] = []
 

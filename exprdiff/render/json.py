@@ -6,10 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from exprdiff.render.formats import Options, Record
 from exprdiff.render.jsonl import dumps as dumps_line
 from exprdiff.result import Result
-
-Record = dict[str, Any]
 
 
 def dumps(data: Any, *, indent: int | None = 2) -> str:
@@ -26,10 +25,10 @@ def results(items: Sequence[Result], extra: Sequence[dict[str, Any]] | None = No
     return dumps(objects[0] if len(objects) == 1 else objects)
 
 
-class JsonArray:
+class Json:
     """One JSON array, one element per line, streamed; `finish()` closes it."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, options: Options) -> None:
         self.stream = stream
         self.count = 0
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+from typing import TextIO
 
-Record = dict[str, Any]
+from exprdiff.render.formats import Options, Record
 
 #: One encoder for every record; the C encoder writes each float with repr, which round-trips.
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False).encode
@@ -19,7 +19,7 @@ def dumps(record: Record) -> str:
 class JsonLines:
     """One JSON object per line, each handed to the stream whole; flushed per input line."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, options: Options) -> None:
         self.stream = stream
 
     def write(self, record: Record) -> None:

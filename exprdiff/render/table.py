@@ -4,17 +4,16 @@ as one table, then their notes in full."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TextIO
 
 from rich import box
 from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from exprdiff.render.formats import Options, Record
 from exprdiff.render.numbers import fmt
 from exprdiff.result import Result
-
-Record = dict[str, Any]
 
 
 def result_table(result: Result, precision: int | None = None) -> RichTable:
@@ -73,10 +72,10 @@ def _elide(text: str, width: int) -> str:
 class Table:
     """A rich table for people: one row per record, then the full notes; printed by `finish()`."""
 
-    def __init__(self, console: Any, precision: int | None = None) -> None:
+    def __init__(self, stream: TextIO, options: Options) -> None:
         self.records: list[Record] = []
-        self.console = console
-        self.precision = precision
+        self.console = options.console or Console(file=stream)
+        self.precision = options.precision
 
     def write(self, record: Record) -> None:
         self.records.append(record)

@@ -1,0 +1,72 @@
+"""render/formats.py: the one registry of output formats, and what every caller gets from it."""
+
+from __future__ import annotations
+
+import io
+
+import click
+import pytest
+
+from exprdiff.cli.commands import grad, main
+from exprdiff.render import formats
+from exprdiff.render.formats import FORMATS, Options
+
+#: One batch record of each kind: a result, an error, a warning (SPEC §4).
+RECORDS = [
+    {"line": 1, "expression": "x*y", "at": {"x": 1.0, "y": 0.1}, "value": 0.1,
+     "gradient": {"x": 0.1, "y": 1.0}, "warnings": []},
+    {"line": 2, "expression": "log(z)", "at": {"z": -1.0},
+     "error": {"kind": "domain", "message": "log is undefined, where z = -1", "column": 1}},
+    {"line": 3, "expression": "abs(x)", "at": {"x": 0.0}, "value": 0.0, "gradient": {"x": 0.0},
+     "warnings": [{"message": "abs has a corner at 0"}]},
+]
+
+
+def grad_choices() -> list[str]:
+    option = next(p for p in grad.params if p.name == "output")
+    assert isinstance(option.type, click.Choice)
+    return list(option.type.choices)
+
+
+def test_the_registry_lists_every_format_grad_offers():
+    assert set(FORMATS) == set(grad_choices())
+    assert all(name == entry.name for name, entry in FORMATS.items())
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_every_writer_is_found_and_takes_records_from_each_source_it_names(name):
+    entry = FORMATS[name]
+    for source in formats.SOURCES:
+        if entry.writer is None or source not in entry.sources:
+            with pytest.raises(ValueError, match=f"format {name} takes no records"):
+                formats.writer(name, io.StringIO(), Options(source))
+            continue
+        out = io.StringIO()
+        console = None
+        if name == "table":
+            from rich.console import Console
+
+            console = Console(file=out, width=120, no_color=True)
+        writer = formats.writer(name, out, Options(source, console=console))
+        for record in RECORDS:
+            writer.write(record)
+            writer.flush()
+        writer.finish()
+        assert "log is undefined" in out.getvalue(), (name, source)
+
+
+def test_an_unknown_format_or_source_is_refused():
+    with pytest.raises(KeyError):
+        formats.writer("yaml", io.StringIO(), Options("batch"))
+    with pytest.raises(ValueError, match="unknown source"):
+        Options("stdin")
+
+
+@pytest.mark.parametrize("name", grad_choices())
+def test_a_batch_takes_exactly_the_registry_s_batch_formats(runner, name):
+    result = runner.invoke(main, ["grad", "-", "--format", name], input="x ; x=1\n")
+    if name in formats.names("batch"):
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code == 2 and "not available for a batch" in result.stderr
+        assert ", ".join(formats.names("batch")[:-1]) in result.stderr
