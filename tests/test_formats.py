@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import click
 import pytest
@@ -70,3 +71,19 @@ def test_a_batch_takes_exactly_the_registry_s_batch_formats(runner, name):
     else:
         assert result.exit_code == 2 and "not available for a batch" in result.stderr
         assert ", ".join(formats.names("batch")[:-1]) in result.stderr
+
+
+@pytest.mark.parametrize("extra", [[], ["--steps"], ["--path", "x"], ["--steps", "--path", "y"]])
+def test_json_lines_hold_the_json_documents_objects_failed_points_too(runner, extra):
+    """One record per point, whatever the format: with --steps a failed point's record carries
+    the forward table up to the failing node in JSON Lines as in JSON."""
+    args = ["grad", "log(x) + x*y", "--at", "x=1,y=2", "--at", "x=-1,y=1", "--at", "x=2,y=0",
+            *extra]
+    document = runner.invoke(main, [*args, "--format", "json"])
+    lines = runner.invoke(main, [*args, "--format", "jsonl"])
+    assert document.exit_code == lines.exit_code == 1
+    records = [json.loads(line) for line in lines.stdout.splitlines()]
+    assert records == json.loads(document.stdout)
+    assert "error" in records[1]
+    if "--steps" in extra:
+        assert records[1]["steps"]["forward"][-1]["node"] == "z1"  # log(x), where it failed

@@ -48,8 +48,7 @@ def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dic
 
         out = writer(output, sys.stdout, Options("single"))
         for r, point in zip(results, point_list, strict=True):
-            out.write(_record(r, steps, path) if isinstance(r, Result) else
-                      {"at": point, "error": r.to_dict()})
+            out.write(_record(r, point, steps, path))
         out.finish()
     elif output == "json":
         from exprdiff.render.json import dumps
@@ -83,18 +82,8 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
     if output == "json":
         from exprdiff.render.json import dumps
 
-        objects = []
-        for r, point in zip(results, point_list, strict=True):
-            if isinstance(r, ExprError):
-                objects.append({"at": point, "error": r.to_dict()})
-                failed = _failed_steps(r, None) if wanted else None
-                if failed is not None:
-                    objects[-1]["steps"] = failed.to_dict()
-                continue
-            data = r.to_dict()
-            if wanted:
-                data["steps"] = r.steps(path=path, tables=tables).to_dict(tables=tables)
-            objects.append(data)
+        objects = [_record(r, point, tables, path)
+                   for r, point in zip(results, point_list, strict=True)]
         click.echo(dumps(objects[0] if len(objects) == 1 else objects))
     elif output in ("markdown", "latex"):
         from exprdiff.render import latex, text
@@ -123,10 +112,19 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
                 print_failed(out, failed, precision)
 
 
-def _record(result: Result, tables: bool, path: str | None) -> dict[str, Any]:
-    """A result's JSON object, with "steps" when --steps or --path asked for them (jsonl)."""
+def _record(result: Result | ExprError, point: dict[str, float], tables: bool,
+            path: str | None) -> dict[str, Any]:
+    """One point's JSON object, in every format: the result's, or its error's; with "steps" when
+    --steps or --path asked for them (for an error, the forward table up to the failing node)."""
+    wanted = tables or path is not None
+    if isinstance(result, ExprError):
+        data: dict[str, Any] = {"at": point, "error": result.to_dict()}
+        failed = _failed_steps(result, None) if wanted else None
+        if failed is not None:
+            data["steps"] = failed.to_dict()
+        return data
     data = result.to_dict()
-    if tables or path is not None:
+    if wanted:
         data["steps"] = result.steps(path=path, tables=tables).to_dict(tables=tables)
     return data
 
