@@ -87,3 +87,31 @@ def test_json_lines_hold_the_json_documents_objects_failed_points_too(runner, ex
     assert "error" in records[1]
     if "--steps" in extra:
         assert records[1]["steps"]["forward"][-1]["node"] == "z1"  # log(x), where it failed
+
+
+#: (expression, its points as a batch line writes them, --wrt): plain, a kink, failures, a
+#: constant, chosen partials.
+SAME_RECORD_CASES = [
+    ("x1**2 + 3*(x2*x3 - x1**2)", ["x1=1, x2=2, x3=3"], None),
+    ("abs(x) + sqrt(y)", ["x=0, y=4", "x=1, y=-1", "x=-2, y=0"], None),
+    ("log(x) * y", ["x=-1, y=2", "x=2, y=3"], None),
+    ("2*pi", [], None),
+    ("x1**2 + 3*(x2*x3 - x1**2)", ["x1=1, x2=2, x3=3", "x1=0, x2=1, x3=-1"], "x3,x1"),
+    ("abs(x) * y", ["x=0, y=2", "x=1, y=1"], "y"),
+]
+
+
+@pytest.mark.parametrize(("text", "points", "wrt"), SAME_RECORD_CASES)
+def test_a_single_result_is_the_batch_record_without_its_line(runner, text, points, wrt):
+    """`grad EXPR --at P --format jsonl` writes the record `grad -` writes for `EXPR ; P`."""
+    options = ["--format", "jsonl"] + (["--wrt", wrt] if wrt else [])
+    at = [arg for point in points for arg in ("--at", point.replace(" ", ""))]
+    single = runner.invoke(main, ["grad", text, *at, *options])
+    batch = runner.invoke(main, ["grad", "-", *options],
+                          input=" ; ".join([text, *points]) + "\n")
+    assert single.exit_code == batch.exit_code, (single.output, batch.output)
+    singles = [json.loads(line) for line in single.stdout.splitlines()]
+    records = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert [r.pop("line") for r in records] == [1] * len(records)
+    assert singles == records
+    assert len(singles) == max(len(points), 1)

@@ -53,9 +53,8 @@ def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dic
     elif output == "json":
         from exprdiff.render.json import dumps
 
-        objects = [r.to_dict() if isinstance(r, Result) else
-                   {"at": point, "error": r.to_dict()} for r, point in zip(results, point_list,
-                                                                            strict=True)]
+        objects = [_record(r, point, False, None)
+                   for r, point in zip(results, point_list, strict=True)]
         click.echo(dumps(objects[0] if len(objects) == 1 else objects))
     else:
         from exprdiff.render.table import print_results
@@ -114,11 +113,13 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
 
 def _record(result: Result | ExprError, point: dict[str, float], tables: bool,
             path: str | None) -> dict[str, Any]:
-    """One point's JSON object, in every format: the result's, or its error's; with "steps" when
-    --steps or --path asked for them (for an error, the forward table up to the failing node)."""
+    """One point's JSON object, in every format, as a batch line's record without "line": the
+    result's, or its error's (expression, point, error); with "steps" when --steps or --path
+    asked for them (for an error, the forward table up to the failing node)."""
     wanted = tables or path is not None
     if isinstance(result, ExprError):
-        data: dict[str, Any] = {"at": point, "error": result.to_dict()}
+        data: dict[str, Any] = {} if result.source is None else {"expression": result.source}
+        data |= {"at": point, "error": result.to_dict()}
         failed = _failed_steps(result, None) if wanted else None
         if failed is not None:
             data["steps"] = failed.to_dict()
