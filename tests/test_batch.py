@@ -300,7 +300,8 @@ def test_table_shows_every_record_and_the_full_notes():
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=120, no_color=True)
-    writer = formats.writer("table", io.StringIO(), formats.Options("batch", console=console))
+    options = formats.Options("batch", console=lambda: console)
+    writer = formats.writer("table", io.StringIO(), options)
     for record in SAMPLE_RECORDS:
         writer.write(record)
     writer.finish()

@@ -12,15 +12,30 @@ from exprdiff.cli.commands import grad, main
 from exprdiff.render import formats
 from exprdiff.render.formats import FORMATS, Options
 
-#: One batch record of each kind: a result, an error, a warning (SPEC §4).
-RECORDS = [
-    {"line": 1, "expression": "x*y", "at": {"x": 1.0, "y": 0.1}, "value": 0.1,
-     "gradient": {"x": 0.1, "y": 1.0}, "warnings": []},
-    {"line": 2, "expression": "log(z)", "at": {"z": -1.0},
-     "error": {"kind": "domain", "message": "log is undefined, where z = -1", "column": 1}},
-    {"line": 3, "expression": "abs(x)", "at": {"x": 0.0}, "value": 0.0, "gradient": {"x": 0.0},
-     "warnings": [{"message": "abs has a corner at 0"}]},
-]
+#: Records of each source (SPEC §4): a result, an error, a warning; a batch's carry "line", a
+#: point set's "row" and neither expression nor point.
+RECORDS = {
+    "batch": [
+        {"line": 1, "expression": "x*y", "at": {"x": 1.0, "y": 0.1}, "value": 0.1,
+         "gradient": {"x": 0.1, "y": 1.0}, "warnings": []},
+        {"line": 2, "expression": "log(z)", "at": {"z": -1.0},
+         "error": {"kind": "domain", "message": "log is undefined, where z = -1", "column": 1}},
+        {"line": 3, "expression": "abs(x)", "at": {"x": 0.0}, "value": 0.0,
+         "gradient": {"x": 0.0}, "warnings": [{"message": "abs has a corner at 0"}]},
+    ],
+    "single": [
+        {"expression": "x*abs(y)", "at": {"x": 1.0, "y": 0.1}, "value": 0.1,
+         "gradient": {"x": 0.1, "y": 1.0}, "warnings": []},
+        {"expression": "x*abs(y)", "at": {"x": 1.0, "y": 0.0}, "value": 0.0,
+         "gradient": {"x": 0.0, "y": 1.0}, "warnings": [{"message": "abs has a corner at 0"}]},
+    ],
+    "points": [
+        {"row": 1, "value": 0.1, "gradient": {"x": 0.1, "y": 1.0}, "warnings": []},
+        {"row": 2, "error": {"kind": "domain", "message": "log is undefined", "column": 1}},
+        {"row": 3, "value": 0.0, "gradient": {"x": 0.0, "y": 2.5},
+         "warnings": [{"message": "abs has a corner at 0"}]},
+    ],
+}
 
 
 def grad_choices() -> list[str]:
@@ -35,25 +50,24 @@ def test_the_registry_lists_every_format_grad_offers():
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
-def test_every_writer_is_found_and_takes_records_from_each_source_it_names(name):
-    entry = FORMATS[name]
-    for source in formats.SOURCES:
-        if entry.writer is None or source not in entry.sources:
-            with pytest.raises(ValueError, match=f"format {name} takes no records"):
-                formats.writer(name, io.StringIO(), Options(source))
-            continue
-        out = io.StringIO()
-        console = None
-        if name == "table":
-            from rich.console import Console
+@pytest.mark.parametrize("source", formats.SOURCES)
+def test_every_writer_is_found_and_takes_records_from_each_source_it_names(name, source):
+    from rich.console import Console
 
-            console = Console(file=out, width=120, no_color=True)
-        writer = formats.writer(name, out, Options(source, console=console))
-        for record in RECORDS:
-            writer.write(record)
-            writer.flush()
-        writer.finish()
-        assert "log is undefined" in out.getvalue(), (name, source)
+    entry = FORMATS[name]
+    if entry.writer is None or source not in entry.sources:
+        with pytest.raises(ValueError, match=f"format {name} takes no records"):
+            formats.writer(name, io.StringIO(), Options(source))
+        return
+    out = io.StringIO()
+    console = Console(file=out, width=120, no_color=True)
+    writer = formats.writer(name, out, Options(source, names=("x", "y"), console=lambda: console))
+    for record in RECORDS[source]:
+        writer.write(record)
+        writer.flush()
+    writer.finish()
+    text = out.getvalue()
+    assert "0.1" in text and "abs has a corner at 0" in text, (name, source, text)
 
 
 def test_an_unknown_format_or_source_is_refused():

@@ -35,7 +35,8 @@ def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: 
     settings = Settings(defaults=tuple(_default_point(text) for text in points),
                         wrt=tuple(split_assignments(wrt)) if wrt is not None else None,
                         strict=strict, check=check, check_timeout=timeout)
-    out = writer(output, sys.stdout, Options("batch", console=console, precision=precision))
+    out = writer(output, sys.stdout, Options("batch", console=lambda: console,
+                                             precision=precision))
     total = known_size(sources) if sys.stderr.isatty() else None
     with Batch(sources, settings, jobs=jobs) as batch:
         try:

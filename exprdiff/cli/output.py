@@ -38,29 +38,21 @@ def console(stderr: bool = False) -> Any:
 def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dict[str, float]],
                  output: str, precision: int | None, *, steps: bool = False,
                  path: str | None = None) -> int:
-    """Print results (and per-point failures) in the chosen format; the exit code (1: a failure)."""
-    failed = [r for r in results if isinstance(r, ExprError)]
-    if (steps or path is not None) and output in ("json", "table") or output in (
-            "markdown", "latex"):
-        emit_steps(results, point_list, output, precision, steps, path)
-    elif output in ("jsonl", "csv"):
-        from exprdiff.render.formats import Options, writer
+    """Print results (and per-point failures) in the chosen format; the exit code (1: a failure).
 
-        out = writer(output, sys.stdout, Options("single"))
+    One record per point goes to the format's writer (render/formats.py); rich step tables and
+    the formats without a record writer (markdown, latex) are drawn from the results themselves.
+    """
+    from exprdiff.render.formats import FORMATS, Options, writer
+
+    failed = [r for r in results if isinstance(r, ExprError)]
+    if FORMATS[output].writer is None or output == "table" and (steps or path is not None):
+        emit_steps(results, output, precision, steps, path)
+    else:
+        out = writer(output, sys.stdout, Options("single", console=console, precision=precision))
         for r, point in zip(results, point_list, strict=True):
             out.write(_record(r, point, steps, path))
         out.finish()
-    elif output == "json":
-        from exprdiff.render.json import dumps
-
-        objects = [_record(r, point, False, None)
-                   for r, point in zip(results, point_list, strict=True)]
-        click.echo(dumps(objects[0] if len(objects) == 1 else objects))
-    else:
-        from exprdiff.render.table import print_results
-
-        ok = [r for r in results if isinstance(r, Result)]
-        print_results(console(), ok, precision)
     checked = [r for r in results if isinstance(r, Result) and r.check is not None]
     if checked:
         from exprdiff.cli.check import report_checks
@@ -74,20 +66,18 @@ def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dic
     return ExitCode.EVALUATION_FAILED if failed else ExitCode.OK
 
 
-def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[str, float]],
-               output: str, precision: int | None, tables: bool, path: str | None) -> None:
-    """Results with SPEC §5's step tables (`tables`) and/or --path's paths, in any format."""
+def emit_steps(results: Sequence[Result | ExprError], output: str, precision: int | None,
+               tables: bool, path: str | None) -> None:
+    """Results with SPEC §5's step tables (`tables`) and/or --path's paths, drawn from the results
+    and their steps themselves: rich tables, or the `render_all` of markdown's or latex's module
+    (json and jsonl carry the steps in their records)."""
     wanted = tables or path is not None
-    if output == "json":
-        from exprdiff.render.json import dumps
+    if output != "table":
+        from importlib import import_module
 
-        objects = [_record(r, point, tables, path)
-                   for r, point in zip(results, point_list, strict=True)]
-        click.echo(dumps(objects[0] if len(objects) == 1 else objects))
-    elif output in ("markdown", "latex"):
-        from exprdiff.render import latex, text
+        from exprdiff.render.formats import FORMATS
 
-        module = text if output == "markdown" else latex
+        module = import_module(FORMATS[output].module)
         items: list[Any] = []
         for r in results:
             if isinstance(r, Result):
@@ -105,7 +95,7 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
             if k:
                 out.print()
             if isinstance(r, Result):
-                print_results(out, [r], precision)
+                print_results(out, [r.to_dict()], precision)
                 print_steps(out, r.steps(path=path, width=room, tables=tables), precision, tables)
             elif (failed := _failed_steps(r, room)) is not None:
                 print_failed(out, failed, precision)

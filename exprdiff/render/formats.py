@@ -41,19 +41,19 @@ class Options(Value):
     """What every writer is told besides its stream.
 
     `names`: the partials every record holds, when they are known before the first record (a
-    point set's), so that a writer needing its columns first can stream. `console`: the rich
-    console of people's output (it knows --no-color). `precision`: significant digits for people;
-    JSON and CSV always round-trip.
+    point set's), so that a writer needing its columns first can stream. `console`: makes the
+    rich console of people's output (it knows --no-color), called only by a writer that draws
+    with rich. `precision`: significant digits for people; JSON and CSV always round-trip.
     """
 
     __slots__ = ("source", "names", "console", "precision")
     source: str
     names: tuple[str, ...] | None
-    console: Any
+    console: Callable[[], Any] | None
     precision: int | None
 
-    def __init__(self, source: str, names: tuple[str, ...] | None = None, console: Any = None,
-                 precision: int | None = None) -> None:
+    def __init__(self, source: str, names: tuple[str, ...] | None = None,
+                 console: Callable[[], Any] | None = None, precision: int | None = None) -> None:
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}: one of {', '.join(SOURCES)}")
         _set(self, "source", source)

@@ -1,5 +1,5 @@
 """Rich tables for people: the value and gradient at each point, and warnings; a batch's records
-as one table, then their notes in full."""
+as one table, then their notes in full. Everything here reads records (render/formats.py)."""
 
 from __future__ import annotations
 
@@ -13,37 +13,38 @@ from rich.text import Text
 
 from exprdiff.render.formats import Options, Record
 from exprdiff.render.numbers import fmt
-from exprdiff.result import Result
 
 
-def result_table(result: Result, precision: int | None = None) -> RichTable:
+def result_table(record: Record, precision: int | None = None) -> RichTable:
     """One point: f first, then ∂f/∂var for each chosen variable."""
     table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
-    table.add_row("f", fmt(result.value, precision))
-    for name, partial in result.gradient.items():
+    table.add_row("f", fmt(record["value"], precision))
+    for name, partial in record["gradient"].items():
         table.add_row(f"∂f/∂{name}", fmt(partial, precision))
     return table
 
 
-def print_results(console: Console, results: Sequence[Result], precision: int | None) -> None:
-    """Each point: the expression and point as text lines, the table, then its warnings."""
-    for k, result in enumerate(results):
+def print_results(console: Console, records: Sequence[Record], precision: int | None) -> None:
+    """Each point's result: the expression and point as text lines, the table, then its warnings.
+
+    Failed points are left out: their errors go to stderr."""
+    for k, record in enumerate(r for r in records if "error" not in r):
         if k:
             console.print()
-        at = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in result.at.items())
-        console.print(Text("f = ", style="bold") + Text(_elide(result.expression, 200)))
-        if at and len(result.at) > PLAIN_ROWS:
+        at = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in record["at"].items())
+        console.print(Text("f = ", style="bold") + Text(_elide(record["expression"], 200)))
+        if at and len(record["at"]) > PLAIN_ROWS:
             console.file.write(f"at {at}\n")  # rich would wrap it word by word, for seconds
         elif at:
             console.print(Text("at ", style="bold") + Text(at))
-        if len(result.gradient) > PLAIN_ROWS:
-            _print_plain(console, result, precision)
+        if len(record["gradient"]) > PLAIN_ROWS:
+            _print_plain(console, record, precision)
         else:
-            console.print(result_table(result, precision))
-        for warning in result.warnings:
-            line = Text("warning: ", style="bold yellow") + Text(warning.message)
+            console.print(result_table(record, precision))
+        for warning in record["warnings"]:
+            line = Text("warning: ", style="bold yellow") + Text(warning["message"])
             console.print(line, soft_wrap=True)
 
 
@@ -52,9 +53,10 @@ def print_results(console: Console, results: Sequence[Result], precision: int | 
 PLAIN_ROWS = 2_000
 
 
-def _print_plain(console: Console, result: Result, precision: int | None) -> None:
-    rows = [("f", fmt(result.value, precision))]
-    rows += [(f"∂f/∂{name}", fmt(partial, precision)) for name, partial in result.gradient.items()]
+def _print_plain(console: Console, record: Record, precision: int | None) -> None:
+    rows = [("f", fmt(record["value"], precision))]
+    rows += [(f"∂f/∂{name}", fmt(partial, precision))
+             for name, partial in record["gradient"].items()]
     left = max(len(name) for name, _ in rows)
     right = max(len(value) for _, value in rows)
     lines = [f"{name:<{left}}  {value:>{right}}" for name, value in rows]
@@ -70,12 +72,15 @@ def _elide(text: str, width: int) -> str:
 
 
 class Table:
-    """A rich table for people: one row per record, then the full notes; printed by `finish()`."""
+    """Rich tables for people, printed by `finish()` (their widths fit the widest cell): one
+    expression's results one after the other (`print_results`); a batch as one table, one row
+    per record, then the full notes."""
 
     def __init__(self, stream: TextIO, options: Options) -> None:
         self.records: list[Record] = []
-        self.console = options.console or Console(file=stream)
+        self.console = Console(file=stream) if options.console is None else options.console()
         self.precision = options.precision
+        self.single = options.source == "single"
 
     def write(self, record: Record) -> None:
         self.records.append(record)
@@ -84,6 +89,9 @@ class Table:
         pass  # nothing is printed before finish()
 
     def finish(self) -> None:
+        if self.single:
+            print_results(self.console, self.records, self.precision)
+            return
         if not self.records:
             return
         self.console.print(records_table(self.records, self.precision))
