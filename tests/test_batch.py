@@ -22,7 +22,6 @@ from exprdiff.batch.lines import read_point, split_line
 from exprdiff.cli.commands import main
 from exprdiff.errors import ExprError
 from exprdiff.points import parse_assignments
-from exprdiff.render import csv as csv_format
 from exprdiff.render import formats, jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,7 +272,10 @@ SAMPLE_RECORDS = [
 
 def test_csv_header_is_the_union_of_variables_with_an_error_column():
     out = io.StringIO()
-    csv_format.write_csv(out, SAMPLE_RECORDS)
+    writer = formats.writer("csv", out, formats.Options("batch"))
+    for record in SAMPLE_RECORDS:
+        writer.write(record)
+    writer.finish()
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     header = out.getvalue().splitlines()[0].split(",")
     assert header == ["line", "expression", "value", "x", "y", "z", "df/dx", "df/dy",

@@ -129,3 +129,74 @@ def test_a_single_result_is_the_batch_record_without_its_line(runner, text, poin
     assert [r.pop("line") for r in records] == [1] * len(records)
     assert singles == records
     assert len(singles) == max(len(points), 1)
+
+
+# -- one CSV writer: streamed for a point set, collected for a batch -------------------------------
+
+POINT_SET = "x2,x1\n2,1\n3,-1\n0,4\n"
+POINT_EXPR = "sqrt(x1) * abs(x2)"
+
+
+def test_csv_streams_rows_when_its_columns_are_known_and_collects_them_otherwise():
+    out = io.StringIO()
+    writer = formats.writer("csv", out, Options("points", names=("x", "y")))
+    writer.write(RECORDS["points"][0])
+    assert out.getvalue() == "row,value,df/dx,df/dy,warnings,error_kind,error\n1,0.1,0.1,1.0,,,\n"
+    writer.write(RECORDS["points"][1])
+    assert out.getvalue().endswith("\n2,,,,,domain,log is undefined\n")
+    assert writer.records == []  # nothing held
+    batch = io.StringIO()
+    writer = formats.writer("csv", batch, Options("batch"))
+    writer.write(RECORDS["batch"][0])
+    writer.flush()
+    assert batch.getvalue() == ""  # the header waits for the union of the variables
+    writer.finish()
+    assert batch.getvalue().startswith("line,expression,value,x,y,df/dx,df/dy,warnings,")
+
+
+def test_a_point_set_and_a_batch_are_written_by_the_same_csv_writer(runner, tmp_path, monkeypatch):
+    from exprdiff.render import csv as csv_format
+
+    used: list[tuple[type, str]] = []
+    original = csv_format.Csv.__init__
+
+    def spy(self, stream, options):
+        used.append((type(self), options.source))
+        original(self, stream, options)
+
+    monkeypatch.setattr(csv_format.Csv, "__init__", spy)
+    data = tmp_path / "points.csv"
+    data.write_text(POINT_SET)
+    points = runner.invoke(main, ["grad", POINT_EXPR, "--points", str(data), "--format", "csv"])
+    batch = runner.invoke(main, ["grad", "-", "--format", "csv"],
+                          input=f"{POINT_EXPR} ; x1=1, x2=2 ; x1=-1, x2=3\n")
+    single = runner.invoke(main, ["grad", POINT_EXPR, "--at", "x1=1,x2=2", "--format", "csv"])
+    assert (points.exit_code, batch.exit_code, single.exit_code) == (1, 1, 0)
+    assert used == [(csv_format.Csv, "points"), (csv_format.Csv, "batch"),
+                    (csv_format.Csv, "single")]
+    assert points.stdout.splitlines()[:3] == [
+        "row,value,df/dx1,df/dx2,warnings,error_kind,error", "1,2.0,1.0,1.0,,,",
+        "2,,,,,domain,\"sqrt is undefined at node z1 = sqrt(x1), where x1 = -1 (the argument "
+        "must be ≥ 0)\""]
+    assert batch.stdout.splitlines()[1] == (
+        "1,sqrt(x1) * abs(x2),2.0,1.0,2.0,1.0,1.0,,,,")
+
+
+@pytest.mark.parametrize("name", grad_choices())
+def test_a_point_set_is_written_by_the_registry_s_points_formats(runner, tmp_path, name):
+    """--points writes CSV, or JSON Lines with --format jsonl; json gives JSON Lines too and the
+    other formats (table, the default) CSV, as before the registry."""
+    data = tmp_path / "points.csv"
+    data.write_text(POINT_SET)
+    result = runner.invoke(main, ["grad", POINT_EXPR, "--points", str(data), "--format", name])
+    assert result.exit_code == 1
+    written = name if name in formats.names("points") else "jsonl" if name == "json" else "csv"
+    assert formats.names("points") == ("jsonl", "csv")
+    lines = result.stdout.splitlines()
+    if written == "jsonl":
+        records = [json.loads(line) for line in lines]
+        assert [r["row"] for r in records] == [1, 2, 3]
+        assert records[2]["warnings"][0]["message"].startswith("not differentiable")
+    else:
+        assert lines[0] == "row,value,df/dx1,df/dx2,warnings,error_kind,error"
+        assert len(lines) == 4
