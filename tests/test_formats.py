@@ -200,3 +200,17 @@ def test_a_point_set_is_written_by_the_registry_s_points_formats(runner, tmp_pat
     else:
         assert lines[0] == "row,value,df/dx1,df/dx2,warnings,error_kind,error"
         assert len(lines) == 4
+
+
+@pytest.mark.parametrize("name", grad_choices())
+def test_steps_print_in_exactly_the_registry_s_step_formats(runner, name):
+    args = ["--no-color", "grad", "x*y + log(x)", "--at", "x=1,y=2", "--format", name]
+    plain = runner.invoke(main, args)
+    for extra in (["--steps"], ["--path", "x"]):
+        result = runner.invoke(main, [*args, *extra])
+        if FORMATS[name].steps:
+            assert result.exit_code == 0, result.output
+            assert result.stdout.startswith(plain.stdout[:20])
+            assert len(result.stdout) > len(plain.stdout) + 100  # the tables or the paths
+        else:
+            assert result.exit_code == 2 and "--steps and --path need" in result.stderr

@@ -63,43 +63,43 @@ class Options(Value):
 
 
 class Format(Value):
-    """One format: where its writer lives, who may use it, whether it can show step tables.
+    """One format: the module it lives in, its writer class there, the sources it takes records
+    from, and whether `grad --steps/--path` can print in it.
 
-    `writer` is None for a format that only draws the Result and step objects themselves (its
-    module's `render_all`), never records.
+    `writer` is None for a format drawn from the Result and step objects themselves (its
+    module's `render_all`), never from records.
     """
 
-    __slots__ = ("name", "module", "writer", "sources", "steps", "summary")
+    __slots__ = ("name", "module", "writer", "sources", "steps")
     name: str
     module: str
     writer: str | None
     sources: tuple[str, ...]
     steps: bool
-    summary: str
 
     def __init__(self, name: str, module: str, writer: str | None, sources: tuple[str, ...],
-                 steps: bool, summary: str) -> None:
+                 steps: bool) -> None:
         _set(self, "name", name)
         _set(self, "module", module)
         _set(self, "writer", writer)
         _set(self, "sources", sources)
         _set(self, "steps", steps)
-        _set(self, "summary", summary)
 
+
+_ALL = ("single", "batch", "points")
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("table", "exprdiff.render.table", "Table", ("single", "batch"), True,
-           "rich tables for people; a batch as one table, then its notes in full"),
-    Format("json", "exprdiff.render.json", "Json", ("single", "batch"), True,
-           "one JSON document: an object per point (a list for several), a batch's array"),
-    Format("jsonl", "exprdiff.render.jsonl", "JsonLines", ("single", "batch", "points"), True,
-           "JSON Lines: one record per line, streamed"),
-    Format("csv", "exprdiff.render.csv", "Csv", ("single", "batch", "points"), False,
-           "one row per record; streamed when the columns are known up front"),
-    Format("markdown", "exprdiff.render.text", None, ("single",), True,
-           "results and step tables as Markdown"),
-    Format("latex", "exprdiff.render.latex", None, ("single",), True,
-           "results and step tables as LaTeX"),
+    # rich tables for people; a batch as one table, then its notes in full
+    Format("table", "exprdiff.render.table", "Table", ("single", "batch"), steps=True),
+    # one document: an object per point (a list for several); a batch's array, streamed
+    Format("json", "exprdiff.render.json", "Json", ("single", "batch"), steps=True),
+    # one record per line, streamed
+    Format("jsonl", "exprdiff.render.jsonl", "JsonLines", _ALL, steps=True),
+    # one row per record; streamed when the columns are known up front (a point set)
+    Format("csv", "exprdiff.render.csv", "Csv", _ALL, steps=False),
+    # results and step tables drawn by render_all
+    Format("markdown", "exprdiff.render.text", None, ("single",), steps=True),
+    Format("latex", "exprdiff.render.latex", None, ("single",), steps=True),
 )}
 
 
