@@ -87,10 +87,11 @@ def _cpu() -> float:
 def exprdiff_in_process(path: Path) -> None:
     from exprdiff.batch.evaluate import Settings
     from exprdiff.batch.run import Batch
-    from exprdiff.render.records import JsonLines
+    from exprdiff.render.formats import Options
+    from exprdiff.render.formats import writer as record_writer
 
     with open(os.devnull, "w") as sink, Batch([str(path)], Settings()) as batch:
-        writer = JsonLines(sink)
+        writer = record_writer("jsonl", sink, Options("batch"))
         for records in batch.lines():
             for record in records:
                 writer.write(record)

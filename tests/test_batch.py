@@ -22,7 +22,7 @@ from exprdiff.batch.lines import read_point, split_line
 from exprdiff.cli.commands import main
 from exprdiff.errors import ExprError
 from exprdiff.points import parse_assignments
-from exprdiff.render import records
+from exprdiff.render import formats, jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -272,7 +272,10 @@ SAMPLE_RECORDS = [
 
 def test_csv_header_is_the_union_of_variables_with_an_error_column():
     out = io.StringIO()
-    records.write_csv(out, SAMPLE_RECORDS)
+    writer = formats.writer("csv", out, formats.Options("batch"))
+    for record in SAMPLE_RECORDS:
+        writer.write(record)
+    writer.finish()
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     header = out.getvalue().splitlines()[0].split(",")
     assert header == ["line", "expression", "value", "x", "y", "z", "df/dx", "df/dy",
@@ -288,7 +291,7 @@ def test_csv_header_is_the_union_of_variables_with_an_error_column():
 def test_json_array_is_valid_when_empty_and_when_full():
     for items in ([], SAMPLE_RECORDS):
         out = io.StringIO()
-        writer = records.JsonArray(out)
+        writer = formats.writer("json", out, formats.Options("batch"))
         for record in items:
             writer.write(record)
         writer.finish()
@@ -299,7 +302,8 @@ def test_table_shows_every_record_and_the_full_notes():
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=120, no_color=True)
-    writer = records.Table(console)
+    options = formats.Options("batch", console=lambda: console)
+    writer = formats.writer("table", io.StringIO(), options)
     for record in SAMPLE_RECORDS:
         writer.write(record)
     writer.finish()
@@ -443,11 +447,10 @@ def test_check_runs_per_line_in_worker_processes_too(tmp_path):
     path.write_text("x1**2 + 3*(x2*x3 - x1**2) ; x1=1, x2=2, x3=3\nsin(x)*x ; x=0.5\n"
                     "log(x) ; x=-1\n")
     from exprdiff.batch.run import Batch
-    from exprdiff.render.records import JsonLines
 
     for jobs in (1, 2):
         out = io.StringIO()
-        writer = JsonLines(out)
+        writer = formats.writer("jsonl", out, formats.Options("batch"))
         with Batch([str(path)], Settings(check=True), jobs=jobs) as run:
             for record in run:
                 writer.write(record)
@@ -474,7 +477,7 @@ def test_the_library_gives_the_records_the_cli_writes(big_batch, jobs):
     assert summary.bytes_done == path.stat().st_size
     assert summary.text() == "processed 10000 lines: 9000 ok, 1000 failed"
     done = cli("--file", str(path), "--format", "jsonl")
-    assert done.stdout == "".join(records.dumps(r) + "\n" for r in found)
+    assert done.stdout == "".join(jsonl.dumps(r) + "\n" for r in found)
 
 
 def test_a_batch_gives_records_only_inside_its_with_block(tmp_path):

@@ -75,6 +75,22 @@ def test_json_path_loads_no_rich_and_nothing_heavy(cache_home: Path) -> None:
     assert loaded(modules, ("rich", "exprdiff.render.table", *NEVER)) == []
 
 
+@pytest.mark.parametrize("output", ["json", "jsonl", "csv"])
+def test_the_registry_loads_only_the_chosen_format(cache_home: Path, output: str) -> None:
+    """render/formats.py imports a writer's module on first use: json, jsonl and csv load no
+    rich, and only csv loads the csv machinery."""
+    text, point, _, _ = SEED_001
+    code, output_text, modules = run_command(cache_home, "grad", text, "--at",
+                                             point_text(point), "--format", output)
+    assert code == 0 and "-4.0" in output_text
+    assert "exprdiff.render.formats" in modules and f"exprdiff.render.{output}" in modules
+    others = [f"exprdiff.render.{name}" for name in ("json", "jsonl", "csv") if name != output
+              and not (output == "json" and name == "jsonl")]  # json writes its lines with jsonl's
+    unwanted = ("rich", "exprdiff.render.table", "exprdiff.render.text", "exprdiff.render.latex",
+                *others, *(["csv", "_csv"] if output != "csv" else []), *NEVER)
+    assert loaded(modules, unwanted) == []
+
+
 def test_table_path_loads_only_the_rich_parts_it_needs(cache_home: Path) -> None:
     text, point, _, _ = SEED_001
     code, output, modules = run_command(cache_home, "grad", text, "--at", point_text(point))

@@ -80,6 +80,24 @@ def test_domain_errors_and_kinks_are_reported_per_row() -> None:
     assert batch.record(0)["value"] == pytest.approx(2 + 1 + 4)  # sqrt(4) + |1| + max(4, 2)
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 4096])
+@pytest.mark.parametrize("wrt", [None, ["y"], ["y", "x"]])
+def test_records_are_every_rows_record_across_chunks(chunk, wrt) -> None:
+    """Batch.records() (what --points writes) gives record(row) for every row, in order."""
+    compiled = exprdiff.compile("sqrt(x) + abs(y - 1) + max(x, y)")
+    batch = compiled.grad_points({"x": [4.0, -1.0, 2.0, 3.0, 0.5], "y": [2.0, 2.0, 1.0, 3.0, 7.0]},
+                                 wrt=wrt)
+    records = list(batch.records(chunk))
+    assert records == [batch.record(row) for row in range(len(batch))]
+    assert [("error" in r, bool(r.get("warnings"))) for r in records] == [
+        (False, False), (True, False), (False, True), (False, True), (False, False)]
+    assert all(list(r["gradient"]) == (wrt or ["x", "y"]) for r in records if "error" not in r)
+    empty = exprdiff.compile("2*x").grad_points({"x": np.zeros(0)})
+    assert list(empty.records()) == []
+    constant = exprdiff.compile("x").grad_points({"x": [1.0, 2.0]}, wrt=[])
+    assert list(constant.records(1)) == [constant.record(0), constant.record(1)]
+
+
 def test_strict_turns_kink_rows_into_errors() -> None:
     batch = exprdiff.compile("relu(x)").grad_points({"x": [1.0, 0.0, -1.0]}, strict=True)
     assert sorted(batch.errors) == [1]

@@ -1,8 +1,8 @@
 """`exprdiff grad -` / `--file F`: batch options → exprdiff.batch → a record writer → exit code.
 
 The library hands over each line's records in input order; here they go to the writer of
-`--format` (render/records.py), a progress bar is drawn when stderr is a terminal, and the
-summary and the exit code are chosen.
+`--format` (the registry, render/formats.py), a progress bar is drawn when stderr is a
+terminal, and the summary and the exit code are chosen.
 """
 
 from __future__ import annotations
@@ -10,24 +10,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
-from exprdiff.batch.evaluate import Record, Settings
+from exprdiff.batch.evaluate import Settings
 from exprdiff.batch.lines import known_size
 from exprdiff.batch.run import Batch, Summary
 from exprdiff.errors import ExitCode, ExprError
 from exprdiff.points import parse_assignments, split_assignments
-from exprdiff.render.records import writer
-
-
-class Writer(Protocol):
-    """A record writer of render/records.py."""
-
-    def write(self, record: Record) -> None: ...
-
-    def flush(self) -> None: ...
-
-    def finish(self) -> None: ...
+from exprdiff.render.formats import Options, Writer, writer
 
 
 def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: str | None,
@@ -41,7 +31,8 @@ def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: 
     settings = Settings(defaults=tuple(_default_point(text) for text in points),
                         wrt=tuple(split_assignments(wrt)) if wrt is not None else None,
                         strict=strict, check=check, check_timeout=timeout)
-    out: Writer = writer(output, sys.stdout, console, precision)
+    out = writer(output, sys.stdout, Options("batch", console=lambda: console,
+                                             precision=precision))
     total = known_size(sources) if sys.stderr.isatty() else None
     with Batch(sources, settings, jobs=jobs) as batch:
         try:

@@ -15,9 +15,11 @@ import click
 from click.core import ParameterSource
 
 from exprdiff.frozen import Frozen, _set
+from exprdiff.render.formats import FORMATS, names
 
-ALL_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "latex")
-STEPS_FORMATS = ("table", "json", "jsonl", "markdown", "latex")
+#: Every format of the registry: one EXPR can be written in any of them.
+ALL_FORMATS = tuple(FORMATS)
+STEPS_FORMATS = tuple(name for name in ALL_FORMATS if FORMATS[name].steps)
 _STEPS_NEED = "--steps and --path need --format table, json, jsonl, markdown or latex"
 _ONE_POINT = "give the expression as EXPR, with --at"
 
@@ -49,8 +51,7 @@ ONE = Mode(
                              "latex output; json, jsonl and csv keep every digit")},
 )
 BATCH = Mode(
-    "for a batch", "{option} works on one EXPR, not in batch mode",
-    ("table", "json", "jsonl", "csv"),
+    "for a batch", "{option} works on one EXPR, not in batch mode", names("batch"),
     refused={"--steps": _ONE_POINT, "--path": _ONE_POINT,
              "--points": "give one EXPR with --points FILE.csv, or the points on the batch lines",
              "--max-size": "a batch line keeps the default limit of 1 000 000 characters: give "
@@ -59,7 +60,7 @@ BATCH = Mode(
                                          "csv keep every digit")},
 )
 POINTS = Mode(
-    "for --points", "{option} does not work with --points", ("csv", "jsonl"),
+    "for --points", "{option} does not work with --points", names("points"),
     refused={"--at": "the points are FILE.csv's rows: add this one as a row, or drop --points",
              "--steps": f"step tables are for one point: {_ONE_POINT}",
              "--path": f"paths are for one point: {_ONE_POINT}",

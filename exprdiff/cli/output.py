@@ -38,29 +38,21 @@ def console(stderr: bool = False) -> Any:
 def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dict[str, float]],
                  output: str, precision: int | None, *, steps: bool = False,
                  path: str | None = None) -> int:
-    """Print results (and per-point failures) in the chosen format; the exit code (1: a failure)."""
+    """Print results (and per-point failures) in the chosen format; the exit code (1: a failure).
+
+    One record per point goes to the format's writer (render/formats.py); rich step tables and
+    the formats without a record writer (markdown, latex) are drawn from the results themselves.
+    """
+    from exprdiff.render.formats import FORMATS, Options, writer
+
     failed = [r for r in results if isinstance(r, ExprError)]
-    if (steps or path is not None) and output in ("json", "table") or output in (
-            "markdown", "latex"):
-        emit_steps(results, point_list, output, precision, steps, path)
-    elif output in ("jsonl", "csv"):
-        from exprdiff.render.records import emit
-
-        emit(sys.stdout, output, [_record(r, steps, path) if isinstance(r, Result) else
-                                  {"at": point, "error": r.to_dict()}
-                                  for r, point in zip(results, point_list, strict=True)])
-    elif output == "json":
-        from exprdiff.render.json import dumps
-
-        objects = [r.to_dict() if isinstance(r, Result) else
-                   {"at": point, "error": r.to_dict()} for r, point in zip(results, point_list,
-                                                                            strict=True)]
-        click.echo(dumps(objects[0] if len(objects) == 1 else objects))
+    if FORMATS[output].writer is None or output == "table" and (steps or path is not None):
+        emit_steps(results, output, precision, steps, path)
     else:
-        from exprdiff.render.table import print_results
-
-        ok = [r for r in results if isinstance(r, Result)]
-        print_results(console(), ok, precision)
+        out = writer(output, sys.stdout, Options("single", console=console, precision=precision))
+        for r, point in zip(results, point_list, strict=True):
+            out.write(_record(r, point, steps, path))
+        out.finish()
     checked = [r for r in results if isinstance(r, Result) and r.check is not None]
     if checked:
         from exprdiff.cli.check import report_checks
@@ -74,30 +66,18 @@ def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dic
     return ExitCode.EVALUATION_FAILED if failed else ExitCode.OK
 
 
-def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[str, float]],
-               output: str, precision: int | None, tables: bool, path: str | None) -> None:
-    """Results with SPEC §5's step tables (`tables`) and/or --path's paths, in any format."""
+def emit_steps(results: Sequence[Result | ExprError], output: str, precision: int | None,
+               tables: bool, path: str | None) -> None:
+    """Results with SPEC §5's step tables (`tables`) and/or --path's paths, drawn from the results
+    and their steps themselves: rich tables, or the `render_all` of markdown's or latex's module
+    (json and jsonl carry the steps in their records)."""
     wanted = tables or path is not None
-    if output == "json":
-        from exprdiff.render.json import dumps
+    if output != "table":
+        from importlib import import_module
 
-        objects = []
-        for r, point in zip(results, point_list, strict=True):
-            if isinstance(r, ExprError):
-                objects.append({"at": point, "error": r.to_dict()})
-                failed = _failed_steps(r, None) if wanted else None
-                if failed is not None:
-                    objects[-1]["steps"] = failed.to_dict()
-                continue
-            data = r.to_dict()
-            if wanted:
-                data["steps"] = r.steps(path=path, tables=tables).to_dict(tables=tables)
-            objects.append(data)
-        click.echo(dumps(objects[0] if len(objects) == 1 else objects))
-    elif output in ("markdown", "latex"):
-        from exprdiff.render import latex, text
+        from exprdiff.render.formats import FORMATS
 
-        module = text if output == "markdown" else latex
+        module = import_module(FORMATS[output].module)
         items: list[Any] = []
         for r in results:
             if isinstance(r, Result):
@@ -115,16 +95,27 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
             if k:
                 out.print()
             if isinstance(r, Result):
-                print_results(out, [r], precision)
+                print_results(out, [r.to_dict()], precision)
                 print_steps(out, r.steps(path=path, width=room, tables=tables), precision, tables)
             elif (failed := _failed_steps(r, room)) is not None:
                 print_failed(out, failed, precision)
 
 
-def _record(result: Result, tables: bool, path: str | None) -> dict[str, Any]:
-    """A result's JSON object, with "steps" when --steps or --path asked for them (jsonl)."""
+def _record(result: Result | ExprError, point: dict[str, float], tables: bool,
+            path: str | None) -> dict[str, Any]:
+    """One point's JSON object, in every format, as a batch line's record without "line": the
+    result's, or its error's (expression, point, error); with "steps" when --steps or --path
+    asked for them (for an error, the forward table up to the failing node)."""
+    wanted = tables or path is not None
+    if isinstance(result, ExprError):
+        data: dict[str, Any] = {} if result.source is None else {"expression": result.source}
+        data |= {"at": point, "error": result.to_dict()}
+        failed = _failed_steps(result, None) if wanted else None
+        if failed is not None:
+            data["steps"] = failed.to_dict()
+        return data
     data = result.to_dict()
-    if tables or path is not None:
+    if wanted:
         data["steps"] = result.steps(path=path, tables=tables).to_dict(tables=tables)
     return data
 

@@ -41,31 +41,17 @@ def read_csv(path: str, variables: Sequence[str]) -> dict[str, Array]:
 
 
 def write(stream: TextIO, batch: Batch, output: str) -> None:
-    """CSV (row, value, df/dNAME…, warnings, error_kind, error) or JSON Lines, one per row."""
-    if output in ("jsonl", "json"):
-        from exprdiff.render.records import dumps
+    """Every row's record, streamed to the registry's writer: CSV (row, value, df/dNAME…,
+    warnings, error_kind, error), or JSON Lines with --format jsonl; the default format of
+    grad (table) means CSV here, any other was refused by cli/modes.py."""
+    from exprdiff.render.formats import Options, names, writer
 
-        for start in range(0, len(batch), 4096):
-            stop = min(start + 4096, len(batch))
-            stream.write("".join(dumps(batch.record(r)) + "\n" for r in range(start, stop)))
-        return
-    import csv
-
-    names = list(batch.gradient)
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(["row", "value", *(f"df/d{n}" for n in names), "warnings", "error_kind",
-                     "error"])
-    value = batch.value.tolist()
-    grads = [batch.gradient[n].tolist() for n in names]
-    for row in range(len(batch)):
-        problem = batch.errors.get(row)
-        if problem is not None:
-            writer.writerow([row + 1, "", *([""] * len(names)), "", problem.kind,
-                             problem.message])
-            continue
-        notes = " | ".join(w.message for w in batch.warnings.get(row, ()))
-        writer.writerow([row + 1, repr(value[row]), *(repr(g[row]) for g in grads), notes,
-                         "", ""])
+    if output not in names("points"):
+        output = "csv"
+    out = writer(output, stream, Options("points", names=tuple(batch.gradient)))
+    for record in batch.records():
+        out.write(record)
+    out.finish()
 
 
 def command(compiled: Compiled, path: str, wrt: Sequence[str] | None, output: str,

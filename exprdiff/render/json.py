@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
-from exprdiff.result import Result
+from exprdiff.render.formats import Options, Record
+from exprdiff.render.jsonl import dumps as dumps_line
 
 
 def dumps(data: Any, *, indent: int | None = 2) -> str:
@@ -14,10 +14,31 @@ def dumps(data: Any, *, indent: int | None = 2) -> str:
     return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
 
 
-def results(items: Sequence[Result], extra: Sequence[dict[str, Any]] | None = None) -> str:
-    """One object for one point, else a list, as SPEC §4 says."""
-    objects = [r.to_dict() for r in items]
-    if extra is not None:
-        for obj, more in zip(objects, extra, strict=True):
-            obj.update(more)
-    return dumps(objects[0] if len(objects) == 1 else objects)
+class Json:
+    """One JSON document. A batch's (or a point set's) records: one array, one element per line,
+    streamed; `finish()` closes it. One expression's results: indented, one object for one
+    point, else a list, as SPEC §4 says; written by `finish()`."""
+
+    def __init__(self, stream: TextIO, options: Options) -> None:
+        self.stream = stream
+        self.count = 0
+        self.document: list[Record] | None = [] if options.source == "single" else None
+
+    def write(self, record: Record) -> None:
+        if self.document is not None:
+            self.document.append(record)
+            return
+        self.stream.write(("[\n" if self.count == 0 else ",\n") + dumps_line(record))
+        self.count += 1
+
+    def flush(self) -> None:
+        if self.document is None:
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.document is not None:
+            one = len(self.document) == 1
+            self.stream.write(dumps(self.document[0] if one else self.document) + "\n")
+        else:
+            self.stream.write("[]\n" if self.count == 0 else "\n]\n")
+        self.stream.flush()

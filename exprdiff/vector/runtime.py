@@ -9,8 +9,9 @@ error or warning is exactly the one `--at` reports.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,24 @@ class Batch:
         data["gradient"] = {name: float(g[row]) for name, g in self.gradient.items()}
         data["warnings"] = [w.to_dict() for w in self.warnings.get(row, ())]
         return data
+
+    def records(self, chunk: int = 4096) -> Iterator[dict[str, Any]]:
+        """Every row's `record(row)`, in order, read off the arrays `chunk` rows at a time (one
+        record at a time is held, never all of them)."""
+        names = tuple(self.gradient)
+        for start in range(0, len(self), chunk):
+            stop = min(start + chunk, len(self))
+            values = self.value[start:stop].tolist()
+            lists = [self.gradient[name][start:stop].tolist() for name in names]
+            partials = zip(*lists, strict=True) if lists else repeat((), stop - start)
+            for row, value, gradient in zip(range(start, stop), values, partials, strict=True):
+                if row in self.errors:
+                    yield self.record(row)
+                    continue
+                warnings = self.warnings.get(row)
+                yield {"row": row + 1, "value": value,
+                       "gradient": dict(zip(names, gradient, strict=True)),
+                       "warnings": [w.to_dict() for w in warnings] if warnings else []}
 
 
 def columns(arrays: Mapping[str, object], variables: Sequence[str], *,
