@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from exprdiff.cli.commands import main
-from exprdiff.cli.modes import ALL_FORMATS, BATCH, NEEDS, ONE, POINTS, Mode
+from exprdiff.cli.modes import ALL_FORMATS, BATCH, EXPECT, NEEDS, ONE, POINTS, Mode
 
 CSV = "{csv}"  # a points file (x,y), also an existing --file
 
@@ -46,6 +46,21 @@ REFUSED: list[tuple[Mode, list[str], str, str]] = [
     (ONE, ["x", "--at", "x=1", "--path", "x", "--format", "csv"], "--path", "for one EXPR"),
     (ONE, ["x", "--at", "x=1", "--timeout", "5"], "--timeout", "without --check"),
     (ONE, ["--at", "x=1"], "EXPR", "missing EXPR"),
+    (ONE, ["x", "--at", "x=1", "--samples", "5"], "--samples", "without --expect"),
+    (ONE, ["x", "--at", "x=1", "--seed", "5"], "--seed", "without --expect"),
+    # --expect: claims checked at --at or at random points; table, json or jsonl
+    (POINTS, ["x*y", "--points", CSV, "--expect", "x=y"], "--expect", "with --points"),
+    (BATCH, ["-", "--expect", "x=1"], "--expect", "not in batch mode"),
+    (BATCH, ["-", "--samples", "5"], "--samples", "without --expect"),
+    (BATCH, ["-", "--seed", "5"], "--seed", "without --expect"),
+    (POINTS, ["x*y", "--points", CSV, "--samples", "5"], "--samples", "without --expect"),
+    (POINTS, ["x*y", "--points", CSV, "--seed", "5"], "--seed", "without --expect"),
+    *[(EXPECT, ["x*y", "--expect", "x=y", *extra], option, "with --expect") for option, extra in (
+        ("--steps", ["--steps"]), ("--path", ["--path", "x"]), ("--check", ["--check"]),
+        ("--jobs", ["--jobs", "2"]), ("--wrt", ["--wrt", "x"]),
+        ("--precision", ["--precision", "3"]))],
+    *[(EXPECT, ["x*y", "--expect", "x=y", "--format", f], "--format",
+       f"--format {f} is not available with --expect") for f in ("csv", "markdown", "latex")],
 ]
 
 
@@ -76,10 +91,11 @@ def _rules(mode: Mode) -> set[str]:
     """The options the table refuses or limits in `mode`."""
     rules = set(mode.refused) | set(mode.limited)
     rules |= {"--format"} if mode.formats != ALL_FORMATS else set()
-    return rules | {option for option in NEEDS if option not in mode.refused}
+    return rules | {option for option, (other, _) in NEEDS.items()
+                    if option not in mode.refused and other not in mode.provides}
 
 
-@pytest.mark.parametrize("mode", [ONE, BATCH, POINTS], ids=lambda mode: mode.name)
+@pytest.mark.parametrize("mode", [ONE, BATCH, POINTS, EXPECT], ids=lambda mode: mode.name)
 def test_every_rule_of_the_table_has_a_case(mode):
     cases = {option for m, _, option, _ in REFUSED if m is mode}
     assert _rules(mode) <= cases

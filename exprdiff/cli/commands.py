@@ -10,7 +10,7 @@ from typing import Any, NoReturn, TypeVar, cast
 import click
 
 from exprdiff.api import Compiled, Result, compile
-from exprdiff.cli.modes import BATCH, POINTS, check_options
+from exprdiff.cli.modes import BATCH, EXPECT, POINTS, check_options
 from exprdiff.cli.output import color_choice, console, emit_results, report
 from exprdiff.errors import ExitCode, ExprError, printable, usage
 from exprdiff.points import parse_assignments, split_assignments
@@ -162,10 +162,18 @@ def point_options(command: F) -> F:
 @timeout_option
 @click.option("--max-size", type=click.IntRange(1), metavar="CHARS",
               help="Accept an EXPR longer than the default limit of 1 000 000 characters.")
+@click.option("--expect", metavar="NAME=FORMULA,...",
+              help="Check a hand-derived gradient: your partials, e.g. \"x=2*x*y, y=x**2\"; "
+                   "at the --at points, else at --samples random points. Exit 1 if wrong.")
+@click.option("--samples", type=click.IntRange(1, 10_000), default=20, show_default=True,
+              metavar="N", help="--expect without --at: how many random points.")
+@click.option("--seed", type=int, default=0, show_default=True, metavar="S",
+              help="--expect without --at: the random points' seed (same seed, same points).")
 def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str,
          precision: int | None, strict: bool, show_steps: bool, path: str | None,
          files: tuple[str, ...], jobs: int, check: bool, timeout: float,
-         points_file: str | None = None, max_size: int | None = None) -> None:
+         points_file: str | None = None, max_size: int | None = None,
+         expect: str | None = None, samples: int = 20, seed: int = 0) -> None:
     """Value and gradient of EXPR at one or more points (reverse mode, one sweep).
 
     \b
@@ -175,6 +183,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
       exprdiff grad "y - max(0, w*x + b)" --at y=5,w=2,x=1,b=1 --wrt w,b
       exprdiff grad "y - max(0, w*x + b)" --at y=5,w=2,x=1,b=1 --steps --path w
       exprdiff grad "sin(x)*exp(-t)" --at x=1,t=2 --check --timeout 10
+      exprdiff grad "x**2*y + sin(x*y)" --expect "x=2*x*y + y*cos(x*y), y=x**2 + x*cos(x*y)"
       cat exprs.txt | exprdiff grad - --format jsonl    # lines: EXPR ; x=1, y=2 ; x=3, y=4
 
     Exit status: 0 success (warnings allowed), 1 evaluation failed, 2 usage or parse error.
@@ -187,7 +196,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
                        check=check, timeout=timeout, jobs=jobs, console=console()))
     limits = None if max_size is None else Limits(max_size=max_size)
     text = cast(str, expr)  # check_options refused a missing EXPR
-    compiled = compile(text, limits=limits, tree=check)  # one parse; the oracle reads its tree
+    # One parse; the oracle (--check, --expect's SymPy formulas) reads the parse's own tree.
+    compiled = compile(text, limits=limits, tree=check or expect is not None)
     chosen = split_assignments(wrt) if wrt is not None else None
     if mode is POINTS:
         try:
@@ -196,6 +206,12 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
             raise usage("--points needs NumPy: pip install 'exprdiff[points]'",
                         compiled.variables) from None
         sys.exit(points_command(compiled, cast(str, points_file), chosen, output, strict))
+    if mode is EXPECT:
+        from exprdiff.cli.expect import command as expect_command
+
+        chosen_points = read_points(compiled, points) if points else None
+        sys.exit(expect_command(compiled, cast(str, expect), chosen_points, samples, seed,
+                                timeout, output, console()))
     point_list = read_points(compiled, points)
     if path is not None and path not in compiled.variables:
         raise usage(f"--path names '{path}', which is not a variable of the expression",

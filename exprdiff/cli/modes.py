@@ -26,21 +26,23 @@ _ONE_POINT = "give the expression as EXPR, with --at"
 class Mode(Frozen):
     """A way `grad` runs: the formats it writes and the options it refuses, with the way out."""
 
-    __slots__ = ("name", "refusal", "formats", "refused", "limited")
+    __slots__ = ("name", "refusal", "formats", "refused", "limited", "provides")
     name: str                                               # as messages say it: "for a batch"
     refusal: str                                            # "{option} does not work with …"
     formats: tuple[str, ...]                                # what --format may be
     refused: Mapping[str, str]                              # option → what to do instead
     limited: Mapping[str, tuple[tuple[str, ...], str]]      # option → (its formats, why)
+    provides: tuple[str, ...]                               # what NEEDS asks for, by itself
 
     def __init__(self, name: str, refusal: str, formats: tuple[str, ...],
                  refused: Mapping[str, str], limited: Mapping[str, tuple[tuple[str, ...], str]],
-                 ) -> None:
+                 provides: tuple[str, ...] = ()) -> None:
         _set(self, "name", name)
         _set(self, "refusal", refusal)
         _set(self, "formats", formats)
         _set(self, "refused", refused)
         _set(self, "limited", limited)
+        _set(self, "provides", provides)
 
 
 ONE = Mode(
@@ -53,6 +55,7 @@ ONE = Mode(
 BATCH = Mode(
     "for a batch", "{option} works on one EXPR, not in batch mode", names("batch"),
     refused={"--steps": _ONE_POINT, "--path": _ONE_POINT,
+             "--expect": "claims are checked on one EXPR: give the expression as EXPR",
              "--points": "give one EXPR with --points FILE.csv, or the points on the batch lines",
              "--max-size": "a batch line keeps the default limit of 1 000 000 characters: give "
                            "a longer expression as EXPR"},
@@ -62,6 +65,7 @@ BATCH = Mode(
 POINTS = Mode(
     "for --points", "{option} does not work with --points", names("points"),
     refused={"--at": "the points are FILE.csv's rows: add this one as a row, or drop --points",
+             "--expect": "claims are checked at --at points or at --samples random points",
              "--steps": f"step tables are for one point: {_ONE_POINT}",
              "--path": f"paths are for one point: {_ONE_POINT}",
              "--check": "one point at a time: use --at, or a batch with --check",
@@ -71,9 +75,23 @@ POINTS = Mode(
     limited={},
 )
 
+EXPECT = Mode(
+    "with --expect", "{option} does not work with --expect", ("table", "json", "jsonl"),
+    refused={"--steps": "check the claims first; then ask for the tables without --expect",
+             "--path": "check the claims first; then ask for the paths without --expect",
+             "--check": "--expect already compares each claim with reverse mode and SymPy",
+             "--jobs": "worker processes run a batch: give the expressions with '-' or --file",
+             "--wrt": "the claims name their own variables",
+             "--precision": "the verdicts show the numbers that disagree in full"},
+    limited={},
+    provides=("--expect", "--check"),  # SymPy runs for the claims' formulas: --timeout limits it
+)
+
 #: Options that do nothing without another one, in every mode that takes them.
 NEEDS = {"--timeout": ("--check", "it limits SymPy's work for --check: add --check, or drop "
-                                  "--timeout")}
+                                  "--timeout"),
+         "--samples": ("--expect", "it chooses how many random points check the claims"),
+         "--seed": ("--expect", "it seeds the random points that check the claims")}
 
 
 def check_options(ctx: click.Context) -> Mode:
@@ -87,10 +105,12 @@ def check_options(ctx: click.Context) -> Mode:
 
 
 def mode_of(params: Mapping[str, object]) -> Mode:
-    """BATCH for EXPR `-` or --file, else POINTS for --points, else ONE."""
+    """BATCH for EXPR `-` or --file, else POINTS for --points, EXPECT for --expect, else ONE."""
     if params["expr"] == "-" or params["files"]:
         return BATCH
-    return ONE if params["points_file"] is None else POINTS
+    if params["points_file"] is not None:
+        return POINTS
+    return ONE if params.get("expect") is None else EXPECT
 
 
 def _problems(ctx: click.Context) -> list[tuple[str, str]]:
@@ -114,7 +134,8 @@ def _problems(ctx: click.Context) -> list[tuple[str, str]]:
             found.append((option, f"{option} does not work with --format {output} {mode.name} "
                                   f"({why})"))
     for option, (other, why) in NEEDS.items():
-        if option in given and other not in given and option not in mode.refused:
+        if option in given and other not in given and other not in mode.provides and (
+                option not in mode.refused):
             found.append((option, f"{option} does nothing without {other} ({why})"))
     return found
 
