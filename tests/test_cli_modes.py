@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from exprdiff.cli.commands import main
-from exprdiff.cli.modes import ALL_FORMATS, BATCH, EXPECT, NEEDS, ONE, POINTS, Mode
+from exprdiff.cli.modes import ALL_FORMATS, BATCH, EXPECT, FORWARD, NEEDS, ONE, POINTS, Mode
 
 CSV = "{csv}"  # a points file (x,y), also an existing --file
 
@@ -59,6 +59,25 @@ REFUSED: list[tuple[Mode, list[str], str, str]] = [
         ("--steps", ["--steps"]), ("--path", ["--path", "x"]), ("--check", ["--check"]),
         ("--jobs", ["--jobs", "2"]), ("--wrt", ["--wrt", "x"]),
         ("--precision", ["--precision", "3"]))],
+    (BATCH, ["-", "--mode", "forward"], "--mode", "not in batch mode"),
+    (BATCH, ["-", "--direction", "x=1"], "--direction", "not in batch mode"),
+    (POINTS, ["x*y", "--points", CSV, "--mode", "forward"], "--mode", "with --points"),
+    (POINTS, ["x*y", "--points", CSV, "--direction", "x=1"], "--direction", "with --points"),
+    (EXPECT, ["x*y", "--expect", "x=y", "--mode", "forward"], "--mode", "with --expect"),
+    (EXPECT, ["x*y", "--expect", "x=y", "--direction", "x=1"], "--direction", "with --expect"),
+    # forward mode: no paths (the backward sweep's), no --check, no --jobs; not csv
+    (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward", "--path", "x"], "--path",
+     "in forward mode"),
+    (FORWARD, ["x*y", "--at", "x=1,y=2", "--direction", "x=1", "--check"], "--check",
+     "in forward mode"),
+    (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward", "--jobs", "2"], "--jobs",
+     "in forward mode"),
+    *[(FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward", option, "5"], option,
+       f"{option} does nothing without") for option in ("--timeout", "--samples", "--seed")],
+    (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward", "--format", "csv"], "--format",
+     "--format csv is not available in forward mode"),
+    (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward", "--precision", "3", "--format",
+               "json"], "--precision", "in forward mode"),
     *[(EXPECT, ["x*y", "--expect", "x=y", "--format", f], "--format",
        f"--format {f} is not available with --expect") for f in ("csv", "markdown", "latex")],
 ]
@@ -95,7 +114,8 @@ def _rules(mode: Mode) -> set[str]:
                     if option not in mode.refused and other not in mode.provides}
 
 
-@pytest.mark.parametrize("mode", [ONE, BATCH, POINTS, EXPECT], ids=lambda mode: mode.name)
+@pytest.mark.parametrize("mode", [ONE, BATCH, POINTS, EXPECT, FORWARD],
+                         ids=lambda mode: mode.name)
 def test_every_rule_of_the_table_has_a_case(mode):
     cases = {option for m, _, option, _ in REFUSED if m is mode}
     assert _rules(mode) <= cases

@@ -10,7 +10,7 @@ from typing import Any, NoReturn, TypeVar, cast
 import click
 
 from exprdiff.api import Compiled, Result, compile
-from exprdiff.cli.modes import BATCH, EXPECT, POINTS, check_options
+from exprdiff.cli.modes import BATCH, EXPECT, FORWARD, POINTS, check_options
 from exprdiff.cli.output import color_choice, console, emit_results, report
 from exprdiff.errors import ExitCode, ExprError, printable, usage
 from exprdiff.points import parse_assignments, split_assignments
@@ -165,6 +165,13 @@ def point_options(command: F) -> F:
 @click.option("--expect", metavar="NAME=FORMULA,...",
               help="Check a hand-derived gradient: your partials, e.g. \"x=2*x*y, y=x**2\"; "
                    "at the --at points, else at --samples random points. Exit 1 if wrong.")
+@click.option("--mode", "mode_name", type=click.Choice(["reverse", "forward"]),
+              default="reverse",
+              show_default=True, help="reverse: all partials in one backward sweep; forward: "
+              "one tangent sweep per input (--steps prints the tangent tables).")
+@click.option("--direction", metavar="NAME=VALUE,...",
+              help="Forward mode along this direction (names left out are 0): the directional "
+                   "derivative in one tangent sweep, e.g. --direction x=1,y=-2.")
 @click.option("--samples", type=click.IntRange(1, 10_000), default=20, show_default=True,
               metavar="N", help="--expect without --at: how many random points.")
 @click.option("--seed", type=int, default=0, show_default=True, metavar="S",
@@ -173,7 +180,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
          precision: int | None, strict: bool, show_steps: bool, path: str | None,
          files: tuple[str, ...], jobs: int, check: bool, timeout: float,
          points_file: str | None = None, max_size: int | None = None,
-         expect: str | None = None, samples: int = 20, seed: int = 0) -> None:
+         expect: str | None = None, samples: int = 20, seed: int = 0,
+         mode_name: str = "reverse", direction: str | None = None) -> None:
     """Value and gradient of EXPR at one or more points (reverse mode, one sweep).
 
     \b
@@ -184,6 +192,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
       exprdiff grad "y - max(0, w*x + b)" --at y=5,w=2,x=1,b=1 --steps --path w
       exprdiff grad "sin(x)*exp(-t)" --at x=1,t=2 --check --timeout 10
       exprdiff grad "x**2*y + sin(x*y)" --expect "x=2*x*y + y*cos(x*y), y=x**2 + x*cos(x*y)"
+      exprdiff grad "x1**2 + 3*(x2*x3 - x1**2)" --at x1=1,x2=2,x3=3 --mode forward --steps
+      exprdiff grad "x*y + sin(x)" --at x=1,y=2 --direction x=1,y=-2
       cat exprs.txt | exprdiff grad - --format jsonl    # lines: EXPR ; x=1, y=2 ; x=3, y=4
 
     Exit status: 0 success (warnings allowed), 1 evaluation failed, 2 usage or parse error.
@@ -213,6 +223,11 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
         sys.exit(expect_command(compiled, cast(str, expect), chosen_points, samples, seed,
                                 timeout, output, console()))
     point_list = read_points(compiled, points)
+    if mode is FORWARD:
+        from exprdiff.cli.forward import command as forward_command
+
+        sys.exit(forward_command(compiled, point_list, direction, chosen, strict, show_steps,
+                                 output, precision, console()))
     if path is not None and path not in compiled.variables:
         raise usage(f"--path names '{path}', which is not a variable of the expression",
                     compiled.variables)

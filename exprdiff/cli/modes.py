@@ -56,6 +56,8 @@ BATCH = Mode(
     "for a batch", "{option} works on one EXPR, not in batch mode", names("batch"),
     refused={"--steps": _ONE_POINT, "--path": _ONE_POINT,
              "--expect": "claims are checked on one EXPR: give the expression as EXPR",
+             "--mode": "forward mode runs on one EXPR: give the expression as EXPR, with --at",
+             "--direction": "a direction goes with one EXPR at --at points",
              "--points": "give one EXPR with --points FILE.csv, or the points on the batch lines",
              "--max-size": "a batch line keeps the default limit of 1 000 000 characters: give "
                            "a longer expression as EXPR"},
@@ -66,6 +68,8 @@ POINTS = Mode(
     "for --points", "{option} does not work with --points", names("points"),
     refused={"--at": "the points are FILE.csv's rows: add this one as a row, or drop --points",
              "--expect": "claims are checked at --at points or at --samples random points",
+             "--mode": "the NumPy sweep is reverse mode: drop --mode",
+             "--direction": "a direction goes with one EXPR at --at points",
              "--steps": f"step tables are for one point: {_ONE_POINT}",
              "--path": f"paths are for one point: {_ONE_POINT}",
              "--check": "one point at a time: use --at, or a batch with --check",
@@ -82,9 +86,22 @@ EXPECT = Mode(
              "--check": "--expect already compares each claim with reverse mode and SymPy",
              "--jobs": "worker processes run a batch: give the expressions with '-' or --file",
              "--wrt": "the claims name their own variables",
-             "--precision": "the verdicts show the numbers that disagree in full"},
+             "--precision": "the verdicts show the numbers that disagree in full",
+             "--mode": "claims are compared with reverse mode: drop --mode",
+             "--direction": "claims are partials, not directional derivatives: drop it"},
     limited={},
     provides=("--expect", "--check"),  # SymPy runs for the claims' formulas: --timeout limits it
+)
+
+FORWARD = Mode(
+    "in forward mode", "{option} does not work in forward mode",
+    ("table", "json", "jsonl", "markdown", "latex"),
+    refused={"--path": "paths belong to the backward sweep: drop --mode forward/--direction",
+             "--check": "check the gradient in reverse mode: drop --mode forward/--direction",
+             "--jobs": "worker processes run a batch: give the expressions with '-' or --file"},
+    limited={"--precision": (("table", "markdown", "latex"), "it rounds table, markdown and "
+                             "latex output; json and jsonl keep every digit")},
+    provides=("--mode forward",),
 )
 
 #: Options that do nothing without another one, in every mode that takes them.
@@ -110,7 +127,10 @@ def mode_of(params: Mapping[str, object]) -> Mode:
         return BATCH
     if params["points_file"] is not None:
         return POINTS
-    return ONE if params.get("expect") is None else EXPECT
+    if params.get("expect") is not None:
+        return EXPECT
+    forward = params.get("mode_name") == "forward" or params.get("direction") is not None
+    return FORWARD if forward else ONE
 
 
 def _problems(ctx: click.Context) -> list[tuple[str, str]]:

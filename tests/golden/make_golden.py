@@ -22,6 +22,12 @@ CASES: dict[str, list[str]] = {
     "seed002": ["y - max(0, w*x + b)", "--at", "y=5,w=2,x=1,b=1", "--path", "w"],
 }
 FORMATS = {"table": "txt", "markdown": "md", "latex": "tex", "json": "json"}
+#: Forward mode's tangent tables of seed 001 (tests/test_modes.py): for ẋ1 = 1 and ẋ2 = 1.
+FORWARD = HERE.parent / "forward"
+FORWARD_CASES: dict[str, list[str]] = {
+    "seed001-x1": ["x1**2 + 3*(x2*x3 - x1**2)", "--at", "x1=1,x2=2,x3=3", "--direction", "x1=1"],
+    "seed001-x2": ["x1**2 + 3*(x2*x3 - x1**2)", "--at", "x1=1,x2=2,x3=3", "--direction", "x2=1"],
+}
 
 
 def run(args: list[str], output: str) -> str:
@@ -39,9 +45,16 @@ def golden_files() -> dict[Path, str]:
             for name, args in CASES.items() for output, ext in FORMATS.items()}
 
 
+def forward_files() -> dict[Path, str]:
+    """The forward-mode golden files and the text each should hold."""
+    return {FORWARD / f"{name}.{ext}": run(args, output)
+            for name, args in FORWARD_CASES.items() for output, ext in FORMATS.items()}
+
+
 def main_() -> int:
     HERE.mkdir(parents=True, exist_ok=True)
-    for path, text in golden_files().items():
+    FORWARD.mkdir(parents=True, exist_ok=True)
+    for path, text in {**golden_files(), **forward_files()}.items():
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path}")
     return 0
