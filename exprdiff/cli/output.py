@@ -79,7 +79,7 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
     """Results with SPEC §5's step tables (`tables`) and/or --path's paths, in any format."""
     wanted = tables or path is not None
     if output == "json":
-        from exprdiff.render.json import dumps
+        from exprdiff.render.json import write
 
         objects = []
         for r, point in zip(results, point_list, strict=True):
@@ -93,7 +93,7 @@ def emit_steps(results: Sequence[Result | ExprError], point_list: Sequence[dict[
             if wanted:
                 data["steps"] = r.steps(path=path, tables=tables).to_dict(tables=tables)
             objects.append(data)
-        click.echo(dumps(objects[0] if len(objects) == 1 else objects))
+        write(sys.stdout, objects[0] if len(objects) == 1 else objects)  # in pieces: big tables
     elif output in ("markdown", "latex"):
         from exprdiff.render import latex, text
 
