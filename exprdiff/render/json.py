@@ -93,9 +93,10 @@ def _write(value: Any, level: int, indent: int, out: list[str], pads: list[str])
         out.append(opening + inner + _encoder(inner)(value)[1:-1] + outer + closing)
     elif kind is dict and not set(map(type, value)) <= {str}:
         out.append(_fallback(value, indent, level))  # keys json turns into strings: json
-    elif kind is not dict and types == {dict} and _table(value, out, pads[level + 2], inner,
-                                                         outer):
-        pass  # a step table: rows of scalars, one C call each
+    elif kind is not dict and types == {dict} and all(
+            row and set(map(type, row.values())) <= _SCALARS for row in value):
+        out.append("[")  # a step table: rows of scalars, one C call each
+        return _table_parts(value, inner, pads[level + 2]), level, outer + "]"
     else:
         out.append(opening)
         parts = _dict_parts(value, inner) if kind is dict else _list_parts(value, inner)
@@ -103,23 +104,14 @@ def _write(value: Any, level: int, indent: int, out: list[str], pads: list[str])
     return None
 
 
-def _table(rows: list[Any] | tuple[Any, ...], out: list[str], row_inner: str, inner: str,
-           outer: str) -> bool:
-    """Write a list of non-empty dicts of scalars (a step table), a row per C call; False
-    (nothing written) if one of them is not such a row."""
+def _table_parts(rows: list[Any] | tuple[Any, ...], inner: str,
+                 row_inner: str) -> Iterator[tuple[str, Any]]:
+    """Each row of a list of non-empty dicts of scalars, written whole as a lead."""
     encode = _encoder(row_inner)
-    texts = []
-    for row in rows:
-        if not row or not set(map(type, row.values())) <= _SCALARS:
-            return False
-        texts.append(encode(row))
-    out.append("[")
     lead = inner + "{" + row_inner
-    for text in texts:
-        out.append(lead + text[1:-1] + inner + "}")
+    for row in rows:
+        yield lead + encode(row)[1:-1] + inner + "}", _NOTHING
         lead = "," + inner + "{" + row_inner
-    out.append(outer + "]")
-    return True
 
 
 def _list_parts(value: list[Any] | tuple[Any, ...], inner: str) -> Iterator[tuple[str, Any]]:
