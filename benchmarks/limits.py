@@ -26,6 +26,7 @@ SHAPES = {
     "1 MB 1+1+…+x (folded)": f"'1+' * ({SIZE} // 2 - 1) + 'x'",
     "1 MB unclosed ((((": f"'(' * ({SIZE} - 1) + 'x'",
     "1 MB bad last char": f"'x+' * ({SIZE} // 2 - 1) + '$'",
+    "1 MB ')' near the end": f"'x+' * ({SIZE} // 2 - 10) + 'x*)' + '+x' * 8",
     "depth 100 000 sin": "'sin(' * 100000 + 'x' + ')' * 100000",
     "100 000 variables": "'+'.join(f'v{i}' for i in range(100000))",
     "max(1 000 arguments)": "'max(' + ','.join(['x'] * 1000) + ')'",

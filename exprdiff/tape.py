@@ -12,7 +12,7 @@ forward table:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from typing import Any
 
 from exprdiff import ast
@@ -148,20 +148,19 @@ class Tape:
         return _bounded_text(self, i, width)
 
     def _full_text(self, i: int) -> str:
-        cached = self._texts.get(i)
+        texts = self._texts
+        cached = texts.get(i)
         if cached is not None:
             return cached
-        for node in _subtree_order(self, i):
-            if node in self._texts:
-                continue
+        for node in _subtree_order(self, i, texts):
             op = self.ops[node]
             if op is None:
-                self._texts[node] = self.labels[node]
+                texts[node] = self.labels[node]
                 continue
-            parts = [self._texts[a] for a in self.args[node]]
+            parts = [texts[a] for a in self.args[node]]
             levels = [_precedence(self, a) for a in self.args[node]]
-            self._texts[node] = render_call(op, parts, levels)
-        return self._texts[i]
+            texts[node] = render_call(op, parts, levels)
+        return texts[i]
 
     def __str__(self) -> str:
         lines = []
@@ -208,8 +207,9 @@ def render_call(op: Op, parts: list[str], levels: list[int]) -> str:
     return f"{a}{op.infix}{b}"
 
 
-def _subtree_order(tape: Tape, root: int) -> list[int]:
-    """Nodes below `root` (and root) in post-order, each once, without recursion."""
+def _subtree_order(tape: Tape, root: int, done: Container[int] = ()) -> list[int]:
+    """Nodes below `root` (and root) in post-order, each once, without recursion; a node in
+    `done` (and what lies below it) is left out, so repeated calls share their work."""
     order: list[int] = []
     seen: set[int] = set()
     stack = [(root, False)]
@@ -218,7 +218,7 @@ def _subtree_order(tape: Tape, root: int) -> list[int]:
         if expanded:
             order.append(node)
             continue
-        if node in seen:
+        if node in seen or node in done:
             continue
         seen.add(node)
         stack.append((node, True))
@@ -226,75 +226,86 @@ def _subtree_order(tape: Tape, root: int) -> list[int]:
     return order
 
 
-def _bounded_text(tape: Tape, root: int, width: int) -> str:
-    """Like Tape.expression, keeping at most `width` characters: head … tail."""
-    keep = max(width, 8)
-    # Per node: (head, tail, length); head is the full text when length <= keep.
-    memo: dict[int, tuple[str, str, int]] = {}
-    for node in _subtree_order(tape, root):
-        op = tape.ops[node]
-        if op is None:
-            text = tape.labels[node]
-            memo[node] = (text[:keep], text[-keep:], len(text))
-            continue
-        pieces = [memo[a] for a in tape.args[node]]
-        levels = [_precedence(tape, a) for a in tape.args[node]]
-        if all(p[2] <= keep for p in pieces):  # every argument is whole: render exactly
-            text = render_call(op, [p[0] for p in pieces], levels)
-            memo[node] = (text[:keep], text[-keep:], len(text))
-            continue
-        # Render with placeholders, then splice the heads and tails of the arguments in.
-        marks = [f"\x00{k}\x00" for k in range(len(pieces))]
-        skeleton = render_call(op, marks, levels)
-        head = _splice(skeleton, pieces, keep, from_start=True)
-        tail = _splice(skeleton, pieces, keep, from_start=False)
-        memo[node] = (head, tail, sum(p[2] for p in pieces) + len(skeleton)
-                      - sum(len(m) for m in marks))
-    head, tail, length = memo[root]
+#: A node's text as (its first `keep` characters, its last `keep`, its full length).
+_Piece = tuple[str, str, int]
+
+
+def _piece(tape: Tape, node: int, arguments: list[_Piece], keep: int) -> _Piece:
+    """Node's text bounded to `keep` characters at each end, from its arguments' pieces: the
+    work is O(keep) per argument whatever the size of the subexpression."""
+    op = tape.ops[node]
+    if op is None:
+        text = tape.labels[node]
+        return text[:keep], text[-keep:], len(text)
+    heads: list[str] = []
+    tails: list[str] = []
+    length = 0
+    for part in _skeleton(op, [_precedence(tape, a) for a in tape.args[node]]):
+        if type(part) is int:  # an argument: its head and tail stand for its text
+            head, tail, size = arguments[part]
+            heads.append(head)
+            tails.append(tail)
+            length += size
+        else:
+            heads.append(part)  # type: ignore[arg-type]
+            tails.append(part)  # type: ignore[arg-type]
+            length += len(part)  # type: ignore[arg-type]
+    # An argument longer than `keep` has its first and last `keep` characters here, which is
+    # all that the first and last `keep` characters of the whole can hold of it.
+    return "".join(heads)[:keep], "".join(tails)[-keep:], length
+
+
+#: Operation and its arguments' precedence levels → its text as literal pieces between the
+#: arguments' indices: ["", 0, " + ", 1, ""]. Made once per form (calls of up to 3 arguments).
+_SKELETONS: dict[tuple[object, ...], list[str | int]] = {}
+
+
+def _skeleton(op: Op, levels: list[int]) -> list[str | int]:
+    key = (op.name, *levels)
+    found = _SKELETONS.get(key)
+    if found is None:
+        marks = [f"\x00{k}\x00" for k in range(len(levels))]
+        pieces = render_call(op, marks, levels).split("\x00")
+        found = [int(p) if k % 2 else p for k, p in enumerate(pieces)]
+        if len(levels) <= 3:
+            _SKELETONS[key] = found
+    return found
+
+
+def _shown(piece: _Piece, width: int) -> str:
+    head, tail, length = piece
     if length <= width:
         return head
     left = (width - 1) // 2
     return head[:left] + "…" + tail[-(width - 1 - left):]
 
 
-def bounded_expressions(tape: Tape, width: int) -> list[str]:
-    """Tape.expression(i, width) for every node i, in one pass over the tape (linear, where
-    calling it node by node costs the size of each subtree)."""
+def _bounded_text(tape: Tape, root: int, width: int) -> str:
+    """Like Tape.expression, keeping at most `width` characters: head … tail. The pieces are
+    kept on the tape per width, so asking for many nodes (one warning per kink of a deep
+    chain) costs the tape's size once, not each subtree's size again."""
     keep = max(width, 8)
-    memo: list[tuple[str, str, int]] = []
-    for node, op in enumerate(tape.ops):
-        if op is None:
-            text = tape.labels[node]
-            memo.append((text[:keep], text[-keep:], len(text)))
-            continue
-        pieces = [memo[a] for a in tape.args[node]]
-        levels = [_precedence(tape, a) for a in tape.args[node]]
-        if all(p[2] <= keep for p in pieces):
-            text = render_call(op, [p[0] for p in pieces], levels)
-            memo.append((text[:keep], text[-keep:], len(text)))
-            continue
-        marks = [f"\x00{k}\x00" for k in range(len(pieces))]
-        skeleton = render_call(op, marks, levels)
-        memo.append((_splice(skeleton, pieces, keep, from_start=True),
-                     _splice(skeleton, pieces, keep, from_start=False),
-                     sum(p[2] for p in pieces) + len(skeleton) - sum(len(m) for m in marks)))
-    left = (width - 1) // 2
-    return [head if length <= width else head[:left] + "…" + tail[-(width - 1 - left):]
-            for head, tail, length in memo]
+    memo: dict[int, _Piece] = tape.memo.setdefault(("expression", keep), {})
+    for node in _subtree_order(tape, root, memo):
+        memo[node] = _piece(tape, node, [memo[a] for a in tape.args[node]], keep)
+    return _shown(memo[root], width)
 
 
-def _splice(skeleton: str, pieces: list[tuple[str, str, int]], keep: int, from_start: bool) -> str:
-    segments = skeleton.split("\x00")
-    # segments alternate: literal, index, literal, index, ..., literal
-    out: list[str] = []
-    for j, seg in enumerate(segments):
-        if j % 2 == 0:
-            out.append(seg)
-        else:
-            head, tail, _ = pieces[int(seg)]
-            out.append(head if from_start else tail)
-    text = "".join(out)
-    return text[:keep] if from_start else text[-keep:]
+def bounded_texts(tape: Tape, width: int) -> tuple[list[str], list[int]]:
+    """Tape.expression(i, width) for every node i and each text's full length, in one pass
+    over the tape: linear, where the full texts of a deep chain are quadratic in size."""
+    keep = max(width, 8)
+    memo: list[_Piece] = []
+    args = tape.args
+    for node in range(len(tape.kinds)):
+        memo.append(_piece(tape, node, [memo[a] for a in args[node]], keep))
+    return [_shown(p, width) for p in memo], [p[2] for p in memo]
+
+
+def bounded_expressions(tape: Tape, width: int) -> list[str]:
+    """Tape.expression(i, width) for every node i, in one pass over the tape (see
+    bounded_texts)."""
+    return bounded_texts(tape, width)[0]
 
 
 def format_number(value: float) -> str:

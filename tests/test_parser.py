@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import exprdiff
 from exprdiff import ExprError
@@ -124,3 +127,86 @@ def test_multiline_input_reports_line_and_column():
         exprdiff.compile("x +\n  * 2")
     assert "at line 2, column 3" in caught.value.message
     assert caught.value.render().splitlines()[1] == "    * 2"
+
+
+# ---- issue 14 item 6: mistakes worded from the first parse, as Lark words them -------------
+
+_VALID = ["x1**2 + 3*(x2*x3 - x1**2)", "y - max(0, w*x + b)", "sin(x)*exp(-t)",
+          "log(x, 2) + hypot(a, b, c)", "2**-x ^ 3", "atan2(y, x)/(1 + e) - -z"]
+_EDITS = list("x1 .e+-*/^(),\t\n_é×=;![]") + ["**", "sin", "max(", "pi", "1e999", "2x", ""]
+
+
+def _outcome(parse_function, text: str):
+    try:
+        parse_function(text)
+    except ExprError as error:
+        return error.kind, error.message, error.column, error.hint, error.source == text
+    return None
+
+
+def _mistakes() -> list[str]:
+    from hostile import corpus
+
+    texts = [text for text, kind, _, _ in BAD_INPUTS if kind == "parse"]
+    texts += [case.text for case in corpus() if case.kind == "expr"]
+    return [text for text in texts if len(text) < 5_000]  # Lark words the references
+
+
+@st.composite
+def _edited(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from(_VALID))
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(text)))
+        j = min(len(text), i + draw(st.integers(0, 3)))
+        text = text[:i] + draw(st.sampled_from(_EDITS)) + text[j:]
+    return text
+
+
+def _worded_without_lark(monkeypatch: pytest.MonkeyPatch, texts: list[str]) -> None:
+    """parse and parse_tape give Lark's own error for each text, without Lark being asked."""
+    from exprdiff.lowering import lower
+    from exprdiff.syntax import lark_errors
+    from exprdiff.syntax.parser import parse_tape
+
+    expected = {text: (_outcome(lark_errors.parse_with_lark, text),
+                       _outcome(lambda t: lower(lark_errors.parse_with_lark(t), t), text))
+                for text in texts}
+
+    def no_lark(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Lark was asked to parse again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(lark_errors, "lark", no_lark)
+        patch.setattr(lark_errors, "parse_with_lark", no_lark)
+        for text, (tree, tape) in expected.items():
+            assert _outcome(parse, text) == tree, text
+            assert _outcome(parse_tape, text) == tape, text
+
+
+def test_the_corpus_mistakes_are_worded_without_lark_as_lark_words_them(monkeypatch):
+    texts = _mistakes()
+    assert len(texts) > 150
+    _worded_without_lark(monkeypatch, texts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_edited(), min_size=5, max_size=5))
+def test_edited_expressions_are_worded_without_lark_as_lark_words_them(texts):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _worded_without_lark(monkeypatch, texts)
+
+
+def test_a_megabyte_with_a_mistake_near_its_end_is_reported_in_seconds():
+    from measure import run_measured
+
+    terms = "+".join(["x"] * 499_990)
+    text = terms[:-20] + "*)" + terms[-18:]  # 999 980 characters; the ')' near the end
+    done = run_measured(["grad", "-", "--at", "x=1", "--format", "jsonl"], stdin=text + "\n")
+    print(done)
+    assert done.code == 1 and not done.timed_out, str(done)
+    record = json.loads(done.stdout)
+    assert record["error"] == {"kind": "parse", "column": len(text) - 18, "hint":
+                               "this ')' has no matching '('", "message":
+                               f"unexpected ')' at line 1, column {len(text) - 18}"}
+    # 13 s of CPU and 187 MB when Lark parsed the text again to word the error
+    assert done.cpu <= 6.0 and done.rss_mb < 300, str(done)

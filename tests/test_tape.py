@@ -121,3 +121,19 @@ def test_deep_error_message_is_short():
         exprdiff.grad("log(" * depth + "x" + ")" * depth, {"x": 0.5})
     assert caught.value.kind == "domain"
     assert len(caught.value.message) < 400
+
+
+def test_a_warning_per_kink_of_a_deep_chain_costs_the_tape_once():
+    from hostile import time_limit
+
+    depth = 20_000  # abs(abs(…(x)…)) at 0: a kink warning naming each node's subexpression
+    text = "abs(" * depth + "x" + ")" * depth
+    with time_limit(30, "20 000 kink warnings"):  # each walked its whole subtree: > 120 s
+        result = exprdiff.grad(text, {"x": 0.0})
+    assert len(result.warnings) == depth
+    tape = result.tape
+    for warning in (result.warnings[0], result.warnings[-1]):
+        i = tape.labels.index(warning.node)
+        assert warning.expression == tape.expression(i, width=60)
+        full = tape.expression(i)
+        assert len(full) <= 60 or warning.expression == full[:29] + "…" + full[-30:]

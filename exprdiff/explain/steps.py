@@ -6,28 +6,40 @@
 
 Nothing here differentiates anything: values come from `Result.values`, local partials from
 `Result.partials` (recorded by the reverse sweep) and adjoints from `Result.adjoints`. The only
-arithmetic of its own is the product along each `--path` path, which is the point of that table.
+arithmetic of the tables, the product along each `--path` path, is in paths.py. Every row is
+made in one pass over the tape, and no text in them grows with the graph's depth (TEXT_BOUND).
 Edges out of constant nodes are left out of the edge, backward and path tables: a constant has
 no adjoint worth showing (docs/steps.md).
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from exprdiff.errors import ExprError, usage
+from exprdiff.explain.paths import (  # noqa: F401 - re-exported: steps.find_paths…
+    PATH_CAP,
+    PATH_COUNT_CAP,
+    PATH_EDGES,
+    PathRow,
+    Paths,
+    count_paths,
+    find_paths,
+)
 from exprdiff.forward import KinkWarning
 from exprdiff.ops import formula_text
 from exprdiff.reverse import reverse
-from exprdiff.tape import CONSTANT, INPUT, Tape, bounded_expressions, format_number
+from exprdiff.tape import CONSTANT, INPUT, Tape, bounded_texts, format_number
 
 if TYPE_CHECKING:
     from exprdiff.result import Result
 
-#: At most this many paths are listed by --path; all of them are counted.
-PATH_CAP = 64
+#: Subexpression texts longer than this are elided in the middle in every format, JSON included
+#: (the row says so): a chain's full texts grow with the square of its depth.
+TEXT_BOUND = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +54,15 @@ class ForwardRow:
     value: float | None  # None only at the node where a failed point stopped
     kink: KinkWarning | None = None
     error: str | None = None  # the domain error raised at this node
+    length: int | None = None  # the full expression's length, when `expression` is elided
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"node": self.node, "kind": self.kind, "op": self.op,
-                                "expression": self.expression, "value": self.value}
+                                "expression": self.expression}
+        if self.length is not None:
+            data["elided"] = True
+            data["expression_length"] = self.length
+        data["value"] = self.value
         if self.kink is not None:
             data["kink"] = self.kink.to_dict()
         if self.error is not None:
@@ -120,55 +137,6 @@ class BackwardRow:
 
 
 @dataclass(frozen=True, slots=True)
-class PathRow:
-    """One path from the output down to a variable and the product of its edges."""
-
-    nodes: tuple[str, ...]  # output first, the variable last
-    partials: tuple[float, ...]  # one per edge, in the same order
-    product: float
-
-    @property
-    def formula(self) -> str:
-        pairs = zip(self.nodes, self.nodes[1:], strict=False)
-        return "·".join(f"∂{a}/∂{b}" for a, b in pairs) or "1"
-
-    def substituted(self, number: Any = format_number) -> str:
-        return "·".join(_factor(number(p)) for p in self.partials) or "1"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"nodes": list(self.nodes), "partials": list(self.partials),
-                "product": self.product, "formula": self.formula,
-                "substituted": self.substituted()}
-
-
-@dataclass(frozen=True, slots=True)
-class Paths:
-    """All paths from the output to `variable`: the first `cap` listed, all counted."""
-
-    variable: str
-    total: int
-    listed: tuple[PathRow, ...]
-    adjoint: float
-
-    @property
-    def complete(self) -> bool:
-        return len(self.listed) == self.total
-
-    @property
-    def listed_sum(self) -> float:
-        """The sum of the listed products (the adjoint itself when every path is listed)."""
-        sum_ = 0.0
-        for row in self.listed:
-            sum_ += row.product
-        return sum_
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"variable": self.variable, "total": self.total, "complete": self.complete,
-                "paths": [p.to_dict() for p in self.listed], "sum": self.listed_sum,
-                "adjoint": self.adjoint}
-
-
-@dataclass(frozen=True, slots=True)
 class Steps:
     """The §5 tables for one result; renderers format these rows and compute nothing."""
 
@@ -197,10 +165,24 @@ class Steps:
 
 def build(result: Result, *, path: str | None = None, width: int | None = None,
           cap: int = PATH_CAP, tables: bool = True) -> Steps:
-    """The step tables of `result`; `width` elides long subexpressions in the middle.
+    """The step tables of `result`; `width` elides long subexpressions and operations in the
+    middle (without it, subexpressions beyond TEXT_BOUND characters are, and their rows say so).
 
     With `tables=False` only the paths are built (forward, edges and backward stay empty).
+    The cyclic garbage collector is paused meanwhile, as while parsing: the rows are acyclic,
+    and on a big graph its passes over them would cost a fifth of the time.
     """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(result, path, width, cap, tables)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _build(result: Result, path: str | None, width: int | None, cap: int,
+           tables: bool) -> Steps:
     tape = result.tape
     if tape is None:
         raise ValueError("this Result carries no tape; make it with exprdiff.grad()")
@@ -257,7 +239,7 @@ def build_failed(error: ExprError, width: int | None = None) -> FailedSteps | No
     if rows and rows[-1].node == error.node:
         last = rows[-1]
         rows[-1] = ForwardRow(last.index, last.node, last.kind, last.op, last.expression,
-                              last.value, None, error.message)
+                              last.value, None, error.message, last.length)
     at = {name: value for name, i in tape.inputs.items() if (value := values[i]) is not None}
     return FailedSteps(tape.source, at, tuple(rows), error, tape)
 
@@ -265,92 +247,57 @@ def build_failed(error: ExprError, width: int | None = None) -> FailedSteps | No
 def _forward_rows(tape: Tape, values: Sequence[float | None], kinks: dict[str, KinkWarning],
                   width: int | None) -> list[ForwardRow]:
     rows = []
-    texts = (bounded_expressions(tape, width) if width is not None
-             else [tape.expression(i) for i in range(len(values))])
+    bound = TEXT_BOUND if width is None else width
+    texts, lengths = bounded_texts(tape, bound)
+    labels, kinds = tape.labels, tape.kinds
     for i, value in enumerate(values):
-        kind = tape.kinds[i]
-        label = tape.labels[i]
+        kind = kinds[i]
+        label = labels[i]
         op = label if kind in (INPUT, CONSTANT) else tape.operation_text(i)
         if width is not None and len(op) > width:
             op = _elide(op, width)
-        rows.append(ForwardRow(i, label, kind, op, texts[i], value, kinks.get(label)))
+        length = lengths[i] if lengths[i] > bound else None
+        rows.append(ForwardRow(i, label, kind, op, texts[i], value, kinks.get(label), None,
+                               length))
     return rows
 
 
 def _edge_rows(tape: Tape, partials: dict[int, tuple[float, ...]],
                kinks: dict[str, KinkWarning]) -> list[EdgeRow]:
     rows = []
+    labels, kinds, ops = tape.labels, tape.kinds, tape.ops
     for i, _, _, args in tape.program:
-        op = tape.ops[i]
+        op = ops[i]
         assert op is not None  # noqa: S101 - program holds operation nodes only
-        names = [_operand(tape, a) for a in args]
-        kink = kinks.get(tape.labels[i])
+        names = [_operand(labels[a]) for a in args]
+        operands = tuple(names)  # one tuple shared by the node's edges
+        label = labels[i]
+        kink = kinks.get(label)
+        local = partials[i]
         for position, a in enumerate(args):
-            if tape.kinds[a] == CONSTANT:
+            if kinds[a] == CONSTANT:
                 continue
             one_sided = kink.one_sided[position] if kink is not None else None
-            rows.append(EdgeRow(tape.labels[a], tape.labels[i], position,
-                                formula_text(op, position, names, tape.labels[i]),
-                                partials[i][position], one_sided, op.name, tuple(names)))
+            rows.append(EdgeRow(labels[a], label, position,
+                                formula_text(op, position, names, label),
+                                local[position], one_sided, op.name, operands))
     return rows
 
 
 def _backward_rows(tape: Tape, adjoints: Sequence[float],
                    partials: dict[int, tuple[float, ...]]) -> list[BackwardRow]:
     # Terms in the order the sweep added them: later consumers first, arguments left to right.
-    terms: list[list[Term]] = [[] for _ in tape.kinds]
+    labels, kinds = tape.labels, tape.kinds
+    terms: list[list[Term]] = [[] for _ in kinds]
     for i, _, _, args in reversed(tape.program):
+        label, adjoint, local = labels[i], adjoints[i], partials[i]
         for position, a in enumerate(args):
-            terms[a].append(Term(tape.labels[i], tape.labels[a], adjoints[i],
-                                 partials[i][position]))
-    return [BackwardRow(tape.labels[i], tape.kinds[i], adjoints[i], tuple(terms[i]))
-            for i in range(len(tape) - 1, -1, -1) if tape.kinds[i] != CONSTANT]
+            terms[a].append(Term(label, labels[a], adjoint, local[position]))
+    return [BackwardRow(labels[i], kinds[i], adjoints[i], tuple(terms[i]))
+            for i in range(len(tape) - 1, -1, -1) if kinds[i] != CONSTANT]
 
 
-def count_paths(tape: Tape, target: int) -> list[int]:
-    """For each node, how many paths lead from it down to `target` (a DP in tape order)."""
-    count = [0] * len(tape)
-    count[target] = 1
-    for i, _, _, args in tape.program:
-        if i > target:
-            count[i] = sum(count[a] for a in args)
-    return count
-
-
-def find_paths(tape: Tape, partials: dict[int, tuple[float, ...]], target: int,
-               adjoints: Sequence[float], cap: int = PATH_CAP) -> Paths:
-    """Every path from the output to `target` (the first `cap`), depth first, without recursion."""
-    count = count_paths(tape, target)
-    listed: list[PathRow] = []
-    # A stack entry is (node, the edges walked so far as (consumer, position) pairs).
-    stack: list[tuple[int, tuple[tuple[int, int], ...]]] = [(tape.output, ())]
-    while stack and len(listed) < cap:
-        node, walked = stack.pop()
-        if node == target:
-            listed.append(_path_row(tape, partials, walked))
-            continue
-        args = tape.args[node]
-        for position in range(len(args) - 1, -1, -1):  # leftmost argument explored first
-            if count[args[position]]:
-                stack.append((args[position], (*walked, (node, position))))
-    return Paths(tape.labels[target], count[tape.output], tuple(listed), adjoints[target])
-
-
-def _path_row(tape: Tape, partials: dict[int, tuple[float, ...]],
-              walked: tuple[tuple[int, int], ...]) -> PathRow:
-    nodes = [tape.labels[tape.output]]
-    local: list[float] = []
-    product = 1.0
-    for consumer, position in walked:
-        nodes.append(tape.labels[tape.args[consumer][position]])
-        d = partials[consumer][position]
-        local.append(d)
-        product *= d  # seed 002: "multiply up the edges"
-    return PathRow(tuple(nodes), tuple(local), product)
-
-
-def _operand(tape: Tape, i: int) -> str:
-    label = tape.labels[i]
+def _operand(label: str) -> str:
     return f"({label})" if label.startswith("-") else label
 
 

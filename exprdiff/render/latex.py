@@ -247,11 +247,14 @@ def _paths(paths: Paths, precision: int | None) -> list[str]:
         body.append(f"&{chain} = {numbers} = {number(row.product, precision)}")
     shown = "" if paths.complete else rf"\text{{ (the first {len(paths.listed)})}}"
     noun = "path" if paths.total == 1 else "paths"
-    body.append(rf"{partial('f', symbol(paths.variable))} &= \sum_{{\text{{{paths.total} "
+    total = (rf"more than ${number(float(paths.total))}$" if paths.capped
+             else str(paths.total))
+    body.append(rf"{partial('f', symbol(paths.variable))} &= \sum_{{\text{{{total} "
                 rf"{noun}}}{shown}}} = {number(paths.listed_sum, precision)}")
     lines += [" \\\\\n".join(body), r"\end{align*}"]
     if not paths.complete:
-        lines.append(rf"\noindent {len(paths.listed)} of {paths.total} paths listed; the "
+        why = f" ({texttt(paths.why, math=False)})" if paths.why else ""
+        lines.append(rf"\noindent {len(paths.listed)} of {total} paths listed{why}; the "
                      rf"adjoint is ${number(paths.adjoint, precision)}$.\par")
     return lines
 

@@ -2,19 +2,23 @@
 
 Subexpressions arrive already elided in the middle (steps.build's `width`); operation texts and
 formulas that are still too wide are elided here the same way, never wrapped mid-token. Chain-rule
-sums wrap only between their terms.
+sums wrap only between their terms. A table shows at most ROWS rows (the first and the last
+half), a sum at most TERMS terms and a path at most PATH_NODES nodes, each saying what it left
+out: rich lays out about a thousand rows a second, and a screen holds fewer (docs/steps.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from exprdiff.explain.steps import FailedSteps, ForwardRow, Paths, Steps
+from exprdiff.explain.paths import PathRow, Paths
+from exprdiff.explain.steps import BackwardRow, FailedSteps, ForwardRow, Steps
 from exprdiff.render.numbers import fmt
 
 KINK_MARK = "⚠"
@@ -24,6 +28,14 @@ EDGES = "Local partials: one row per edge"
 BACKWARD = "Backward sweep: each adjoint sums over the node's consumers (last first)"
 GRADIENT = "Gradient"
 PATHS = "Paths from the output to {} (multiply along a path, add across paths)"
+#: Rows of one table (the first half and the last half are shown), terms of one chain-rule sum,
+#: nodes of one path.
+ROWS = 200
+TERMS = 6
+PATH_NODES = 24
+EVERY_ROW = "--format markdown or --format json lists every row"
+
+Row = TypeVar("Row")
 
 
 def expression_width(console_width: int) -> int:
@@ -54,7 +66,7 @@ def forward_table(rows: Sequence[ForwardRow], precision: int | None, width: int)
                           ("value", "right")):
         table.add_column(name, justify=justify, no_wrap=True, overflow="ellipsis")  # type: ignore[arg-type]
     room = expression_width(width)
-    for row in rows:
+    for row in _rows(table, rows):
         value = Text("undefined" if row.value is None else fmt(row.value, precision))
         if row.kink is not None:
             value.append(f" {KINK_MARK}", style="bold yellow")
@@ -74,7 +86,7 @@ def edge_table(steps: Steps, precision: int | None, width: int) -> Table:
     table.add_column("formula", no_wrap=True, overflow="ellipsis")
     table.add_column("value", justify="right", no_wrap=True)
     room = max(12, width - 40)
-    for edge in steps.edges:
+    for edge in _rows(table, steps.edges):
         value = Text(fmt(edge.partial, precision))
         if edge.one_sided is not None:
             left, right = ("undefined" if s is None else fmt(s, precision) for s in edge.one_sided)
@@ -89,10 +101,9 @@ def backward_table(steps: Steps, precision: int | None) -> Table:
     table.add_column("chain rule", overflow="fold", ratio=3)
     table.add_column("numbers", overflow="fold", ratio=2)
     table.add_column("value", justify="right", no_wrap=True)
-    for row in steps.backward:
-        table.add_row(f"∂f/∂{row.node}", row.formula,
-                      _spaced(row.substituted(lambda v: fmt(v, precision))),
-                      fmt(row.adjoint, precision))
+    for row in _rows(table, steps.backward):
+        formula, numbers = _sum_cells(row, lambda v: fmt(v, precision))
+        table.add_row(f"∂f/∂{row.node}", formula, _spaced(numbers), fmt(row.adjoint, precision))
     return table
 
 
@@ -100,7 +111,7 @@ def gradient_table(steps: Steps, precision: int | None) -> Table:
     table = _table()
     table.add_column("", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
-    for name, value in steps.gradient.items():
+    for name, value in _rows(table, list(steps.gradient.items())):
         table.add_row(f"∂f/∂{name}", fmt(value, precision))
     return table
 
@@ -112,17 +123,60 @@ def paths_table(paths: Paths, precision: int | None) -> RenderableType:
     table.add_column("numbers", overflow="fold", ratio=2)
     table.add_column("product", justify="right", no_wrap=True)
     for k, row in enumerate(paths.listed):
-        table.add_row(str(k + 1), " → ".join(row.nodes),
-                      _spaced(row.substituted(lambda v: fmt(v, precision))),
-                      fmt(row.product, precision))
+        route, numbers = _path_cells(row, lambda v: fmt(v, precision))
+        table.add_row(str(k + 1), route, _spaced(numbers), fmt(row.product, precision))
     if paths.complete:
         note = (f"sum over the {paths.total} path(s) = {fmt(paths.listed_sum, precision)} = "
                 f"∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
     else:
-        note = (f"{len(paths.listed)} of {paths.total} paths listed (their sum "
+        note = (f"{len(paths.listed)} of {paths.total_text} paths listed (their sum "
                 f"{fmt(paths.listed_sum, precision)}); ∂f/∂{paths.variable} = "
                 f"{fmt(paths.adjoint, precision)}")
+        if paths.why:
+            note += f"\n({paths.why})"
     return Group(table, Text(note))
+
+
+def _rows(table: Table, rows: Sequence[Row]) -> Iterator[Row]:
+    """The rows to lay out: all of them, or the first and the last ROWS // 2, between which
+    this adds a `…` row to `table`; the caption then says how many were left out."""
+    if len(rows) <= ROWS:
+        yield from rows
+        return
+    half = ROWS // 2
+    table.caption = (f"{len(rows) - 2 * half:,} of {len(rows):,} rows left out after row "
+                     f"{half}: {EVERY_ROW}")
+    table.caption_justify = "left"
+    yield from rows[:half]
+    table.add_row("…", *([""] * (len(table.columns) - 1)))
+    yield from rows[-half:]
+
+
+def _sum_cells(row: BackwardRow, number: Callable[[float], str]) -> tuple[str, str]:
+    """The chain-rule sum and its numbers, the middle terms left out beyond TERMS terms."""
+    if len(row.terms) <= TERMS:
+        return row.formula, row.substituted(number)
+    shown = [*row.terms[:TERMS - 1], row.terms[-1]]
+    more = f" + … ({len(row.terms):,} terms) + "
+    formulas = [t.formula for t in shown]
+    numbers = [f"{_factor(number(t.adjoint))}·{_factor(number(t.partial))}" for t in shown]
+    return (" + ".join(formulas[:-1]) + more + formulas[-1],
+            " + ".join(numbers[:-1]) + more + numbers[-1])
+
+
+def _path_cells(row: PathRow, number: Callable[[float], str]) -> tuple[str, str]:
+    """A path's nodes and its numbers, the middle left out beyond PATH_NODES nodes."""
+    if len(row.nodes) <= PATH_NODES:
+        return " → ".join(row.nodes), row.substituted(number)
+    half = PATH_NODES // 2
+    more = f" … ({len(row.nodes):,} nodes) … "
+    numbers = [_factor(number(p)) for p in row.partials]
+    return (" → ".join(row.nodes[:half]) + more + " → ".join(row.nodes[-half:]),
+            "·".join(numbers[:half]) + more + "·".join(numbers[-half + 1:]))
+
+
+def _factor(text: str) -> str:
+    return f"({text})" if text.startswith("-") else text
 
 
 def print_steps(console: Console, steps: Steps, precision: int | None,

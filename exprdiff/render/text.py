@@ -78,9 +78,10 @@ def _paths(paths: Paths, precision: int | None) -> list[str]:
         lines.append(f"Sum over the {paths.total} path(s): {fmt(paths.listed_sum, precision)}"
                      f" = ∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
     else:
-        lines.append(f"{len(paths.listed)} of {paths.total} paths listed (their sum: "
+        lines.append(f"{len(paths.listed)} of {paths.total_text} paths listed (their sum: "
                      f"{fmt(paths.listed_sum, precision)}); "
-                     f"∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
+                     f"∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}"
+                     + (f" ({paths.why})" if paths.why else ""))
     return lines
 
 

@@ -2,9 +2,10 @@
 
 Lark compiles grammar/exprdiff.lark into its parse table and lexer terminals once (cached across
 processes); this module copies both into plain dicts and ints and runs the shift/reduce loop
-itself, calling one small callback per reduced rule. It does no error reporting: on any
-mistake it raises `Fallback`, and parser.py re-parses with Lark, whose errors it translates.
-The grammar file stays the single source of the language; nothing here knows its rules.
+itself, calling one small callback per reduced rule. It words no error: at a mistake it raises
+`Mistake`, saying where it stopped (the piece of text, the state and so the terminals it
+expected), and parser.py words it from that (wording.py) without parsing again. The grammar
+file stays the single source of the language; nothing here knows its rules.
 
 Lexing is one `findall` of Lark's terminals (their groups made non-capturing) that cuts the
 text into pieces, tokens and white space alike, in C; each distinct piece text is matched
@@ -28,6 +29,21 @@ FORMAT = 1
 
 class Fallback(Exception):  # noqa: N818 - a signal, not an error seen by users
     """The fast path met something it does not handle (any error): use Lark itself."""
+
+
+class Mistake(Fallback):
+    """The text is wrong, and here is where: piece `piece` of `found` (see pieces), which the
+    loop read as terminal `kind` in parse state `state` (None for a piece that is no token:
+    then `kind` is None too). Or a reduction's callback found the mistake: `error` says it."""
+
+    def __init__(self, piece: int = -1, state: int | None = None, kind: str | None = None,
+                 error: Exception | None = None) -> None:
+        super().__init__(piece, state, kind)
+        self.piece = piece
+        self.state = state
+        self.kind = kind
+        self.error = error
+        self.found: list[str] = []  # the pieces, set by run()
 
 
 # Rule kinds: how a reduction turns its children into one value. _SPLICE: a callback whose
@@ -236,7 +252,7 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
 
     `callback(state, *children)` builds the value of a rule (see bind). A chain of unit
     reductions (`atom → power → unary → product → sum`) is taken in one step, memoised on
-    (state below, state on top, lookahead). Any mistake raises Fallback.
+    (state below, state on top, lookahead). A mistake raises Mistake, which says where.
     """
     known = t.known
     span = len(t.action)  # chain memo keys: below * span + top
@@ -246,13 +262,14 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
     values: list[Any] = []
     push = values.append
     shift = states.append
+    k, kind, row = 0, "", None
     try:
         for k, text in enumerate(found):
             entry = known.get(text)
             if entry is None:
                 entry = local.get(text)
                 if entry is None:
-                    entry = _entry(t, text)
+                    entry = _lookup(t, text, k)
                     if len(text) <= 2:
                         known[text] = entry
                     else:
@@ -308,16 +325,45 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                 if after == end:
                     return values[-1]
     except (KeyError, IndexError, TypeError) as problem:
+        # `row[top]` is None: no action for this terminal in this state, a syntax error
+        if row is not None and states and row[states[-1]] is None:  # else a bug: Lark decides
+            raise _found(Mistake(k, states[-1], kind), found) from None
         raise Fallback from problem
+    except Mistake as mistake:
+        raise _found(mistake, found) from None
     raise Fallback
+
+
+def _found(mistake: Mistake, found: list[str]) -> Mistake:
+    mistake.found = found
+    return mistake
+
+
+def _lookup(t: Tables, text: str, k: int) -> tuple[Any, ...]:
+    """_entry, or a Mistake at piece `k` when the piece is no token of the language."""
+    try:
+        return _entry(t, text)
+    except Fallback:
+        raise Mistake(k) from None
+
+
+def expected(t: Tables, state: int) -> set[str]:
+    """The terminals parse state `state` has an action for (what Lark's errors call expected)."""
+    return set(t.action[state])
+
+
+def terminal(t: Tables, text: str) -> str | None:
+    """The terminal a piece of text is (None for white space); the piece must be a token."""
+    kind = _entry(t, text)[0]
+    return None if kind is None else str(kind)
 
 
 def _chain(t: Tables, below: int, top: int, kind: str) -> int:
     """The state on top after every unit reduction that lookahead `kind` triggers."""
     while top != t.end:
-        a = t.action[top][kind]
-        if a >= 0 or t.kinds[~a] != _PASS:
-            break
+        a = t.action[top].get(kind)
+        if a is None or a >= 0 or t.kinds[~a] != _PASS:
+            break  # None: a syntax error, which the loop finds in the state it stops in
         top = t.goto[below][~a]
     return top
 

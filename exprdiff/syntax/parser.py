@@ -2,8 +2,10 @@
 
 Valid input never imports Lark: the parse table, copied once out of Lark (lalr.py), is cached
 as JSON beside Lark's own cache, and the reduce callbacks build the tape (or the AST) directly,
-without recursion however deep the input. Anything the fast loop rejects is parsed again by
-Lark itself (lark_glue.py), which words the error: one source of the language, one of errors.
+without recursion however deep the input. A mistake is worded from where the loop stopped
+(wording.py), in the same words Lark's errors get, without parsing the text again; Lark parses
+only what the loop cannot judge (a piece of text that is no token on its own), and only when the
+text is short (LARK_WORDING): one source of the language, one of errors.
 """
 
 from __future__ import annotations
@@ -101,16 +103,20 @@ def _probe(tables: lalr.Tables) -> bool:
 def parse_tape(text: str) -> Tape:
     """Text → tape in one pass: the reduce callbacks build the tape, no AST is made.
 
-    The same tape as `lower(parse(text), text)`; any mistake is reported by that slow path.
-    The cyclic garbage collector is paused meanwhile: a tape is acyclic (tuples and lists of
-    ints), and a big one would otherwise trigger full collections that walk every object of
-    the process (with PyTorch or SymPy loaded, that is most of the time spent).
+    The same tape as `lower(parse(text), text)`, and the same error: a mistake is worded from
+    this very parse; a folded constant off its domain goes the slow way, which reports a
+    mistake later in the text first, as Lark would. The cyclic garbage collector is paused
+    meanwhile: a tape is acyclic (tuples and lists of ints), and a big one would otherwise
+    trigger full collections that walk every object of the process (with PyTorch or SymPy
+    loaded, that is most of the time spent).
     """
     paused = gc.isenabled()
     gc.disable()
     try:
         try:
             return _fast_tape(text)
+        except lalr.Mistake as mistake:
+            raise _worded(text, mistake) from None
         except lalr.Fallback:
             pass
         return lower(parse(text), text)
@@ -185,7 +191,7 @@ def _tape_name(b: TapeBuilder, k: int) -> int:
     if text in CONSTANTS:
         return b.constant(text, CONSTANTS[text], k)
     if text in FUNCTIONS:
-        raise lalr.Fallback
+        raise _mistake("function_as_name", text, _start(b.texts, k) + 1)
     return b.variable(text, k)
 
 
@@ -196,7 +202,7 @@ def _tape_number(b: TapeBuilder, k: int) -> int:
         return found
     value = float(text)
     if not math.isfinite(value):
-        raise lalr.Fallback
+        raise _mistake("number_too_large", text, _start(b.texts, k) + 1)
     found = b.literals[text] = b.number(value, k)
     return found
 
@@ -204,8 +210,29 @@ def _tape_number(b: TapeBuilder, k: int) -> int:
 def _tape_call(b: TapeBuilder, k: int, lpar: int, args: list[int], rpar: int) -> int:
     op = FUNCTIONS.get(b.texts[k])
     if op is None or not op.accepts(len(args)):
-        raise lalr.Fallback
+        raise _call_mistake(b.texts[k], len(args), _start(b.texts, k) + 1)
     return b.apply(op, tuple(args), k)
+
+
+def _start(found: list[str], k: int) -> int:
+    """0-based offset of piece k (a tape parse keeps no offsets: an error path only)."""
+    return sum(map(len, found[:k]))
+
+
+def _mistake(what: str, text: str, column: int) -> lalr.Mistake:
+    """A reduction's own mistake, worded by wording.py's function `what` (loaded only now)."""
+    from exprdiff.syntax import wording
+
+    return lalr.Mistake(error=getattr(wording, what)(text, column))
+
+
+def _call_mistake(name: str, count: int, column: int) -> lalr.Mistake:
+    from exprdiff.syntax import wording
+
+    op = FUNCTIONS.get(name)
+    if op is None:
+        return lalr.Mistake(error=wording.unknown_function(name, column))
+    return lalr.Mistake(error=wording.wrong_arity(op, count, column))
 
 
 # ---- reduce callbacks building the AST --------------------------------------------------------
@@ -227,21 +254,21 @@ def _tree_name(r: _Run, k: int) -> ast.Node:
     if text in CONSTANTS:
         return ast.Constant(text, CONSTANTS[text], r.starts[k] + 1)
     if text in FUNCTIONS:
-        raise lalr.Fallback
+        raise _mistake("function_as_name", text, r.starts[k] + 1)
     return ast.Variable(text, r.starts[k] + 1)
 
 
 def _tree_number(r: _Run, k: int) -> ast.Node:
     value = float(r.texts[k])
     if not math.isfinite(value):
-        raise lalr.Fallback
+        raise _mistake("number_too_large", r.texts[k], r.starts[k] + 1)
     return ast.Number(value, r.texts[k], r.starts[k] + 1)
 
 
 def _tree_call(r: _Run, k: int, lpar: int, args: list[ast.Node], rpar: int) -> ast.Node:
     op = FUNCTIONS.get(r.texts[k])
     if op is None or not op.accepts(len(args)):
-        raise lalr.Fallback
+        raise _call_mistake(r.texts[k], len(args), r.starts[k] + 1)
     return ast.Call(op.name, tuple(args), r.starts[k] + 1)
 
 
@@ -286,11 +313,56 @@ def parse(text: str) -> ast.Node:
     """
     try:
         return _fast_tree(text)
+    except lalr.Mistake as mistake:
+        raise _worded(text, mistake) from None
     except lalr.Fallback:
         pass
     from exprdiff.syntax.lark_errors import parse_with_lark
 
     return parse_with_lark(text)
+
+
+#: Longest text that Lark may parse again to word a mistake the fast loop cannot judge (a piece
+#: of text that is no token on its own: not met with this grammar). Lark takes ~20 s a MB.
+LARK_WORDING = 20_000
+
+
+def _worded(text: str, mistake: lalr.Mistake) -> ExprError:
+    """The ExprError for a mistake of the fast loop, worded as Lark's errors are (wording.py)."""
+    from exprdiff.syntax import wording
+
+    if mistake.error is not None:  # a callback's own: an unknown function, a huge number…
+        assert isinstance(mistake.error, ExprError)  # noqa: S101 - the callbacks make these
+        return wording.with_source(mistake.error, text)
+    if not text.strip():
+        return wording.empty(text)
+    tables, found = _tables(), mistake.found
+    start = _start(found, mistake.piece)
+    piece = found[mistake.piece]
+    if mistake.state is not None and mistake.kind is not None:
+        return wording.unexpected(mistake.kind, piece, start, lalr.expected(tables, mistake.state),
+                                  text, _before(tables, found, mistake.piece))
+    match = tables.scanner.match(text, start)
+    if match is not None and match.lastgroup == "_BAD":  # no terminal matches here
+        return wording.bad_character(text[start], start, text)
+    if len(text) <= LARK_WORDING:
+        from exprdiff.syntax.lark_errors import parse_with_lark
+
+        try:
+            parse_with_lark(text)
+        except ExprError as error:
+            return error
+    return wording.with_source(ExprError("parse", f"cannot read '{wording.shorten(piece)}' "
+                                         "here", column=start + 1), text)
+
+
+def _before(tables: lalr.Tables, found: list[str], k: int) -> tuple[str, str] | None:
+    """The token before piece k as (terminal, text), white space skipped; None at the start."""
+    for j in range(k - 1, -1, -1):
+        kind = lalr.terminal(tables, found[j])
+        if kind is not None:
+            return kind, found[j]
+    return None
 
 
 def _lark() -> Any:
