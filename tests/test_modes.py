@@ -114,7 +114,7 @@ def test_forward_latex_compiles(tmp_path):
         pytest.skip("no pdflatex (.ci/run installs texlive-latex-base as root)")
     bodies = [p.read_text(encoding="utf-8") for p, _ in FORWARD_CASES if p.suffix == ".tex"]
     kink = make_golden.run(["abs(x)*y", "--at", "x=0,y=2", "--direction", "x=-1"], "latex")
-    document = "\n".join([r"\documentclass{article}", r"\usepackage{amsmath}",
+    document = "\n".join([r"\documentclass{article}", r"\usepackage{amsmath,longtable}",
                           r"\begin{document}", *bodies, kink, r"\end{document}"])
     (tmp_path / "forward.tex").write_text(document, encoding="utf-8")
     run = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "forward.tex"],

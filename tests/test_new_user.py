@@ -159,3 +159,30 @@ def test_an_unquoted_point_with_spaces_says_how_to_write_it():
 def test_counts_in_words_agree_with_their_number():
     done = CliRunner().invoke(main, ["grad", "-", "--format", "jsonl"], input="x ; x=1\n")
     assert "processed 1 line: 1 ok" in done.stderr
+
+
+NETWORK = ("(relu(w11*x1 + w12*x2 + b1)*v1 + relu(w21*x1 + w22*x2 + b2)*v2 + c - y)**2/2")
+NETWORK_AT = "x1=1,x2=2,w11=0.5,w12=-0.25,b1=0.1,w21=-0.3,w22=0.8,b2=0,v1=1.5,v2=-2,c=0.2,y=1"
+
+
+@pytest.mark.parametrize("extra", [["--path", "x1"], ["--path", "w11"], []])
+def test_latex_of_a_network_fits_an_a4_page(tmp_path, extra):
+    """Compiled on A4: no overfull box anywhere (tables break across pages, long sums across
+    lines, long subexpressions show their nodes' names)."""
+    import shutil
+
+    engine = shutil.which("pdflatex")
+    if engine is None:
+        pytest.skip("no pdflatex (.ci/run installs texlive-latex-base as root)")
+    done = run("grad", NETWORK, "--at", NETWORK_AT, "--steps", *extra, "--format", "latex")
+    assert done.exit_code == 0, done.output
+    assert r"\texttt" not in done.stdout.split("\\paragraph")[0]  # the formula is math
+    document = "\n".join([r"\documentclass[a4paper]{article}",
+                          r"\usepackage{amsmath,longtable}", r"\begin{document}", done.stdout,
+                          r"\end{document}"])
+    (tmp_path / "net.tex").write_text(document, encoding="utf-8")
+    compiled = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "net.tex"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert compiled.returncode == 0, compiled.stdout[-2000:]
+    log = (tmp_path / "net.log").read_text(encoding="utf-8", errors="replace")
+    assert "Overfull" not in log, [line for line in log.splitlines() if "Overfull" in line]

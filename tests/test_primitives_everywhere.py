@@ -139,7 +139,7 @@ def test_every_row_latex_compiles(runner, tmp_path):
                       "latex")
         assert done.exit_code == 0, done.output
         bodies.append(done.stdout)
-    document = "\n".join([r"\documentclass{article}", r"\usepackage{amsmath}",
+    document = "\n".join([r"\documentclass{article}", r"\usepackage{amsmath,longtable}",
                           r"\begin{document}", *bodies, r"\end{document}"])
     (tmp_path / "rows.tex").write_text(document, encoding="utf-8")
     run = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "rows.tex"],

@@ -61,7 +61,7 @@ def test_latex_of_underscore_names_shows_and_compiles(name, tmp_path):
     engine = shutil.which("pdflatex")
     if engine is None:
         pytest.skip("no pdflatex (.ci/run installs texlive-latex-base as root)")
-    document = "\n".join([r"\documentclass{article}", r"\usepackage{amsmath}",
+    document = "\n".join([r"\documentclass{article}", r"\usepackage{amsmath,longtable}",
                           r"\begin{document}", done.stdout, r"\end{document}"])
     (tmp_path / "names.tex").write_text(document, encoding="utf-8")
     run = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "names.tex"],

@@ -135,9 +135,9 @@ def test_latex_output_compiles(tmp_path):
                "x=0,y=0,theta_2=1e-7", "--steps", "--path", "x", "--format", "latex")
     assert kink.exit_code == 0, kink.output
     failed = cli("log(x - 1) + sqrt(y)", "--at", "x=1,y=1", "--steps", "--format", "latex")
-    assert failed.exit_code == 1 and "tabular" in failed.stdout
+    assert failed.exit_code == 1 and "longtable" in failed.stdout
     bodies = [p.read_text(encoding="utf-8") for p in sorted((GOLDEN / "steps").glob("*.tex"))]
-    document = "\n".join([r"\documentclass{article}", r"\usepackage{amsmath}",
+    document = "\n".join([r"\documentclass{article}", r"\usepackage{amsmath,longtable}",
                           r"\begin{document}", *bodies, kink.stdout, failed.stdout,
                           r"\end{document}"])
     (tmp_path / "steps.tex").write_text(document, encoding="utf-8")

@@ -1,4 +1,5 @@
-r"""LaTeX for teachers: results and step tables as `tabular` and `align*` (needs amsmath).
+r"""LaTeX for teachers: results and step tables as `longtable` and `align*` (needs amsmath and
+longtable; tables break across pages, long lines break within A4's text width).
 
 Formulas are written from the data itself, never by parsing text: expressions and operations
 from the tape with each op's `latex` template, partials from each row's `formulas_latex`
@@ -15,15 +16,24 @@ from exprdiff.explain.steps import BackwardRow, FailedSteps, ForwardRow, Paths, 
 from exprdiff.ops import CONSTANTS, Op, formula_latex, lookup
 from exprdiff.render.numbers import fmt
 from exprdiff.result import Result
-from exprdiff.tape import Tape, bounded_expressions
+from exprdiff.tape import Tape
 
 _GREEK = frozenset(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau "
     "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Sigma Upsilon Phi Psi Omega".split()
 )
-#: Longest whole expression set as math, and longest subexpression written out in a cell.
+#: Longest whole expression set as math, and longest subexpression written out in a cell or
+#: on the first line (longer ones show their nodes' names, z_{7}, so every line fits A4).
 WHOLE = 2000
-CELL = 60
+CELL = 36
+TOP = 72
+#: A display that may break across pages (amsmath's align* does not by itself), in a group so
+#: that the reader's document keeps its own setting.
+BEGIN = r"{\allowdisplaybreaks\begin{align*}"
+END = r"\end{align*}}"
+#: A chain-rule sum or a path's product breaks onto a new line after this many terms.
+TERMS_PER_LINE = 3
+FACTORS_PER_LINE = 6
 _NAME = re.compile(r"^([A-Za-z]+?)_?(\d+)$")
 _TT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
                "#": r"\#", "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}",
@@ -77,32 +87,51 @@ def _leaf(tape: Tape, i: int) -> tuple[str, int]:
     return operand(label), (3 if label.startswith("-") else 9)
 
 
-def expression(tape: Tape, root: int, long: Sequence[bool] | None = None) -> str:
+def expression(tape: Tape, root: int, budget: int | None = None) -> str:
     """Node `root`'s subexpression as LaTeX, read off the tape with the ops' templates (no
-    parsing): bottom-up without recursion. With `long`, an argument whose text is long is
-    written as its node's name (z_{7}), so a cell stays readable and the work stays linear."""
+    parsing): bottom-up without recursion. With a `budget` (characters of exprdiff's text), the
+    nodes past it are written by their names (z_{7}), so a line or a cell fits the page and
+    the work stays linear."""
+    expanded = None if budget is None else _expanded(tape, root, budget)
     done: dict[int, tuple[str, int]] = {}
     stack = [(root, False)]
     while stack:
-        node, expanded = stack.pop()
+        node, ready = stack.pop()
         if node in done:
             continue
         op = tape.ops[node]
         if op is None:
             done[node] = _leaf(tape, node)
             continue
+        if expanded is not None and node not in expanded:
+            done[node] = (symbol(tape.labels[node]), 9)
+            continue
         args = tape.args[node]
-        if not expanded:
+        if not ready:
             stack.append((node, True))
-            for a in reversed(args):
-                if a not in done:
-                    if long is not None and long[a] and tape.ops[a] is not None:
-                        done[a] = (symbol(tape.labels[a]), 9)
-                    else:
-                        stack.append((a, False))
+            stack.extend((a, False) for a in reversed(args) if a not in done)
             continue
         done[node] = _call_latex(op, [done[a] for a in args])
     return done[root][0]
+
+
+def _expanded(tape: Tape, root: int, budget: int) -> set[int]:
+    """The operations written out from `root` down, breadth first, while the text (children by
+    their names) stays within `budget` characters; the root always."""
+    labels, ops, args = tape.labels, tape.ops, tape.args
+    expanded: set[int] = set()
+    length = len(labels[root])
+    queue = [root]
+    for node in queue:  # grows as nodes are written out
+        if ops[node] is None or node in expanded:
+            continue
+        cost = sum(len(labels[a]) + 3 for a in args[node]) - len(labels[node])
+        if length + cost > budget and node != root:
+            continue
+        length += cost
+        expanded.add(node)
+        queue.extend(args[node])
+    return expanded
 
 
 def operation(tape: Tape, i: int) -> str:
@@ -142,15 +171,16 @@ def partial(of: str, wrt: str) -> str:
 
 
 def _result_block(result: Result, precision: int | None) -> list[str]:
-    at = ", ".join(f"{symbol(n)} = {number(v, precision)}" for n, v in result.at.items())
-    lines = [r"\begin{align*}", rf"f &= {_whole(result.tape, result.expression)} \\"]
+    pairs = [f"{symbol(n)} = {number(v, precision)}" for n, v in result.at.items()]
+    at = " \\\\\n&\\quad ".join(", ".join(pairs[k:k + 4]) for k in range(0, len(pairs), 4))
+    lines = [BEGIN, rf"f &= {_whole(result.tape, result.expression)} \\"]
     if at:
         lines.append(rf"&\text{{at }} {at} \\")
     lines.append(rf"f &= {number(result.value, precision)}")
     for name, value in result.gradient.items():
         lines[-1] += r" \\"
         lines.append(rf"{partial('f', symbol(name))} &= {number(value, precision)}")
-    lines.append(r"\end{align*}")
+    lines.append(END)
     for warning in result.warnings:
         lines.append(r"\noindent warning: " + texttt(warning.message, math=False) + r"\par")
     return lines
@@ -161,23 +191,19 @@ def _whole(tape: Tape | None, text: str) -> str:
     if tape is None or len(text) > WHOLE:
         return texttt(text if len(text) <= WHOLE else text[:WHOLE // 2] + "…" +
                       text[-WHOLE // 2:])
-    return expression(tape, tape.output)
-
-
-def _long(tape: Tape) -> list[bool]:
-    """Which nodes' subexpressions are too long to write out in a table cell."""
-    return ["…" in text for text in bounded_expressions(tape, CELL)]
+    if len(text) <= TOP:
+        return expression(tape, tape.output)
+    return expression(tape, tape.output, TOP)  # deeper parts by their names
 
 
 def _forward(forward: Sequence[ForwardRow], tape: Tape | None,
              precision: int | None) -> list[str]:
-    lines = [r"\begin{tabular}{llll}", r"\hline",
+    lines = [r"\begin{longtable}{llll}", r"\hline",
              r"node & operation & expression & value \\", r"\hline"]
-    long = _long(tape) if tape is not None else []
     for row in forward:
         if row.kind == "operation" and tape is not None:
             op = operation(tape, row.index)
-            expression_cell = f"${expression(tape, row.index, long)}$"
+            expression_cell = f"${expression(tape, row.index, CELL)}$"
         elif row.kind == "operation":  # rows made by hand, without a tape: their own text
             op, expression_cell = texttt(row.op), f"${texttt(row.expression)}$"
         else:
@@ -189,12 +215,12 @@ def _forward(forward: Sequence[ForwardRow], tape: Tape | None,
         op_cell = f"${op}$" if row.kind == "operation" else op
         value = "undefined" if row.value is None else f"${number(row.value, precision)}$"
         lines.append(f"${node}$ & {op_cell} & {expression_cell} & {value}{mark} \\\\")
-    lines += [r"\hline", r"\end{tabular}"]
+    lines += [r"\hline", r"\end{longtable}"]
     return lines
 
 
 def _edges(steps: Steps, precision: int | None) -> list[str]:
-    lines = [r"\begin{tabular}{lll}", r"\hline", r"edge & formula & value \\", r"\hline"]
+    lines = [r"\begin{longtable}{lll}", r"\hline", r"edge & formula & value \\", r"\hline"]
     for edge in steps.edges:
         value = f"${number(edge.partial, precision)}$"
         if edge.one_sided is not None:
@@ -205,7 +231,7 @@ def _edges(steps: Steps, precision: int | None) -> list[str]:
                                 edge.target, operand, number)
         lines.append(f"${partial(symbol(edge.target), symbol(edge.source))}$ & "
                      f"${formula}$ & {value} \\\\")
-    lines += [r"\hline", r"\end{tabular}"]
+    lines += [r"\hline", r"\end{longtable}"]
     return lines
 
 
@@ -214,11 +240,26 @@ def _backward_line(row: BackwardRow, precision: int | None) -> str:
     value = number(row.adjoint, precision)
     if not row.terms:
         return f"{left} &= {value}"
-    chain = " + ".join(
-        rf"{partial('f', symbol(t.consumer))} \cdot {partial(symbol(t.consumer), symbol(t.node))}"
-        for t in row.terms)
-    numbers = row.substituted(lambda v: number(v, precision)).replace("·", r" \cdot ")
-    return f"{left} &= {chain} = {numbers} = {value}"
+    chain = [partial("f", symbol(t.consumer)) + r" \cdot " + partial(symbol(t.consumer),
+                                                                      symbol(t.node))
+             for t in row.terms]
+    numbers = [_factor(number(t.adjoint, precision)) + r" \cdot "
+               + _factor(number(t.partial, precision)) for t in row.terms]
+    if len(row.terms) <= TERMS_PER_LINE:
+        return f"{left} &= {' + '.join(chain)} = {' + '.join(numbers)} = {value}"
+    return (f"{left} &= " + _rows(chain, " + ", TERMS_PER_LINE) + " \\\\\n&= "
+            + _rows(numbers, " + ", TERMS_PER_LINE) + f" = {value}")
+
+
+def _rows(parts: Sequence[str], joiner: str, per_line: int) -> str:
+    """`parts` joined, a new align row (`\\\\ &\\quad`) every `per_line` of them: a long
+    chain-rule sum or path product stays on the page."""
+    lines = [joiner.join(parts[k:k + per_line]) for k in range(0, len(parts), per_line)]
+    return (f" \\\\\n&\\quad{joiner.rstrip()} ").join(lines)
+
+
+def _factor(text: str) -> str:
+    return f"({text})" if text.startswith("-") else text
 
 
 def _backward(steps: Steps, precision: int | None) -> list[str]:
@@ -228,7 +269,7 @@ def _backward(steps: Steps, precision: int | None) -> list[str]:
 def _align(body: list[str]) -> list[str]:
     if not body:
         return [r"\noindent (none)\par"]
-    return [r"\begin{align*}", " \\\\\n".join(body), r"\end{align*}"]
+    return [BEGIN, " \\\\\n".join(body), END]
 
 
 def _gradient(steps: Steps, precision: int | None) -> list[str]:
@@ -238,20 +279,27 @@ def _gradient(steps: Steps, precision: int | None) -> list[str]:
 
 
 def _paths(paths: Paths, precision: int | None) -> list[str]:
-    lines = [r"\begin{align*}"]
+    lines = [BEGIN]
     body = []
     for row in paths.listed:
-        chain = r" \cdot ".join(partial(symbol(a), symbol(b))
-                                for a, b in zip(row.nodes, row.nodes[1:], strict=False))
-        numbers = row.substituted(lambda v: number(v, precision)).replace("·", r" \cdot ")
-        body.append(f"&{chain} = {numbers} = {number(row.product, precision)}")
+        factors = [partial(symbol(a), symbol(b))
+                   for a, b in zip(row.nodes, row.nodes[1:], strict=False)]
+        numbers = [_factor(number(p, precision)) for p in row.partials]
+        times = r" \cdot "
+        if len(factors) <= FACTORS_PER_LINE:
+            body.append(f"&{times.join(factors)} = {times.join(numbers)} = "
+                        f"{number(row.product, precision)}")
+        else:
+            body.append("&" + _rows(factors, r" \cdot ", FACTORS_PER_LINE) + " \\\\\n&= "
+                        + _rows(numbers, r" \cdot ", FACTORS_PER_LINE)
+                        + f" = {number(row.product, precision)}")
     shown = "" if paths.complete else rf"\text{{ (the first {len(paths.listed)})}}"
     noun = "path" if paths.total == 1 else "paths"
     total = (rf"more than ${number(float(paths.total))}$" if paths.capped
              else str(paths.total))
     body.append(rf"{partial('f', symbol(paths.variable))} &= \sum_{{\text{{{total} "
                 rf"{noun}}}{shown}}} = {number(paths.listed_sum, precision)}")
-    lines += [" \\\\\n".join(body), r"\end{align*}"]
+    lines += [" \\\\\n".join(body), END]
     if not paths.complete:
         why = f" ({texttt(paths.why, math=False)})" if paths.why else ""
         lines.append(rf"\noindent {len(paths.listed)} of {total} paths listed{why}; the "
@@ -262,7 +310,7 @@ def _paths(paths: Paths, precision: int | None) -> list[str]:
 def render(result: Result, steps: Steps | None, precision: int | None = None,
            tables: bool = True) -> str:
     """The result, then (with `steps`) the forward, edge, backward and path tables."""
-    lines = [r"% exprdiff output; needs \usepackage{amsmath}"]
+    lines = [r"% exprdiff output; needs \usepackage{amsmath,longtable}"]
     lines += _result_block(result, precision)
     if steps is not None and tables:
         for title, block in (("Forward", _forward(steps.forward, steps.tape, precision)),
@@ -280,11 +328,11 @@ def render(result: Result, steps: Steps | None, precision: int | None = None,
 
 def render_failed(failed: FailedSteps, precision: int | None = None) -> str:
     """A failed point: the forward table up to the node where it failed, marked $\\times$."""
-    return "\n".join([r"% exprdiff output; needs \usepackage{amsmath}",
-                      r"\begin{align*}", rf"f &= {_whole(failed.tape, failed.expression)} \\",
+    return "\n".join([r"% exprdiff output; needs \usepackage{amsmath,longtable}",
+                      BEGIN, rf"f &= {_whole(failed.tape, failed.expression)} \\",
                       r"&\text{at } " + ", ".join(f"{symbol(n)} = {number(v, precision)}"
                                                   for n, v in failed.at.items()),
-                      r"\end{align*}",
+                      END,
                       r"\noindent error: " + texttt(failed.error.message, math=False) + r"\par", "",
                       rf"\paragraph{{Forward (up to ${symbol(failed.error.node or '')}$)}}",
                       *_forward(failed.forward, failed.tape, precision)])

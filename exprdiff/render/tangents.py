@@ -8,8 +8,8 @@ from typing import Any
 
 from exprdiff.errors import printable
 from exprdiff.explain.tangents import TangentTable, dotted
+from exprdiff.render.latex import BEGIN, END, symbol, texttt
 from exprdiff.render.latex import number as latex_number
-from exprdiff.render.latex import symbol, texttt
 from exprdiff.render.numbers import fmt
 
 KINK_NOTE = ("⚠ a kink: forward mode takes the exact one-sided slope on the side the "
@@ -81,8 +81,8 @@ def latex(tables: Sequence[TangentTable], precision: int | None) -> str:
                                  for t in row.terms)
             mark = r" \quad \dagger" if row.kink is not None else ""
             body.append(f"{left} &= {rule} = {numbers} = {value}{mark}")
-        block = [rf"\paragraph{{Forward sweep along ${seeds}$}}", r"\begin{align*}",
-                 " \\\\\n".join(body), r"\end{align*}"]
+        block = [rf"\paragraph{{Forward sweep along ${seeds}$}}", BEGIN,
+                 " \\\\\n".join(body), END]
         if any(row.kink is not None for row in table.rows):
             block.append(r"\noindent $\dagger$ " + texttt(KINK_NOTE[2:], math=False) + r"\par")
         parts.append("\n".join(block))
