@@ -34,6 +34,9 @@ BULK_EXAMPLES = 2000
 #: The bulk test draws the same expressions on every run: a failure replays as it was seen, and a
 #: red run means the code changed, not the luck of the draw.
 BULK_SEED = 20240611
+#: The bulk examples run as this many tests of BULK_EXAMPLES / BULK_SHARDS each (seeds
+#: BULK_SEED + shard), so the suite's workers share them: the same total, drawn reproducibly.
+BULK_SHARDS = 4
 
 
 def invoke(runner, *args: str):
@@ -57,14 +60,16 @@ def sympy_gradient(text: str, point: dict[str, float], names: list[str]) -> dict
     return {m[1]: (m[3], m[4]) for m in messages}
 
 
-def test_reverse_mode_agrees_with_sympy_on_random_expressions():
+@pytest.mark.parametrize("shard", range(BULK_SHARDS))
+def test_reverse_mode_agrees_with_sympy_on_random_expressions(shard):
+    examples = BULK_EXAMPLES // BULK_SHARDS
     seen: Counter[str] = Counter()
     depths: Counter[int] = Counter()
     slow: list[str] = []
     runs: list[str] = []
 
-    @seed(BULK_SEED)
-    @settings(max_examples=BULK_EXAMPLES, deadline=None, database=None,
+    @seed(BULK_SEED + shard)
+    @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(cases(max_depth=8, max_variables=5))
     def agree(case):
@@ -101,11 +106,11 @@ def test_reverse_mode_agrees_with_sympy_on_random_expressions():
     print(f"\n{len(runs)} examples, {len(set(runs))} distinct expressions")
     print(f"primitives used: {dict(sorted(seen.items()))}")
     print(f"expression depths: {dict(sorted(depths.items()))}; too slow for SymPy: {len(slow)}")
-    assert len(runs) >= BULK_EXAMPLES, len(runs)  # every example ran, none filtered away
+    assert len(runs) >= examples, len(runs)  # every example ran, none filtered away
     missing = set(PRIMITIVES) - set(seen)
     assert not missing, f"the strategy never used {sorted(missing)}"
     assert max(depths) >= 7, depths
-    assert len(slow) <= BULK_EXAMPLES // 100, slow[:3]
+    assert len(slow) <= examples // 100, slow[:3]
 
 
 def _depth(text: str) -> int:
