@@ -186,3 +186,15 @@ def test_latex_of_a_network_fits_an_a4_page(tmp_path, extra):
     assert compiled.returncode == 0, compiled.stdout[-2000:]
     log = (tmp_path / "net.log").read_text(encoding="utf-8", errors="replace")
     assert "Overfull" not in log, [line for line in log.splitlines() if "Overfull" in line]
+
+
+def test_a_sympy_name_pasted_back_from_diff_says_what_to_write():
+    done = run("grad", "Heaviside(a)*2", "--at", "a=1")
+    assert done.exit_code == 2
+    assert "a SymPy name" in done.stderr and "(1 + sign(x))/2" in done.stderr
+    assert "Heaviside*(" not in done.stderr
+
+
+def test_path_counts_in_words():
+    one = run("grad", "y - max(0, w*x + b)", "--at", "y=5,w=2,x=1,b=1", "--path", "w")
+    assert "sum over the 1 path =" in one.stdout and "path(s)" not in one.stdout

@@ -19,3 +19,8 @@ def fmt(value: float, precision: int | None = None) -> str:
         precision = DEFAULT_DIGITS
     text = f"{value:.{precision}g}"
     return "0" if text == "-0" else text
+
+
+def count(n: int, noun: str) -> str:
+    """`1 path`, `2 paths`."""
+    return f"{n} {noun}" if n == 1 else f"{n:,} {noun}s"

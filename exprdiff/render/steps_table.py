@@ -19,7 +19,7 @@ from rich.text import Text
 
 from exprdiff.explain.paths import PathRow, Paths
 from exprdiff.explain.steps import BackwardRow, FailedSteps, ForwardRow, Steps
-from exprdiff.render.numbers import fmt
+from exprdiff.render.numbers import count, fmt
 
 KINK_MARK = "⚠"
 ERROR_MARK = "✗"
@@ -126,7 +126,8 @@ def paths_table(paths: Paths, precision: int | None) -> RenderableType:
         route, numbers = _path_cells(row, lambda v: fmt(v, precision))
         table.add_row(str(k + 1), route, _spaced(numbers), fmt(row.product, precision))
     if paths.complete:
-        note = (f"sum over the {paths.total} path(s) = {fmt(paths.listed_sum, precision)} = "
+        total = count(paths.total, "path")
+        note = (f"sum over the {total} = {fmt(paths.listed_sum, precision)} = "
                 f"∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
     else:
         note = (f"{len(paths.listed)} of {paths.total_text} paths listed (their sum "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from exprdiff.explain.steps import FailedSteps, ForwardRow, Paths, Steps
-from exprdiff.render.numbers import fmt
+from exprdiff.render.numbers import count, fmt
 from exprdiff.result import Result
 
 KINK_MARK = "⚠"
@@ -75,7 +75,8 @@ def _paths(paths: Paths, precision: int | None) -> list[str]:
             for k, p in enumerate(paths.listed)]
     lines = [table(["#", "path", "edges", "numbers", "product"], rows, right=[0, 4]), ""]
     if paths.complete:
-        lines.append(f"Sum over the {paths.total} path(s): {fmt(paths.listed_sum, precision)}"
+        total = count(paths.total, "path")
+        lines.append(f"Sum over the {total}: {fmt(paths.listed_sum, precision)}"
                      f" = ∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
     else:
         lines.append(f"{len(paths.listed)} of {paths.total_text} paths listed (their sum: "

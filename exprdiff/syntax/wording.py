@@ -52,7 +52,21 @@ def function_as_name(name: str, column: int) -> ExprError:
     return ExprError("parse", f"'{name}' is a function: call it as {name}(…)", column=column)
 
 
+#: SymPy's names, as `exprdiff diff` prints them, pasted back: what to write in exprdiff.
+SYMPY_NAMES = {
+    "Heaviside": "SymPy's step function θ (θ(0) = 1/2): write (1 + sign(x))/2",
+    "DiracDelta": "SymPy's Dirac delta has no value as a number: it is 0 wherever x ≠ 0",
+    "Abs": "write abs(x)", "Max": "write max(…)", "Min": "write min(…)",
+    "sec": "write 1/cos(x)", "csc": "write 1/sin(x)", "cot": "write 1/tan(x)",
+    "Piecewise": "exprdiff has no Piecewise: max, min, relu, clamp and sign cover the "
+                 "usual cases",
+}
+
+
 def unknown_function(name: str, column: int) -> ExprError:
+    if name in SYMPY_NAMES:
+        return ExprError("parse", f"unknown function '{name}' (a SymPy name, as `exprdiff diff` "
+                         "prints it)", column=column, hint=SYMPY_NAMES[name])
     if name in CONSTANTS:
         return ExprError("parse", f"'{name}' is a constant, not a function; "
                          f"write {name}*(…) to multiply", column=column)
