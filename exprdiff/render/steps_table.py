@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.constrain import Constrain
 from rich.table import Table
 from rich.text import Text
 
@@ -43,9 +45,65 @@ def expression_width(console_width: int) -> int:
     return max(12, (console_width - 24) // 2)
 
 
-def _table() -> Table:
+def _table() -> FastTable:
     # The title is printed on its own line by print_steps, so a narrow table never wraps it.
-    return Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    return FastTable()
+
+
+class FastTable:
+    """rich's SIMPLE_HEAD table (no edge, no edge padding), laid out here in one pass when every
+    row fits the console's width, else by rich itself (which wraps and folds cells): rich lays
+    out about a thousand rows a second, this a hundred thousand, the same characters."""
+
+    def __init__(self) -> None:
+        self.columns: list[tuple[str, str, dict[str, object]]] = []
+        self.rows: list[tuple[Text, ...]] = []
+        self.caption: str | None = None
+        self.caption_justify = "left"
+
+    def add_column(self, header: str, justify: str = "left", **options: object) -> None:
+        self.columns.append((header, justify, options))
+
+    def add_row(self, *cells: str | Text) -> None:
+        self.rows.append(tuple(c if isinstance(c, Text) else Text(c) for c in cells))
+
+    def _rich(self) -> Table:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        for header, justify, options in self.columns:
+            table.add_column(header, justify=justify, **options)  # type: ignore[arg-type]
+        for row in self.rows:
+            table.add_row(*row)
+        table.caption, table.caption_justify = self.caption, self.caption_justify  # type: ignore[assignment]
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = [max([cell_len(header)] + [row[k].cell_len for row in self.rows])
+                  for k, (header, _, _) in enumerate(self.columns)]
+        total = sum(widths) + 3 * (len(widths) - 1)
+        if total > options.max_width or any("\n" in c.plain for row in self.rows for c in row):
+            yield self._rich()
+            return
+        justify = [j for _, j, _ in self.columns]
+        heads = [Text(h, style="table.header") for h, _, _ in self.columns]
+        for cells in [heads, None, *self.rows]:
+            if cells is None:
+                yield Text("─" * total)
+                continue
+            line = Text()
+            for k, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+                if k:
+                    line.append("   ")
+                pad = " " * (width - cell.cell_len)
+                if justify[k] == "right":
+                    line.append(pad)
+                    line.append_text(cell)
+                else:
+                    line.append_text(cell)
+                    line.append(pad)
+            line.no_wrap = True
+            yield line
+        if self.caption:
+            yield Constrain(Text(self.caption, style="table.caption", justify="left"), total)
 
 
 def _elide(text: str, width: int) -> str:
@@ -60,11 +118,11 @@ def _spaced(numbers: str) -> str:
     return numbers if len(numbers) <= 24 else numbers.replace("·", " · ")
 
 
-def forward_table(rows: Sequence[ForwardRow], precision: int | None, width: int) -> Table:
+def forward_table(rows: Sequence[ForwardRow], precision: int | None, width: int) -> FastTable:
     table = _table()
     for name, justify in (("node", "left"), ("operation", "left"), ("expression", "left"),
                           ("value", "right")):
-        table.add_column(name, justify=justify, no_wrap=True, overflow="ellipsis")  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=True, overflow="ellipsis")
     room = expression_width(width)
     for row in _rows(table, rows):
         value = Text("undefined" if row.value is None else fmt(row.value, precision))
@@ -80,7 +138,7 @@ def forward_table(rows: Sequence[ForwardRow], precision: int | None, width: int)
     return table
 
 
-def edge_table(steps: Steps, precision: int | None, width: int) -> Table:
+def edge_table(steps: Steps, precision: int | None, width: int) -> FastTable:
     table = _table()
     table.add_column("edge", no_wrap=True)
     table.add_column("formula", no_wrap=True, overflow="ellipsis")
@@ -95,7 +153,7 @@ def edge_table(steps: Steps, precision: int | None, width: int) -> Table:
     return table
 
 
-def backward_table(steps: Steps, precision: int | None) -> Table:
+def backward_table(steps: Steps, precision: int | None) -> FastTable:
     table = _table()
     table.add_column("adjoint", no_wrap=True)
     table.add_column("chain rule", overflow="fold", ratio=3)
@@ -107,7 +165,7 @@ def backward_table(steps: Steps, precision: int | None) -> Table:
     return table
 
 
-def gradient_table(steps: Steps, precision: int | None) -> Table:
+def gradient_table(steps: Steps, precision: int | None) -> FastTable:
     table = _table()
     table.add_column("", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
@@ -138,7 +196,7 @@ def paths_table(paths: Paths, precision: int | None) -> RenderableType:
     return Group(table, Text(note))
 
 
-def _rows(table: Table, rows: Sequence[Row]) -> Iterator[Row]:
+def _rows(table: FastTable, rows: Sequence[Row]) -> Iterator[Row]:
     """The rows to lay out: all of them, or the first and the last ROWS // 2, between which
     this adds a `…` row to `table`; the caption then says how many were left out."""
     if len(rows) <= ROWS:
