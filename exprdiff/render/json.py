@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
+from exprdiff.errors import json_safe
 from exprdiff.render.formats import Options, Record
 from exprdiff.render.jsonl import dumps as dumps_line
 
 
 def dumps(data: Any, *, indent: int | None = 2) -> str:
     """JSON text; Python's float repr is the shortest string that reads back as the same double."""
-    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
+    return json_safe(json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False))
 
 
 class Json:

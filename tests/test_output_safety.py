@@ -1,0 +1,67 @@
+"""Output that cannot attack its reader (issue "Reliability, round 2", items 10, 11 and 13's
+`| head -1`): control and bidi characters escaped in every output, CSV text cells that no
+spreadsheet runs as a formula, and one behaviour for a closed pipe whatever the format.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from exprdiff.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The policy's characters (exprdiff/errors.py): C0 and C1 controls but tab and newline, DEL,
+#: the bidirectional controls, the line and paragraph separators.
+UNSAFE = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x061C,
+                           0x200E, 0x200F, *range(0x202A, 0x202F), 0x2028, 0x2029,
+                           *range(0x2066, 0x206A))]
+RAW = re.compile("[" + re.escape("".join(UNSAFE)) + "]")
+
+#: Batch lines that try to drive the terminal: a title change and a screen clear (OSC, CSI), an
+#: ESC in a point's text, a right-to-left override, a C1 CSI, raw bytes in a text line.
+HOSTILE = [
+    r'{"expr": "x\u001b]0;TITLE\u0007\u001b[2J+1", "at": {"x": 1}}',
+    r'{"expr": "x+1", "at": {"x": "1\u001b[2J"}}',
+    r'{"expr": "x\u202e+1", "at": {"x": 1}}',
+    r'{"expr": "x\u009b2J+1", "at": {"x": 1}}',
+    "x\x1b[31m + 1 ; x=1",
+    "x + 1 ; x\u2067=1",
+    "x*y ; x=2, y=3",
+]
+EXPRESSIONS = ["x\x1b]0;TITLE\x07\x1b[2J+1", HOSTILE[1], "x\u202e+1", "x\x9b2J+1", "x\x1b[31m + 1",
+               "x + 1", "x*y"]
+
+
+def run(*args: str, text: str = "") -> tuple[int, str, str]:
+    done = CliRunner().invoke(main, list(args), input=text)
+    return done.exit_code, done.stdout, done.stderr
+
+
+# -- item 10: control and bidi characters never reach the reader raw ----------------------------
+
+@pytest.mark.parametrize("output", ["jsonl", "json"])
+def test_json_escapes_every_control_and_bidi_character_and_reads_back_exactly(output):
+    code, out, err = run("grad", "-", "--format", output, text="\n".join(HOSTILE) + "\n")
+    assert code == 1, err
+    assert not RAW.search(out), repr(RAW.search(out))
+    records = ([json.loads(line) for line in out.splitlines()] if output == "jsonl"
+               else json.loads(out))
+    assert [r["expression"] for r in records] == EXPRESSIONS  # exactly what was read
+    assert records[-1]["gradient"] == {"x": 3.0, "y": 2.0}
+    assert "\\u202e" in out and "\\u009b" in out and "\\u001b" in out
+
+
+def test_every_policy_character_is_escaped_in_json_and_reads_back():
+    lines = [json.dumps({"expr": f"x{char}+1", "at": {"x": 1}}) for char in UNSAFE]
+    for output in ("jsonl", "json"):
+        code, out, _ = run("grad", "-", "--format", output, text="\n".join(lines) + "\n")
+        assert code == 1 and not RAW.search(out)
+        records = ([json.loads(line) for line in out.splitlines()] if output == "jsonl"
+                   else json.loads(out))
+        assert [r["expression"] for r in records] == [f"x{char}+1" for char in UNSAFE]
