@@ -69,6 +69,34 @@ def test_every_policy_character_is_escaped_in_json_and_reads_back():
         assert [r["expression"] for r in records] == [f"x{char}+1" for char in UNSAFE]
 
 
+def test_the_batch_table_and_its_notes_show_escapes():
+    code, out, err = run("grad", "-", text="\n".join(HOSTILE) + "\n")
+    assert code == 1
+    assert not RAW.search(out + err), repr(RAW.search(out + err))
+    assert "x\\x1b]0;TITLE\\x07\\x1b[2J+1" in out  # the expression cell, escaped
+    assert "'1\\x1b[2J'" in out  # the point's text in the notes
+    assert "\\u202e" in out and "\\x9b" in out and "\\u2067" in out
+
+
+def test_blocks_escape_too(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")  # too narrow for the table: one block per record
+    code, out, _ = run("grad", "-", text="\n".join(HOSTILE) + "\n")
+    assert code == 1 and "line 1: x\\x1b]0;TITLE" in out
+    assert not RAW.search(out)
+
+
+def test_a_file_name_is_escaped_where_it_labels_a_line(tmp_path):
+    hostile = tmp_path / "a\x1b[2Jb.txt"
+    hostile.write_text("x + 1 ; x=1\nlog(x) ; x=-1\n")
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x ; x=1\n")
+    for output in ("table", "csv"):
+        code, out, err = run("grad", "--file", str(hostile), "--file", str(plain),
+                             "--format", output)
+        assert code == 1 and not RAW.search(out + err), (output, out)
+        assert "a\\x1b[2Jb.txt" in out
+
+
 def test_csv_escapes_control_and_bidi_characters():
     code, out, _ = run("grad", "-", "--format", "csv", text="\n".join(HOSTILE) + "\n")
     assert code == 1 and not RAW.search(out)

@@ -15,7 +15,7 @@ from typing import Any
 from exprdiff.batch.evaluate import Settings
 from exprdiff.batch.lines import known_size
 from exprdiff.batch.run import Batch, Summary
-from exprdiff.errors import ExitCode, ExprError
+from exprdiff.errors import ExitCode, ExprError, printable
 from exprdiff.points import parse_assignments, split_assignments
 from exprdiff.render.formats import Options, Writer, writer
 
@@ -54,7 +54,7 @@ def _write(batch: Batch, out: Writer, total: int | None) -> None:
 def _report(summary: Summary) -> int:
     sys.stdout.flush()  # records before the summary when both go to one terminal
     if summary.interrupted:
-        sys.stderr.write(f"exprdiff: interrupted {summary.where()}; {summary.text()}; "
+        sys.stderr.write(f"exprdiff: interrupted {printable(summary.where())}; {summary.text()}; "
                          "the output is complete up to there\n")
         return ExitCode.INTERRUPTED
     sys.stderr.write(summary.text() + "\n")
