@@ -6,9 +6,13 @@ spreadsheet runs as a formula, and one behaviour for a closed pipe whatever the 
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,3 +161,51 @@ def test_csv_text_cells_read_back_exactly_by_dropping_one_leading_quote():
         return cell[1:] if cell.startswith("'") else cell
 
     assert [(undo(r["expression"]), undo(r["error"])) for r in rows] == expected
+
+
+# -- item 13: `| head -1` ends every format the same way ---------------------------------------
+
+MANY_POINTS = [arg for k in range(300) for arg in ("--at", f"x={k},y=2")]
+
+
+@pytest.fixture(scope="module")
+def long_batch(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("head") / "long.txt"
+    path.write_text("".join(f"x*y + {k} ; x=1, y=2\nlog(x) ; x=-{k + 1}\n" for k in range(600)))
+    return str(path)
+
+
+def first_line_then_close(args: list[str]) -> tuple[int, bytes, str]:
+    """Run exprdiff into a small pipe, read one line and close the pipe, as `| head -1` does;
+    the output is several times the pipe, so exprdiff is writing when the reader goes away."""
+    read, write = os.pipe()
+    fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 4096)
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    env.pop("EXPRDIFF_DEBUG", None)
+    process = subprocess.Popen([sys.executable, "-m", "exprdiff", *args], cwd=ROOT, env=env,
+                               stdin=subprocess.DEVNULL, stdout=write, stderr=subprocess.PIPE)
+    os.close(write)
+    with os.fdopen(read, "rb", buffering=0) as reader:
+        first = b""
+        while not first.endswith(b"\n") and (byte := reader.read(1)):
+            first += byte
+    _, err = process.communicate(timeout=120)
+    return process.returncode, first, err.decode()
+
+
+@pytest.mark.parametrize("output", ["table", "json", "jsonl", "csv", "markdown", "latex"])
+def test_a_closed_pipe_ends_one_expression_quietly_with_status_0(output):
+    code, first, err = first_line_then_close(["grad", "x*y", *MANY_POINTS, "--format", output])
+    assert first and (code, err) == (0, ""), (code, err)
+
+
+@pytest.mark.parametrize("output", ["table", "json", "jsonl", "csv"])
+def test_a_closed_pipe_ends_a_batch_quietly_with_status_0(output, long_batch):
+    code, first, err = first_line_then_close(["grad", "--file", long_batch, "--format", output])
+    assert first and (code, err) == (0, ""), (code, err)
+
+
+def test_a_closed_pipe_ends_rich_step_tables_with_status_0_too():
+    code, first, err = first_line_then_close(["grad", "x*y + sin(x)", "--steps",
+                                              *MANY_POINTS[:120]])
+    assert first and (code, err) == (0, ""), (code, err)
