@@ -152,3 +152,23 @@ def test_batch_notes_wrap_in_a_terminal_and_stay_one_line_in_a_pipe():
                            capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"})
     notes = [line for line in piped.stdout.splitlines() if line.startswith("line 14:")]
     assert len(notes) == 1 and notes[0].endswith("using 0.5")
+
+
+# -- item 10: lines typed at `exprdiff grad -` are answered as they arrive ------------------------
+
+def test_each_typed_line_is_answered_before_the_input_ends():
+    terminal = Terminal(["grad", "-"], 80)
+    try:
+        terminal.type("x*y ; x=2, y=3\n")
+        assert terminal.read_until(lambda out: "∂f/∂y" in out), terminal.output
+        assert "f      6" in terminal.output and "∂f/∂x  3" in terminal.output
+        terminal.type("log(x) ; x=-1\n")
+        assert terminal.read_until(lambda out: "domain error" in out), terminal.output
+        assert "processed" not in terminal.output  # the input has not ended yet
+        terminal.type("\x04")  # Ctrl-D: end of input
+        code = terminal.finish()
+    finally:
+        if terminal.process.poll() is None:
+            terminal.process.kill()
+    assert code == 1
+    assert "processed 2 lines: 1 ok, 1 failed" in terminal.output

@@ -79,21 +79,29 @@ def _elide(text: str, width: int) -> str:
 
 
 class Table:
-    """Rich tables for people, printed by `finish()`: one expression's results one after the
-    other (`print_results`); a batch as one table that fits the console, then the full notes,
-    or one block per record (render/batch_table.py)."""
+    """Rich tables for people. One expression's results one after the other (`print_results`),
+    printed by `finish()`; a batch as one table whose widths fit the widest cell, then the full
+    notes, printed by `finish()` (render/batch_table.py), or, when `options.live` (lines typed
+    at a terminal), each record as a block as soon as it is written."""
 
     def __init__(self, stream: TextIO, options: Options) -> None:
         self.records: list[Record] = []
         self.console = Console(file=stream) if options.console is None else options.console()
         self.precision = options.precision
         self.single = options.source == "single"
+        self.live = options.live and not self.single
 
     def write(self, record: Record) -> None:
+        if self.live:
+            from exprdiff.render.batch_table import print_blocks
+
+            print_blocks(self.console, [record], self.precision)  # the typed line parts two
+            return
         self.records.append(record)
 
     def flush(self) -> None:
-        pass  # nothing is printed before finish()
+        if self.live:
+            self.console.file.flush()
 
     def finish(self) -> None:
         if self.single:
