@@ -172,3 +172,18 @@ def test_each_typed_line_is_answered_before_the_input_ends():
             terminal.process.kill()
     assert code == 1
     assert "processed 2 lines: 1 ok, 1 failed" in terminal.output
+
+
+def test_warnings_on_stderr_wrap_in_a_terminal_and_stay_one_line_in_a_pipe():
+    args = ["graph", "max(w*x + b, 0) + abs(y)", "--at", "w=1,x=1,b=-1,y=0"]
+    code, output = in_terminal(args, 50)
+    assert code == 0, output
+    lines = output.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("warning:"))
+    assert len(lines) - start > 2 and all(len(line) <= 50 for line in lines[start:]), output
+    piped = subprocess.run([sys.executable, "-m", "exprdiff", *args], cwd=ROOT,
+                           capture_output=True, text=True,
+                           env={**os.environ, "COLUMNS": "50", "NO_COLOR": "1"})
+    warnings = piped.stderr.splitlines()
+    assert len(warnings) == 2 and all(w.startswith("warning:") for w in warnings)
+    assert " ".join(" ".join(lines[start:]).split()) == " ".join(" ".join(warnings).split())

@@ -6,7 +6,6 @@ The CLI's commands hand their data here; nothing here computes a derivative.
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -14,15 +13,8 @@ from typing import Any
 import click
 
 from exprdiff.api import Result
+from exprdiff.cli.notes import color_choice
 from exprdiff.errors import ExitCode, ExprError
-
-
-def color_choice(ctx: click.Context | None = None) -> bool | None:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if ctx is not None and ctx.find_root().params.get("no_color"):
-        return False
-    return None
 
 
 def console(stderr: bool = False) -> Any:
