@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
-#: Characters never written raw to a terminal: C0/C1 controls but tab and newline, DEL, and the
-#: bidirectional controls (a message must not move the cursor, recolour or reorder the screen).
-#: None is printable (str.isprintable): printable text skips the pattern, compiled on first use.
+#: THE output safety policy (SPEC §8), one character class for every output: characters never
+#: written raw, C0/C1 controls but tab and newline, DEL, the bidirectional controls, and the line
+#: and paragraph separators (text must not move the cursor, recolour, retitle or clear the
+#: screen, or read differently from how it parses). People's output (tables, warnings, errors,
+#: step tables, CSV cells) shows them as Python escapes (`printable`); JSON as JSON's own `\u`
+#: escapes (`json_safe`), so it still reads back exactly. None is printable (str.isprintable):
+#: printable text skips the pattern, compiled on first use.
 _UNSAFE = ("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-           "\u2066-\u2069]")
+           "\u2028\u2029\u2066-\u2069]")
 
 
 class ExitCode(IntEnum):
@@ -118,6 +122,18 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return re.sub(_UNSAFE, lambda m: repr(m.group())[1:-1], text)
+
+
+def json_safe(json_text: str) -> str:
+    """JSON text with the characters `printable` escapes written as `\\u001b`, `\\u202e`.
+
+    json.dumps(ensure_ascii=False) escapes only U+0000–U+001F: DEL, the C1 controls and the
+    bidirectional controls stay raw. They can stand only inside strings (JSON's own syntax is
+    ASCII, and its whitespace is kept), so the text still reads back as the same data.
+    """
+    if json_text.isprintable():
+        return json_text
+    return re.sub(_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", json_text)
 
 
 def usage(message: str, variables: Sequence[str]) -> ExprError:

@@ -15,7 +15,7 @@ from typing import Any
 from exprdiff.batch.evaluate import Settings
 from exprdiff.batch.lines import known_size
 from exprdiff.batch.run import Batch, Summary
-from exprdiff.errors import ExitCode, ExprError
+from exprdiff.errors import ExitCode, ExprError, printable
 from exprdiff.points import parse_assignments, split_assignments
 from exprdiff.render.formats import Options, Writer, writer
 
@@ -31,10 +31,13 @@ def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: 
     settings = Settings(defaults=tuple(_default_point(text) for text in points),
                         wrt=tuple(split_assignments(wrt)) if wrt is not None else None,
                         strict=strict, check=check, check_timeout=timeout)
+    # Lines typed at a terminal: each record is shown as its line arrives (not at the end), and
+    # evaluated here, as workers would wait for a chunk of 256 lines.
+    live = "-" in sources and _typed(sys.stdin)
     out = writer(output, sys.stdout, Options("batch", console=lambda: console,
-                                             precision=precision))
+                                             precision=precision, live=live))
     total = known_size(sources) if sys.stderr.isatty() else None
-    with Batch(sources, settings, jobs=jobs) as batch:
+    with Batch(sources, settings, jobs=1 if live else jobs) as batch:
         try:
             _write(batch, out, total)
         finally:
@@ -54,11 +57,19 @@ def _write(batch: Batch, out: Writer, total: int | None) -> None:
 def _report(summary: Summary) -> int:
     sys.stdout.flush()  # records before the summary when both go to one terminal
     if summary.interrupted:
-        sys.stderr.write(f"exprdiff: interrupted {summary.where()}; {summary.text()}; "
+        sys.stderr.write(f"exprdiff: interrupted {printable(summary.where())}; {summary.text()}; "
                          "the output is complete up to there\n")
         return ExitCode.INTERRUPTED
     sys.stderr.write(summary.text() + "\n")
     return ExitCode.EVALUATION_FAILED if summary.failed else ExitCode.OK
+
+
+def _typed(stream: Any) -> bool:
+    """Whether `stream` is a terminal (someone typing), not a pipe or a file."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed, or not a real stream
+        return False
 
 
 def _default_point(text: str) -> dict[str, float]:

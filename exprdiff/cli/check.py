@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from exprdiff.cli.notes import warn
 from exprdiff.errors import ExprError
 from exprdiff.oracle.check import Check, Symbolic
 from exprdiff.render.check import latex_name, symbolic_dict
@@ -24,8 +25,8 @@ def report_checks(results: Sequence[Result]) -> list[ExprError]:
             continue
         if check.gave_up:
             hint = " (try a larger --timeout)" if "time limit" in check.gave_up else ""
-            click.echo(f"warning: the oracle gave up: {check.gave_up}; the reverse-mode "
-                       f"gradient stands{hint}", err=True)
+            warn(f"the oracle gave up: {check.gave_up}; the reverse-mode gradient "
+                 f"stands{hint}")
         for failure in check.failures:
             problems.append(ExprError("oracle", f"--check failed: {failure}",
                                       hint=f"at {_point(result)}"))
@@ -56,4 +57,4 @@ def emit_symbolic(console: Console, expression: str, partials: Sequence[Symbolic
                 lead = Text(head, style="bold") if k == baseline else Text(" " * len(head))
                 console.print(lead + Text(line.rstrip()), soft_wrap=True)
     if note:
-        click.echo(f"warning: {note}", err=True)
+        warn(note)

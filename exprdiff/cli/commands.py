@@ -11,7 +11,8 @@ import click
 
 from exprdiff.api import Compiled, Result, compile
 from exprdiff.cli.modes import BATCH, EXPECT, FORWARD, POINTS, check_options
-from exprdiff.cli.output import color_choice, console, emit_results, report
+from exprdiff.cli.notes import color_choice, warn
+from exprdiff.cli.output import console, emit_results, report
 from exprdiff.errors import ExitCode, ExprError, printable, usage
 from exprdiff.points import parse_assignments, split_assignments
 from exprdiff.syntax.limits import Limits
@@ -316,10 +317,8 @@ def graph(expr: str, point: str | None, path: str | None, fmt: str | None, const
         click.echo(picture.text(chosen), nl=False)
     else:
         sys.stdout.buffer.write(picture.image(chosen))
-    color = color_choice(click.get_current_context(silent=True))
     for warning in picture.warnings:
-        click.echo(click.style("warning:", fg="yellow", bold=True) + " " + warning.message,
-                   err=True, color=color)
+        warn(warning.message)
     if picture.error is not None:
         report(picture.error)
         sys.exit(ExitCode.EVALUATION_FAILED)

@@ -5,7 +5,7 @@ The CLI's commands hand their data here; nothing here computes a derivative.
 
 from __future__ import annotations
 
-import os
+import functools
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -13,26 +13,31 @@ from typing import Any
 import click
 
 from exprdiff.api import Result
+from exprdiff.cli.notes import color_choice
 from exprdiff.errors import ExitCode, ExprError
-
-
-def color_choice(ctx: click.Context | None = None) -> bool | None:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if ctx is not None and ctx.find_root().params.get("no_color"):
-        return False
-    return None
 
 
 def console(stderr: bool = False) -> Any:
     """A rich console honouring --no-color and NO_COLOR (rich is imported only here)."""
-    from rich.console import Console
-
     no_color = color_choice(click.get_current_context(silent=True)) is False
     # emoji=False: rich would turn `:name:` in a cell into an emoji, and load its 3 500-entry
     # emoji table (~2–4 ms of every table's start-up) to look for them
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False,
-                   emoji=False)
+    return _console_class()(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False,
+                            emoji=False)
+
+
+@functools.cache
+def _console_class() -> Any:
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        """rich's console, but a closed pipe (`| head -1`) is left to the CLI, which stops
+        quietly with status 0 whatever the format (rich's own on_broken_pipe exits 1)."""
+
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return PipeConsole
 
 
 def emit_results(results: Sequence[Result | ExprError], point_list: Sequence[dict[str, float]],

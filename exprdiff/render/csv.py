@@ -4,6 +4,14 @@ Columns known up front (a point set: its partials are named before the first row
 be written as it comes, so 10⁶ rows are never held; otherwise the header is the union of the
 variables met, and the table is written by `finish()` (also after an interrupt, with what was
 done). Floats are written with repr, which round-trips.
+
+Text cells are safe to open in a spreadsheet (SPEC §8; docs/batch.md, "CSV and spreadsheets"):
+a text cell (file, expression, warnings, error_kind, error, and the header's names) whose first
+character, or first after leading spaces, would start a formula gets a `'` in front, OWASP's
+rule; so does one that starts with `'` itself, so that dropping one leading `'` from a text
+cell gives back exactly what was meant. Number cells are never touched (`-4.0` stays a number).
+Control and bidi characters in text cells are written as escapes (`\x1b`, `\u202e`), as on a
+terminal: CSV has no escape of its own (jsonl keeps them exactly).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import csv
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from exprdiff.errors import printable
 from exprdiff.render.formats import Options, Record
 
 #: A CSV layout: the header, and the row of one record.
@@ -63,16 +72,16 @@ class Csv:
 
 def point_layout(names: Sequence[str]) -> Layout:
     """A point set's columns: row, value, df/dNAME…, warnings, error_kind, error."""
-    header = ["row", "value", *(f"df/d{name}" for name in names), "warnings", "error_kind",
-              "error"]
+    header = ["row", "value", *(text_cell(f"df/d{name}") for name in names), "warnings",
+              "error_kind", "error"]
     blank = [""] * (len(names) + 2)  # value, the partials, warnings
 
     def row(record: Record) -> list[Any]:  # once per row of 10⁶: kept lean
         if "error" in record:
             error = record["error"]
-            return [record["row"], *blank, error["kind"], error["message"]]
+            return [record["row"], *blank, text_cell(error["kind"]), text_cell(error["message"])]
         notes = record["warnings"]
-        warnings = " | ".join(w["message"] for w in notes) if notes else ""
+        warnings = text_cell(" | ".join(w["message"] for w in notes)) if notes else ""
         return [record["row"], repr(record["value"]),
                 *map(repr, map(record["gradient"].__getitem__, names)), warnings, "", ""]
 
@@ -90,8 +99,8 @@ def record_layout(records: Sequence[Record]) -> Layout:
         gradient_names.update(dict.fromkeys(record.get("gradient", ())))
     head = ["file"] if any("file" in r for r in records) else []
     checked = any("check" in r for r in records)
-    header = [*head, "line", "expression", "value", *point_names,
-              *(f"df/d{name}" for name in gradient_names),
+    header = [*head, "line", "expression", "value", *map(text_cell, point_names),
+              *(text_cell(f"df/d{name}") for name in gradient_names),
               "warnings", "error_kind", "error_column", "error", *(["check_ok"] if checked else [])]
 
     def row(record: Record) -> list[Any]:
@@ -107,11 +116,13 @@ def _csv_row(record: Record, head: list[str], point_names: dict[str, None],
     gradient = record.get("gradient", {})
     error = record.get("error") or {}
     warnings = " | ".join(w["message"] for w in record.get("warnings", ()))
-    row = [_cell(record.get(key)) for key in head]
-    row += [_cell(record.get("line")), record.get("expression", ""), _cell(record.get("value"))]
+    row = [text_cell(_cell(record.get(key))) for key in head]
+    row += [_cell(record.get("line")), text_cell(record.get("expression", "")),
+            _cell(record.get("value"))]
     row += [_cell(at.get(name)) for name in point_names]
     row += [_cell(gradient.get(name)) for name in gradient_names]
-    row += [warnings, error.get("kind", ""), _cell(error.get("column")), error.get("message", "")]
+    row += [text_cell(warnings), text_cell(error.get("kind", "")), _cell(error.get("column")),
+            text_cell(error.get("message", ""))]
     if checked:
         row.append(_cell(record["check"].get("ok")) if "check" in record else "")
     return row
@@ -123,3 +134,23 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value) if isinstance(value, float) else str(value)
+
+
+#: First characters that make a spreadsheet read a cell as a formula: OWASP's `= + - @`, tab and
+#: carriage return, their full-width forms, and `'` (so that the rule can be undone exactly).
+FORMULA_STARTS = frozenset("=+-@\t\r'\uff1d\uff0b\uff0d\uff20")
+
+
+def text_cell(text: str) -> str:
+    """A text column's cell: control characters escaped, and a `'` in front of a cell that a
+    spreadsheet would read as a formula (`=HYPERLINK(…)` → `'=HYPERLINK(…)`, `-x` → `'-x`).
+
+    >>> text_cell("-x**2"), text_cell("x - 1"), text_cell("'quoted")
+    ("'-x**2", 'x - 1', "''quoted")
+    """
+    if not text:
+        return ""
+    text = printable(text)
+    if text[0] in FORMULA_STARTS or text.lstrip()[:1] in FORMULA_STARTS:
+        return "'" + text
+    return text

@@ -44,22 +44,27 @@ class Options(Value):
     point set's), so that a writer needing its columns first can stream. `console`: makes the
     rich console of people's output (it knows --no-color), called only by a writer that draws
     with rich. `precision`: significant digits for people; JSON and CSV always round-trip.
+    `live`: the records come as someone types the lines (stdin is a terminal): a writer for
+    people shows each one when it is written, not at `finish()`.
     """
 
-    __slots__ = ("source", "names", "console", "precision")
+    __slots__ = ("source", "names", "console", "precision", "live")
     source: str
     names: tuple[str, ...] | None
     console: Callable[[], Any] | None
     precision: int | None
+    live: bool
 
     def __init__(self, source: str, names: tuple[str, ...] | None = None,
-                 console: Callable[[], Any] | None = None, precision: int | None = None) -> None:
+                 console: Callable[[], Any] | None = None, precision: int | None = None,
+                 live: bool = False) -> None:
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}: one of {', '.join(SOURCES)}")
         _set(self, "source", source)
         _set(self, "names", names)
         _set(self, "console", console)
         _set(self, "precision", precision)
+        _set(self, "live", live)
 
 
 class Format(Value):

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import IO, Any, TextIO
 
+from exprdiff.errors import json_safe
 from exprdiff.render.formats import Options, Record
 from exprdiff.render.jsonl import dumps as dumps_line
 
@@ -20,15 +21,15 @@ def dumps(data: Any, *, indent: int | None = 2) -> str:
     (a step table's row) is written by the C encoder in one call, its separators indenting.
     """
     if indent is None:
-        return json.dumps(data, ensure_ascii=False, allow_nan=False)
-    return "".join(_indented(data, indent))
+        return json_safe(json.dumps(data, ensure_ascii=False, allow_nan=False))
+    return json_safe("".join(_indented(data, indent)))
 
 
 def write(stream: IO[str], data: Any, *, indent: int = 2) -> None:
     """dumps(data) and a newline, written to `stream` a piece at a time: the whole text of a big
     step table (tens of MB, twice that as a str holding a `∂`) is never held at once."""
     for chunk in _indented(data, indent):
-        stream.write(chunk)
+        stream.write(json_safe(chunk))  # character by character: a chunk's end cuts nothing
     stream.write("\n")
     stream.flush()
 

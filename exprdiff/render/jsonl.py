@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
+from exprdiff.errors import json_safe
 from exprdiff.render.formats import Options, Record
 
 #: One encoder for every record; the C encoder writes each float with repr, which round-trips.
@@ -12,8 +13,8 @@ _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=F
 
 
 def dumps(record: Record) -> str:
-    """One record as one line of JSON."""
-    return _encode(record)
+    """One record as one line of JSON, control and bidi characters as `\\u` escapes."""
+    return json_safe(_encode(record))
 
 
 class JsonLines:
@@ -23,7 +24,7 @@ class JsonLines:
         self.stream = stream
 
     def write(self, record: Record) -> None:
-        self.stream.write(_encode(record) + "\n")
+        self.stream.write(dumps(record) + "\n")
 
     def flush(self) -> None:
         self.stream.flush()
