@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exprdiff.errors import json_safe
 from exprdiff.render.json import dumps, write
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(),
@@ -26,7 +27,8 @@ values = st.recursive(
 
 
 def reference(data: object, indent: int | None = 2) -> str:
-    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
+    # json's own text, with the controls json leaves raw written as \u escapes (errors.json_safe)
+    return json_safe(json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False))
 
 
 @settings(max_examples=400, deadline=None)
