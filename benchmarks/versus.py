@@ -96,6 +96,10 @@ def measure(trees: dict[str, Path], rounds: int, seconds: float,
         for row, (family, n) in ROWS.items():
             for name in order:
                 found[row][name].append(child(trees[name], family, n, seconds))
+    import compileall
+
+    for tree in trees.values():  # byte-compiled as `pip install` does, for both alike
+        compileall.compile_dir(str(tree / "exprdiff"), quiet=1)
     with tempfile.TemporaryDirectory(prefix="exprdiff-caches-") as caches:
         for name, tree in trees.items():  # one untimed run fills each version's cache
             fresh(tree, Path(caches) / name)
