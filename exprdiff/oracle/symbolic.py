@@ -45,18 +45,26 @@ def program(tree: ast.Node) -> Program:
 
 def prepare() -> Callable[[], None]:
     """In the oracle's process: import SymPy, and answer two of its lazy imports with
-    stand-ins; returns what runs before each job (SymPy's cache cleared, so that no answer
-    depends on the jobs this process ran before: byte-identical batches for any --jobs).
+    stand-ins; returns what runs before each job: SymPy's cache cleared and the random order
+    of its assumption queries reseeded, so that no answer depends on the jobs this process ran
+    before (byte-identical batches for any --jobs).
 
     SymPy imports sympy.tensor.tensor on its first Add and sympy.physics.units on its first
     simplify() (0.3 s together) only to ask isinstance(…, TensExpr) and expr.has(Quantity); no
     expression of ours holds either, so the stand-ins' classes, which nothing is an instance
     of, give the same answers. Any other name loads the real module."""
+    import random
+
     from sympy.core.cache import clear_cache
 
     _stand_in("sympy.tensor.tensor", "TensExpr", "TensAdd")
     _stand_in("sympy.physics.units", "Quantity")
-    return clear_cache
+
+    def reset() -> None:
+        clear_cache()
+        random.seed(0)  # sympy.core.assumptions shuffles the facts it asks about
+
+    return reset
 
 
 def _stand_in(module: str, *classes: str) -> None:
