@@ -30,7 +30,7 @@ import exprdiff
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
 
-from . import cases, peers, timing
+from . import cases, oracle_batch, peers, timing
 
 
 def show(seconds: float | None) -> str:
@@ -463,14 +463,14 @@ def main() -> None:
                         help="tiniest sizes, one call each: only checks that the harness runs")
     parser.add_argument("--budget", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--runs", type=int, default=15, help="fresh-process runs per command")
-    parser.add_argument("--only", choices=["text", "sweeps", "points", "start", "memory"],
+    parser.add_argument("--only", choices=["text", "sweeps", "points", "start", "memory", "oracle"],
                         action="append", help="run only these tables (repeatable)")
     parser.add_argument("--output", metavar="FILE", help="also write the markdown here")
     args = parser.parse_args()
     timing.SMOKE = args.smoke
     if args.smoke:
         args.runs = 1
-    wanted = set(args.only or ["text", "sweeps", "points", "start", "memory"])
+    wanted = set(args.only or ["text", "sweeps", "points", "start", "memory", "oracle"])
     out = [f"Machine: {machine()}", ""]
     if "text" in wanted:
         out += ["### String → full gradient, in process (median)", ""]
@@ -483,6 +483,7 @@ def main() -> None:
         ("points", "One expression at many points, value + gradient (median)", many_points),
         ("start", "Fresh process (median wall time)", cold_start),
         ("memory", "Peak memory", memory),
+        ("oracle", "The oracle: --check on a batch, at many points, and once", oracle_batch.table),
     ]
     failed = []
     for name, title, table in tables:
