@@ -12,7 +12,9 @@ standard streams or pipes (exprdiff/children.py).
 
 The time limit counts SymPy's work, not its start (importing SymPy), which START_LIMIT bounds
 apart: a job's verdict must not depend on whether its process was new. A job may yield
-("clock",) to start the limit again for its next step (symbolic.points_job: each point).
+("clock",) to start the limit again for its next step (symbolic.points_job: each point). The
+first process imports SymPy itself, while its parent gets on with its own work; before a
+restart the parent imports SymPy (plainly, once), so that every later start is a fork.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ class Oracle:
             self._forget()
         if self._running():
             return self
+        if self.starts:  # a restart (after a hang): SymPy imported here once, then each is a fork
+            import sympy  # noqa: F401
         job_read, job_write = os.pipe()
         message_read, message_write = os.pipe()
         parent = children.prepare()

@@ -19,9 +19,10 @@ from exprdiff.ops import lookup
 from exprdiff.oracle.child import Message, clip
 
 DIGITS = 30  # significant digits for SymPy's evaluation of a partial
-#: From this many points on, a partial is evaluated by lambdify (mpmath, the same working
-#: precision) instead of xreplace + evalf per point: see docs/oracle.md, "Many points".
-FAST_FROM = 8
+#: From this many further points on, the partials are evaluated by lambdify (mpmath, the same
+#: working precision) instead of xreplace + evalf per point: lambdify's code generation costs
+#: 20–130 ms an expression, evalf 0.2–1 ms a point (docs/oracle.md, "Many points").
+FAST_FROM = 64
 
 #: The expression in post-order: ("number", text, value), ("variable", name),
 #: ("constant", name) or ("call", op, argument count).
@@ -220,23 +221,56 @@ def points_job(source: Program, names: Sequence[str], points: Sequence[Mapping[s
     """SymPy's work for `--check` at one or more points, the expression differentiated once:
     ("partial", name, text, value, note) at the first point, ("clock",) (the next step gets the
     whole time limit), ("values", k, ((value, note), ...)) at each further point k, then
-    ("simplified", name, text) for each when `simplify`. Runs in the oracle's process."""
+    ("simplified", name, text) for each when `simplify`. Runs in the oracle's process, which
+    keeps the partials of the last DERIVED expressions: a batch that repeats an expression on
+    many lines differentiates it once."""
     import sympy as sp
 
-    expr, symbols = to_sympy(source)
-    first = _subs(sp, symbols, points[0])
-    partials = []
-    for name in names:
-        partial = derivative(sp, expr, symbols[name]) if name in symbols else sp.Integer(0)
-        partials.append(partial)
-        yield ("partial", name, _text(sp, partial), *evaluate(sp, partial, first))
+    key = (source, tuple(names))
+    known = _derived.pop(key, None)
+    if known is None:
+        known = Derived(*to_sympy(source))
+    _derived[key] = known  # the most recent last
+    while len(_derived) > DERIVED:
+        del _derived[next(iter(_derived))]
+    first = _subs(sp, known.symbols, points[0])
+    for k, name in enumerate(names):
+        if k == len(known.partials):
+            symbol = known.symbols.get(name)
+            partial = sp.Integer(0) if symbol is None else derivative(sp, known.expr, symbol)
+            known.partials.append(partial)
+            known.texts.append(_text(sp, partial))
+        yield ("partial", name, known.texts[k], *evaluate(sp, known.partials[k], first))
     yield ("clock",)
-    values = _evaluator(sp, partials, symbols, len(points) - 1)
+    values = _evaluator(sp, known.partials, known.symbols, len(points) - 1)
     for k in range(1, len(points)):
         yield ("values", k, values(points[k]))
     if simplify:
-        for name, partial in zip(names, partials, strict=True):
-            yield ("simplified", name, _text(sp, sp.simplify(partial)))
+        for k, name in enumerate(names):
+            if k == len(known.simple):
+                known.simple.append(_text(sp, sp.simplify(known.partials[k])))
+            yield ("simplified", name, known.simple[k])
+
+
+#: How many expressions' partials the oracle's process keeps (points_job).
+DERIVED = 256
+
+
+class Derived:
+    """An expression, its symbols and, as far as they are done, its partials (and their texts,
+    simplified or not) in the order of the names asked."""
+
+    __slots__ = ("expr", "symbols", "partials", "texts", "simple")
+
+    def __init__(self, expr: Any, symbols: dict[str, Any]) -> None:
+        self.expr = expr
+        self.symbols = symbols
+        self.partials: list[Any] = []
+        self.texts: list[str] = []
+        self.simple: list[str] = []
+
+
+_derived: dict[tuple[Program, tuple[str, ...]], Derived] = {}
 
 
 Values = tuple[tuple[float | None, str | None], ...]
@@ -258,7 +292,8 @@ def _evaluator(sp: Any, partials: list[Any], symbols: dict[str, Any],
     compiled: list[Any] = []
     for partial in partials:
         try:
-            compiled.append(sp.lambdify(dummies, partial.xreplace(swap), modules="mpmath"))
+            compiled.append(sp.lambdify(dummies, partial.xreplace(swap), modules="mpmath",
+                                        docstring_limit=0))
         except Exception:  # noqa: BLE001 - a partial lambdify cannot write: evaluate it
             compiled.append(None)
     precision = sp.Float(1, DIGITS + 10)._prec
