@@ -204,7 +204,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
 
         sys.exit(batch(expr, files, points, wrt, output, precision=precision, strict=strict,
                        check=check, timeout=timeout, jobs=jobs, console=console()))
-    if check:  # SymPy's process imports it while this one parses and sweeps
+    if check:  # SymPy's process imports it while this one parses and sweeps (cli/__init__.py)
         from exprdiff.oracle.child import shared
 
         shared().start()
@@ -245,6 +245,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
                 raise
             results.append(problem)
     if check:
+        from exprdiff.cli import check as printing  # noqa: F401 - loaded while SymPy starts
         from exprdiff.oracle.check import checked
 
         results = checked(results, timeout=timeout)

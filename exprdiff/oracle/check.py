@@ -16,9 +16,9 @@ from typing import Any
 
 from exprdiff import ast
 from exprdiff.errors import ExprError, usage
-from exprdiff.oracle.child import Message, Oracle, shared
+from exprdiff.oracle.child import Oracle, shared
 from exprdiff.oracle.finite import FD_RTOL, Study
-from exprdiff.oracle.symbolic import partials_job, points_job, program
+from exprdiff.oracle.symbolic import Message, partials_job, points_job, program
 
 RTOL = 1e-9  # reverse mode vs SymPy, relative to the scale of the chain-rule terms
 # The smallest scale, times max(1, |f|): a partial that is 0 in exact arithmetic comes out as a

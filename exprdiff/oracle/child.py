@@ -29,20 +29,16 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from exprdiff import children
+from exprdiff.oracle.symbolic import Message, clip
+from exprdiff.oracle.symbolic import prepare as prepare_sympy
 
 MEMORY_LIMIT = 3 << 30  # bytes of address space for the SymPy child process
 START_LIMIT = 60.0  # seconds a loaded machine may take to fork the child and import SymPy
 
-Message = tuple[Any, ...]
 Job = Callable[..., Iterator[Message]]
 
 _HEADER = struct.Struct(">Q")
 _END = object()
-
-
-def clip(text: str, width: int = 80) -> str:
-    """`text`, cut to `width` characters with an ellipsis."""
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class Oracle:
@@ -50,7 +46,7 @@ class Oracle:
     an overrun and started again on the next job, ended by `close()`."""
 
     def __init__(self, prepare: Callable[[], Callable[[], None]] | None = None) -> None:
-        self._prepare = prepare if prepare is not None else _import_sympy
+        self._prepare = prepare if prepare is not None else prepare_sympy
         self.owner = os.getpid()
         self.pid: int | None = None
         self.starts = 0  # how many processes this oracle has started (tests read it)
@@ -307,12 +303,6 @@ def _run(job: Job, args: tuple[Any, ...], messages: int) -> bool:
         _write(messages, ("error", f"SymPy failed: {type(problem).__name__}: "
                                    f"{clip(str(problem))}", False))
     return False
-
-
-def _import_sympy() -> Callable[[], None]:
-    from exprdiff.oracle.symbolic import prepare
-
-    return prepare()
 
 
 def _write(fd: int, message: object) -> None:

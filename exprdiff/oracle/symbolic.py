@@ -16,7 +16,6 @@ from typing import Any
 
 from exprdiff import ast
 from exprdiff.ops import lookup
-from exprdiff.oracle.child import Message, clip
 
 DIGITS = 30  # significant digits for SymPy's evaluation of a partial
 #: From this many further points on, the partials are evaluated by lambdify (mpmath, the same
@@ -24,9 +23,17 @@ DIGITS = 30  # significant digits for SymPy's evaluation of a partial
 #: 20–130 ms an expression, evalf 0.2–1 ms a point (docs/oracle.md, "Many points").
 FAST_FROM = 64
 
+#: What a job sends back: a tag ("partial", "values", …) and its data (child.py carries it).
+Message = tuple[Any, ...]
+
 #: The expression in post-order: ("number", text, value), ("variable", name),
 #: ("constant", name) or ("call", op, argument count).
 Program = tuple[tuple[Any, ...], ...]
+
+
+def clip(text: str, width: int = 80) -> str:
+    """`text`, cut to `width` characters with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def program(tree: ast.Node) -> Program:
