@@ -19,6 +19,7 @@ restart the parent imports SymPy (plainly, once), so that every later start is a
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import select
@@ -172,8 +173,10 @@ class Oracle:
         return True
 
     def _readable(self, wait: float) -> bool:
-        ready, _, _ = select.select([self._inbox], [], [], wait)
-        return bool(ready)
+        """Whether the child has written (or ended) within `wait` seconds."""
+        poller = select.poll()  # not select(): a process may hold more than 1024 files
+        poller.register(self._inbox, select.POLLIN)
+        return bool(poller.poll(math.ceil(wait * 1000)))
 
     def _receive(self) -> bool:
         """Read what the child has written; False at end-of-file (it is gone)."""
