@@ -72,6 +72,13 @@ def _row(what: str, size: int, unit: str, wall: float, cpu: float, target: float
 
 def measure(lines: int, points: int, runs: int) -> list[str]:
     """The table's rows (markdown) and its notes."""
+    import compileall
+
+    import exprdiff
+
+    # Byte-compiled first, as `pip install` does (an editable checkout under
+    # PYTHONDONTWRITEBYTECODE=1 would compile every module from source at each start).
+    compileall.compile_dir(os.path.dirname(exprdiff.__file__), quiet=1)
     rows = ["| measurement | size | wall | rate (wall) | CPU, all processes | "
             "rate (CPU ÷ 2 cores) | verdict (wall) |", "|---|---|---|---|---|---|---|"]
     load = os.getloadavg()[0]

@@ -19,10 +19,8 @@ restart the parent imports SymPy (plainly, once), so that every later start is a
 
 from __future__ import annotations
 
-import math
+import _thread
 import os
-import pickle
-import select
 import signal
 import struct
 import time
@@ -54,6 +52,7 @@ class Oracle:
         self._inbox = self._outbox = -1  # our ends: jobs out, messages in
         self._buffer = bytearray()
         self._ready = False
+        self._lock = _thread.allocate_lock()  # one job at a time, whichever thread asks
 
     def __enter__(self) -> Oracle:
         return self.start()
@@ -97,11 +96,12 @@ class Oracle:
         """`job(*args)`'s messages, run in the child, and why it did not finish (None if it
         did). Each unit of `meanwhile` runs here while the child works; every one runs."""
         work = iter(meanwhile)
-        try:
-            outcome = self._ask(job, args, timeout, work)
-        except BaseException:
-            self.close()  # a job left running would answer the next one
-            raise
+        with self._lock:
+            try:
+                outcome = self._ask(job, args, timeout, work)
+            except BaseException:
+                self.close()  # a job left running would answer the next one
+                raise
         for _ in work:  # the job ended first: the caller's own work still runs to its end
             pass
         return outcome
@@ -174,6 +174,9 @@ class Oracle:
 
     def _readable(self, wait: float) -> bool:
         """Whether the child has written (or ended) within `wait` seconds."""
+        import math
+        import select
+
         poller = select.poll()  # not select(): a process may hold more than 1024 files
         poller.register(self._inbox, select.POLLIN)
         return bool(poller.poll(math.ceil(wait * 1000)))
@@ -189,6 +192,8 @@ class Oracle:
 
     def _take(self) -> list[Message]:
         """The complete messages in the buffer, taken out of it."""
+        import pickle
+
         buffer, start, found = self._buffer, 0, []
         while len(buffer) - start >= _HEADER.size:
             (size,) = _HEADER.unpack_from(buffer, start)
@@ -309,6 +314,8 @@ def _run(job: Job, args: tuple[Any, ...], messages: int) -> bool:
 
 
 def _write(fd: int, message: object) -> None:
+    import pickle  # here: the caller forks before it loads what the pipe needs
+
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(_HEADER.pack(len(data)) + data)
     while view:
@@ -321,6 +328,8 @@ def _read(fd: int) -> Any:
     if header is None:
         return None
     body = _read_exactly(fd, _HEADER.unpack(header)[0])
+    import pickle
+
     return None if body is None else pickle.loads(body)  # noqa: S301 - our parent's
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from fractions import Fraction
 from typing import Any
 
 from exprdiff import ast
@@ -128,6 +127,8 @@ def to_sympy(source: ast.Node | Program) -> tuple[Any, dict[str, Any]]:
 
 def _number(sp: Any, text: str, value: float) -> Any:
     """The literal exactly as written (2.5 is 5/2), so printed partials stay exact."""
+    from fractions import Fraction
+
     try:
         q = Fraction(text) if len(text) <= 40 else Fraction(value)
     except (ValueError, ZeroDivisionError):
