@@ -244,15 +244,18 @@ def test_a_failed_check_fails_the_line(monkeypatch):
             return {"ok": self.ok, "failures": [] if self.ok else ["x"]}
 
     seen: list[float] = []
+    calls: list[int] = []
 
-    def fake_check(result, tree, *, timeout: float):
-        seen.append(timeout)
-        return Verdict(result.at["x"] > 0)
+    def fake_check(results, tree, *, timeout: float, simplify: bool):
+        seen.extend(timeout for _ in results)
+        calls.append(len(results))
+        return [Verdict(result.at["x"] > 0) for result in results]
 
-    monkeypatch.setattr(oracle, "check", fake_check)
+    monkeypatch.setattr(oracle, "check_points", fake_check)
     found, failed = evaluate("x**2 ; x=1 ; x=-1", check=True)  # type: ignore[misc]
     assert [r["check"]["ok"] for r in found] == [True, False]
     assert failed and seen == [5.0, 5.0]
+    assert calls == [2]  # a line's points go to the oracle together
     found, failed = evaluate("x**2 ; x=1", check=True)  # type: ignore[misc]
     assert not failed
 

@@ -12,7 +12,7 @@ from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from exprdiff.api import Compiled, compile
+from exprdiff.api import Compiled, Result, compile
 from exprdiff.batch.lines import Line, read_point, split_line
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import forward
@@ -24,6 +24,9 @@ Outcome = tuple[list[Record], bool]
 #: (file label, line number, bytes read, outcome or None for a blank/comment line)
 Processed = tuple[str | None, int, int, Outcome | None]
 
+#: A point's result waiting for --check: its record's index, the point as read, the result.
+Pending = tuple[int, Mapping[str, Any], Result]
+
 _CACHE_SIZE = 4096
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -34,6 +37,9 @@ class Settings:
     strict: bool = False
     check: bool = False
     check_timeout: float = 5.0
+    #: --check simplifies SymPy's printed partials only when asked: simplify() costs 0.1 s a
+    #: line and more (docs/oracle.md), ten times the rest of a check.
+    simplify: bool = False
 
 
 class Evaluator:
@@ -84,27 +90,55 @@ class Evaluator:
     def _points(self, head: Record, compiled: Compiled,
                 points: Sequence[str | Mapping[str, Any]]) -> Outcome:
         records: list[Record] = []
-        failed = False
         try:
             chosen = self._point_list(compiled, points)
         except ExprError as problem:
             return [_error(head, compiled.source, problem)], True
         slip = _split_point(chosen, compiled.variables)
+        unchecked: list[Pending] = []  # --check: a line's points in one SymPy job
         for point in chosen:
             at: Mapping[str, Any] | None = None
             try:
                 at = read_point(point, compiled.variables) if isinstance(point, str) else point
-                record = self._evaluate(head, compiled, at)
+                if self.settings.check:
+                    result = compiled.grad(at, wrt=self.settings.wrt, strict=self.settings.strict)
+                    unchecked.append((len(records), at, result))
+                    record = head  # until _check writes the checked record
+                else:
+                    record = self._evaluate(head, compiled, at)
             except ExprError as problem:
                 if slip is not None and problem.message.startswith("no value given"):
                     problem.hint = slip
                 record = _error(head, compiled.source, problem, at)
             except Exception as problem:  # noqa: BLE001 - one line never stops the batch
                 record = _error(head, compiled.source, _internal(problem), at)
-            failed = failed or "error" in record or ("check" in record
-                                                     and not record["check"].get("ok"))
             records.append(record)
+        if unchecked:
+            self._check(head, compiled, records, unchecked)
+        failed = any("error" in r or ("check" in r and not r["check"].get("ok"))
+                     for r in records)
         return records, failed
+
+    def _check(self, head: Record, compiled: Compiled, records: list[Record],
+               unchecked: list[Pending]) -> None:
+        """The oracle's verdicts on a line's results, into their records."""
+        from exprdiff.oracle import check as oracle
+
+        results = [result for _, _, result in unchecked]
+        try:
+            verdicts = oracle.check_points(results, compiled.tree,
+                                           timeout=self.settings.check_timeout,
+                                           simplify=self.settings.simplify)
+        except ExprError as problem:
+            for k, at, _ in unchecked:
+                records[k] = _error(head, compiled.source, problem, at)
+            return
+        except Exception as problem:  # noqa: BLE001 - one line never stops the batch
+            for k, at, _ in unchecked:
+                records[k] = _error(head, compiled.source, _internal(problem), at)
+            return
+        for (k, _, result), verdict in zip(unchecked, verdicts, strict=True):
+            records[k] = head | result.replace(check=verdict).to_dict()
 
     def _point_list(self, compiled: Compiled,
                     points: Sequence[str | Mapping[str, Any]],
@@ -123,7 +157,7 @@ class Evaluator:
         tape = compiled.tape
         inputs = tape.inputs
         settings = self.settings
-        if (not tape.kink_nodes and settings.wrt is None and not settings.check
+        if (not tape.kink_nodes and settings.wrt is None
                 and len(at) == len(inputs) and all(name in at for name in inputs)):
             # The common case, without Result's bookkeeping: the same sweeps and the same
             # record as Result.to_dict() (tests/test_batch.py holds the two paths equal).
@@ -135,18 +169,25 @@ class Evaluator:
                            "value": values[tape.output],
                            "gradient": {name: adjoints[i] for name, i in inputs.items()},
                            "warnings": []}
-        result = compiled.grad(at, wrt=settings.wrt, strict=settings.strict)
-        if settings.check:
-            result = result.checked(timeout=settings.check_timeout)
-        return head | result.to_dict()
+        return head | compiled.grad(at, wrt=settings.wrt, strict=settings.strict).to_dict()
 
 
 def evaluate_lines(lines: Iterable[Line], settings: Settings,
                    ) -> Generator[Processed, None, None]:
     """Every line's outcome, one after the other, in this process."""
     evaluator = Evaluator(settings)
+    start_oracle(settings)
     for file, number, raw in lines:
         yield file, number, len(raw), evaluator.line(number, raw, file)
+
+
+def start_oracle(settings: Settings) -> None:
+    """With --check: start this process's SymPy process now, to import SymPy while the first
+    lines are read and swept."""
+    if settings.check:
+        from exprdiff.oracle.child import shared
+
+        shared().start()
 
 
 def _split_point(points: Sequence[str | Mapping[str, Any]],

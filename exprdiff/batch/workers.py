@@ -20,7 +20,14 @@ from itertools import chain, islice
 from typing import Any
 
 from exprdiff import children
-from exprdiff.batch.evaluate import Evaluator, Processed, Settings, error_record, evaluate_lines
+from exprdiff.batch.evaluate import (
+    Evaluator,
+    Processed,
+    Settings,
+    error_record,
+    evaluate_lines,
+    start_oracle,
+)
 from exprdiff.batch.lines import Chunk, Line
 
 CHUNK_LINES = 256
@@ -45,7 +52,7 @@ class Workers:
             # A forked worker closes the main process's ends of every pipe, its own and the
             # earlier workers': else none sees end-of-file when the main process dies.
             others = [*self.connections, mine] if forked else []
-            # With --check a worker runs the oracle, which starts a child: not a daemon then.
+            # With --check a worker starts a SymPy process of its own: not a daemon then.
             process = context.Process(target=serve, args=(theirs, settings, parent, others),
                                       daemon=not settings.check)
             process.start()
@@ -100,17 +107,24 @@ def serve(connection: Any, settings: Settings, parent: int, others: list[Any]) -
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, _exit)
     evaluator = Evaluator(settings)
-    while True:
-        try:
-            chunk = connection.recv()
-        except (EOFError, OSError):
-            return
-        connection.send([(file, number, len(raw), evaluator.line(number, raw, file))
-                         for file, number, raw in chunk])
+    start_oracle(settings)  # one SymPy process per worker, for all its lines
+    try:
+        while True:
+            try:
+                chunk = connection.recv()
+            except (EOFError, OSError):
+                return
+            connection.send([(file, number, len(raw), evaluator.line(number, raw, file))
+                             for file, number, raw in chunk])
+    finally:
+        if settings.check:
+            from exprdiff.oracle.child import shared
+
+            shared().close()
 
 
 def _exit(signum: int, frame: Any) -> None:
-    raise SystemExit(143)  # through Python, so the oracle's `finally` kills its SymPy child
+    raise SystemExit(143)  # through Python, so serve's `finally` kills its SymPy process
 
 
 def parallel(workers: Workers, lines: Iterator[Line],

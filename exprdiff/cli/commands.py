@@ -205,6 +205,10 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
 
         sys.exit(batch(expr, files, points, wrt, output, precision=precision, strict=strict,
                        check=check, timeout=timeout, jobs=jobs, console=console()))
+    if check:  # SymPy's process imports it while this one parses and sweeps (cli/__init__.py)
+        from exprdiff.oracle.child import shared
+
+        shared().start()
     limits = None if max_size is None else Limits(max_size=max_size)
     text = cast(str, expr)  # check_options refused a missing EXPR
     # One parse; the oracle (--check, --expect's SymPy formulas) reads the parse's own tree.
@@ -242,7 +246,10 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
                 raise
             results.append(problem)
     if check:
-        results = [r.checked(timeout=timeout) if isinstance(r, Result) else r for r in results]
+        from exprdiff.cli import check as printing  # noqa: F401 - loaded while SymPy starts
+        from exprdiff.oracle.check import checked
+
+        results = checked(results, timeout=timeout)
     sys.exit(emit_results(results, point_list, output, precision, steps=show_steps, path=path))
 
 

@@ -1,22 +1,24 @@
 """The oracle's answers: check() compares a gradient with SymPy and finite differences (for
-`grad --check`); symbolic_partials() gives SymPy's partials (for `exprdiff diff`).
+`grad --check`), check_points() the gradients of one expression at many points in one SymPy
+job; symbolic_partials() gives SymPy's partials (for `exprdiff diff`).
 
-Both run SymPy's work (symbolic.py) in a bounded child process (child.py); finite differences
-(finite.py) run in the parent meanwhile. The records here (PartialCheck, Check, Symbolic) are
-what the renderers read.
+SymPy's work (symbolic.py) runs in a bounded process (child.py: this process's oracle, unless
+one is given); finite differences (finite.py) run here meanwhile. The records here
+(PartialCheck, Check, Symbolic) are what the renderers read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from exprdiff import ast
 from exprdiff.errors import ExprError, usage
-from exprdiff.oracle.child import Message, run_bounded
+from exprdiff.oracle.child import Oracle, shared
 from exprdiff.oracle.finite import FD_RTOL, Study
-from exprdiff.oracle.symbolic import partials_job
+from exprdiff.oracle.symbolic import Message, partials_job, points_job, program
 
 RTOL = 1e-9  # reverse mode vs SymPy, relative to the scale of the chain-rule terms
 # The smallest scale, times max(1, |f|): a partial that is 0 in exact arithmetic comes out as a
@@ -91,32 +93,95 @@ class Check:
         }
 
 
-def check(result: Any, tree: ast.Node, *, timeout: float = 5.0, simplify: bool = True) -> Check:
+def check(result: Any, tree: ast.Node, *, timeout: float = 5.0, simplify: bool = True,
+          oracle: Oracle | None = None) -> Check:
     """Compare `result` (an api.Result) with SymPy and finite differences, within `timeout` s.
 
     `tree` is the syntax tree of `result.expression`, from the caller's parse (the oracle never
     parses text)."""
-    tape = result.tape
-    if tape is None:
-        raise ExprError("oracle", "this result carries no tape to check")
-    names = list(result.gradient)
-    study = Study(tape, result.values, list(result.at.values()), result.warnings)
-    messages, gave_up = run_bounded(
-        partials_job, (tree, names, dict(result.at), simplify), timeout,
-        meanwhile=lambda deadline: study.run(names, deadline))
-    symbolic: dict[str, Message] = {}
+    return check_points([result], tree, timeout=timeout, simplify=simplify, oracle=oracle)[0]
+
+
+def check_points(results: Sequence[Any], tree: ast.Node, *, timeout: float = 5.0,
+                 simplify: bool = True, oracle: Oracle | None = None) -> list[Check]:
+    """check() of each of `results`: api.Results of the expression `tree` at several points,
+    the same variables asked. SymPy differentiates once and evaluates at every point in one
+    job (symbolic.points_job); the limit holds for the first point with the differentiation,
+    for each further point, and for the simplification. Finite differences, each point
+    within `timeout` of its start, run here meanwhile."""
+    if not results:
+        return []
+    for result in results:
+        if result.tape is None:
+            raise ExprError("oracle", "this result carries no tape to check")
+    names = list(results[0].gradient)
+    if any(list(result.gradient) != names for result in results):
+        return [check(result, tree, timeout=timeout, simplify=simplify, oracle=oracle)
+                for result in results]
+    studies = [Study(r.tape, r.values, list(r.at.values()), r.warnings) for r in results]
+    points = [dict(result.at) for result in results]
+    messages, gave_up = (oracle or shared()).ask(
+        points_job, (program(tree), names, points, simplify), timeout,
+        meanwhile=_differences(studies, names, timeout))
+    first: dict[str, Message] = {}
+    later: dict[int, tuple[tuple[float | None, str | None], ...]] = {}
     simplified: dict[str, str] = {}
     for message in messages:
         if message[0] == "partial":
-            symbolic[message[1]] = message
+            first[message[1]] = message
+        elif message[0] == "values":
+            later[message[1]] = message[2]
         elif message[0] == "simplified":
             simplified[message[1]] = message[2]
-    if gave_up and len(symbolic) == len(names):
-        gave_up = None  # every value arrived: only the simplification ran out of time
-    partials = [_judge(name, result.gradient[name], symbolic.get(name), simplified.get(name),
-                       study) for name in names]
-    failures = [p.note or p.variable for p in partials if not p.ok]
-    return Check(tuple(partials), gave_up, timeout, failures)
+    checks = []
+    for k, (result, study) in enumerate(zip(results, studies, strict=True)):
+        symbolic = dict(_at_point(k, names, first, later))
+        reason = None if len(symbolic) == len(names) else gave_up  # only simplifying ran out
+        partials = [_judge(name, result.gradient[name], symbolic.get(name),
+                           simplified.get(name), study) for name in names]
+        failures = [p.note or p.variable for p in partials if not p.ok]
+        checks.append(Check(tuple(partials), reason, timeout, failures))
+    return checks
+
+
+def _differences(studies: list[Study], names: list[str], timeout: float) -> Iterator[None]:
+    """Finite differences point by point (units of work between the oracle's messages), each
+    point within `timeout` of its start."""
+    for study in studies:
+        study.run(names, time.monotonic() + timeout)
+        yield None
+
+
+def _at_point(k: int, names: list[str], first: dict[str, Message],
+              later: dict[int, tuple[tuple[float | None, str | None], ...]],
+              ) -> Iterator[tuple[str, Message]]:
+    """SymPy's ("partial", name, text, value, note) messages for point k."""
+    if k == 0:
+        yield from first.items()
+    elif k in later and len(first) == len(names):
+        for name, (value, note) in zip(names, later[k], strict=True):
+            yield name, ("partial", name, first[name][2], value, note)
+
+
+def checked(results: Sequence[Any], *, timeout: float = 5.0) -> list[Any]:
+    """`grad --check`: each api.Result of `results` with its check, those of one expression
+    checked in one job; anything else (an ExprError of a point) as it is. A result whose tape
+    kept no syntax tree is checked by its own `checked()` (which parses)."""
+    groups: dict[int, list[int]] = {}
+    found = list(results)
+    for k, result in enumerate(results):
+        if isinstance(result, ExprError):
+            continue
+        if result.tape is None or result.tape.tree is None:
+            found[k] = result.checked(timeout=timeout)
+        else:
+            groups.setdefault(id(result.tape), []).append(k)
+    for members in groups.values():
+        tree = results[members[0]].tape.tree
+        verdicts = check_points([results[k] for k in members], tree, timeout=timeout)
+        for k, verdict in zip(members, verdicts, strict=True):
+            found[k] = results[k].replace(check=verdict)
+    return found
 
 
 def _judge(name: str, reverse: float, message: Message | None, simple: str | None,
@@ -193,7 +258,7 @@ def symbolic_partials(tree: ast.Node, wrt: Sequence[str] | None = None, *,
     names = list(dict.fromkeys(wrt)) if wrt else list(variables)
     if not names:
         return [], None  # a constant: no partials, nothing to ask SymPy
-    messages, gave_up = run_bounded(partials_job, (tree, names, None, True), timeout)
+    messages, gave_up = shared().ask(partials_job, (program(tree), names, None, True), timeout)
     raw = {m[1]: m for m in messages if m[0] == "partial"}
     simple = {m[1]: m for m in messages if m[0] == "simplified"}
     if len(raw) < len(names):

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from exprdiff.errors import ExprError
 from exprdiff.forward import KinkWarning, forward
 from exprdiff.modes.tangent import tangent
-from exprdiff.tape import Tape
+from exprdiff.tape import ONE, Tape
 
 FD_RTOL = 1e-6  # finite differences vs the reference, relative to the partial's scale
 EPS = 2.0**-52
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+#: Richardson's factors 4**j and 4**j - 1 (exact in doubles), column j = 1, 2, …
+_FACTORS = tuple((4.0**j, 4.0**j - 1) for j in range(1, 16))
 
 
 @dataclass(slots=True)
@@ -81,6 +83,9 @@ class Study:
         self.warnings = tuple(warnings)
         self.results: dict[str, Estimate] = {}
         self._sizes: list[float] | None = None
+        self._cones: dict[int, list[tuple[int, object, int, int]]] = {}
+        self._point_values: list[float] | None = None
+        self._input_nodes = list(tape.inputs.values())
         labels = {tape.labels[i]: i for i in tape.kink_nodes}
         self._kink_at = {labels[w.node]: w for w in self.warnings if w.node in labels}
         self._base = signature(tape, values)
@@ -99,10 +104,44 @@ class Study:
             self.results[name] = self._study(name)
 
     def _f(self, k: int, x: float) -> tuple[float, tuple[object, ...]]:
-        point = self.point[:]
-        point[k] = x
-        values = forward(self.tape, point)
-        return values[self.tape.output], signature(self.tape, values)
+        """f and the kink signature with input k moved to x. Only the operations that depend on
+        input k run again: the same operations on the same values as a whole forward sweep."""
+        tape = self.tape
+        if self._point_values is None:
+            self._point_values = forward(tape, self.point)
+        values = self._point_values[:]
+        values[self._input_nodes[k]] = x
+        many = tape.lean().many
+        try:
+            for i, f, a, b in self._cone(k):
+                if b >= 0:
+                    values[i] = f(values[a], values[b])  # type: ignore[operator]
+                elif b == ONE:
+                    values[i] = f(values[a])  # type: ignore[operator]
+                else:
+                    values[i] = f(*[values[j] for j in many[i]])  # type: ignore[operator]
+        except _MATH_ERRORS:
+            raise ExprError("domain", "no value at this step") from None
+        total = sum(values)  # as forward(): one C-level pass, then the slow scan if need be
+        if total - total != 0.0 and not all(math.isfinite(v) for v in values):
+            raise ExprError("domain", "no finite value at this step")
+        return values[tape.output], signature(tape, values)
+
+    def _cone(self, k: int) -> list[tuple[int, object, int, int]]:
+        """The operations that depend on input k, in evaluation order."""
+        cone = self._cones.get(k)
+        if cone is None:
+            lean = self.tape.lean()
+            moved = {self._input_nodes[k]}
+            cone = []
+            for i, f, a, b in zip(lean.nodes, lean.forwards, lean.firsts, lean.seconds,
+                                  strict=True):
+                args = (a,) if b == ONE else (a, b) if b >= 0 else lean.many[i]
+                if not moved.isdisjoint(args):
+                    moved.add(i)
+                    cone.append((i, f, a, b))
+            self._cones[k] = cone
+        return cone
 
     def _study(self, name: str) -> Estimate:
         k = list(self.tape.inputs).index(name)
@@ -146,14 +185,16 @@ class Study:
             if sm != self._base or sp != self._base:
                 break
             largest = max(largest, abs(fm), abs(fp))
-            row = [(fp - fm) / (2 * h)]
-            factor = 4.0
-            for j in range(1, len(previous) + 1):
-                row.append((row[j - 1] * factor - previous[j - 1]) / (factor - 1))
-                factor *= 4.0
-                estimate = max(abs(row[j] - row[j - 1]), abs(row[j] - previous[j - 1]))
+            entry = (fp - fm) / (2 * h)
+            row = [entry]
+            for before, (factor, less) in zip(previous, _FACTORS, strict=False):
+                left = entry  # row[j - 1]; `before` is previous[j - 1]
+                entry = (left * factor - before) / less
+                near, far = abs(entry - left), abs(entry - before)
+                estimate = far if far > near else near  # max(near, far), NaN as max() has it
                 if estimate <= error:
-                    best, error = row[j], estimate
+                    best, error = entry, estimate
+                row.append(entry)
             previous = row
         return Estimate(best, noise=error + 64 * EPS * largest / h)
 

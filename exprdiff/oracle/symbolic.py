@@ -2,56 +2,137 @@
 
 SymPy is imported only inside the functions here. Our AST becomes SymPy objects through each
 primitive's `sympy` builder in ops.py (never `sympify`, `parse_expr`, `eval` or `lambdify` on
-user text), is differentiated symbolically and evaluated at 30 digits. `partials_job` is the work
-the bounded child process (child.py) runs.
+user text), is differentiated symbolically and evaluated at 30 digits. `points_job` (for
+`--check`) and `partials_job` (for `diff`) are the work the oracle's process (child.py) runs;
+they receive the expression as a flat `program` (a deep tree would not pickle).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from fractions import Fraction
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from exprdiff import ast
 from exprdiff.ops import lookup
-from exprdiff.oracle.child import Message, clip
 
 DIGITS = 30  # significant digits for SymPy's evaluation of a partial
+#: From this many further points on, the partials are evaluated by lambdify (mpmath, the same
+#: working precision) instead of xreplace + evalf per point: lambdify's code generation costs
+#: 20–130 ms an expression, evalf 0.2–1 ms a point (docs/oracle.md, "Many points").
+FAST_FROM = 64
+
+#: What a job sends back: a tag ("partial", "values", …) and its data (child.py carries it).
+Message = tuple[Any, ...]
+
+#: The expression in post-order: ("number", text, value), ("variable", name),
+#: ("constant", name) or ("call", op, argument count).
+Program = tuple[tuple[Any, ...], ...]
+
+
+def clip(text: str, width: int = 80) -> str:
+    """`text`, cut to `width` characters with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def program(tree: ast.Node) -> Program:
+    """`tree` as a flat post-order program (built without recursion, pickled without it)."""
+    items: list[tuple[Any, ...]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            items.append(("call", node.op, len(node.args)))
+        elif isinstance(node, ast.Variable):
+            items.append(("variable", node.name))
+        elif isinstance(node, ast.Constant):
+            items.append(("constant", node.name))
+        else:
+            items.append(("number", node.text, node.value))
+    return tuple(items)
+
+
+def prepare() -> Callable[[], None]:
+    """In the oracle's process: import SymPy, and answer two of its lazy imports with
+    stand-ins; returns what runs before each job: SymPy's cache cleared and the random order
+    of its assumption queries reseeded, so that no answer depends on the jobs this process ran
+    before (byte-identical batches for any --jobs).
+
+    SymPy imports sympy.tensor.tensor on its first Add and sympy.physics.units on its first
+    simplify() (0.3 s together) only to ask isinstance(…, TensExpr) and expr.has(Quantity); no
+    expression of ours holds either, so the stand-ins' classes, which nothing is an instance
+    of, give the same answers. Any other name loads the real module."""
+    import random
+
+    from sympy.core.cache import clear_cache
+
+    _stand_in("sympy.tensor.tensor", "TensExpr", "TensAdd")
+    _stand_in("sympy.physics.units", "Quantity")
+
+    def reset() -> None:
+        clear_cache()
+        random.seed(0)  # sympy.core.assumptions shuffles the facts it asks about
+
+    return reset
+
+
+def _stand_in(module: str, *classes: str) -> None:
+    import sys
+    import types
+
+    if module in sys.modules:
+        return
+
+    class StandIn(types.ModuleType):
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("__"):  # __path__, __file__: asked by the import machinery
+                raise AttributeError(name)
+            import importlib
+
+            del sys.modules[module]
+            return getattr(importlib.import_module(module), name)
+
+    stand_in = StandIn(module, "a stand-in for SymPy's lazy import (exprdiff.oracle)")
+    for name in classes:
+        setattr(stand_in, name, type(name, (), {"__module__": module}))
+    sys.modules[module] = stand_in
 
 
 # ---- AST → SymPy ------------------------------------------------------------------------------
 
 
-def to_sympy(tree: ast.Node) -> tuple[Any, dict[str, Any]]:
-    """(SymPy expression, {variable name: real Symbol}) built node by node, without recursion."""
+def to_sympy(source: ast.Node | Program) -> tuple[Any, dict[str, Any]]:
+    """(SymPy expression, {variable name: real Symbol}) of a tree or its program, built node
+    by node, without recursion."""
     import sympy as sp
 
     symbols: dict[str, Any] = {}
     stack: list[Any] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            count = len(node.args)
+    for item in source if isinstance(source, tuple) else program(source):
+        kind = item[0]
+        if kind == "call":
+            count = item[2]
             args = stack[-count:]
             del stack[-count:]
-            stack.append(lookup(node.op).sympy(sp, *args))
-        elif isinstance(node, ast.Variable):
-            if node.name not in symbols:
-                symbols[node.name] = sp.Symbol(node.name, real=True)
-            stack.append(symbols[node.name])
-        elif isinstance(node, ast.Constant):
-            stack.append(sp.pi if node.name == "pi" else sp.E)
+            stack.append(lookup(item[1]).sympy(sp, *args))
+        elif kind == "variable":
+            name = item[1]
+            if name not in symbols:
+                symbols[name] = sp.Symbol(name, real=True)
+            stack.append(symbols[name])
+        elif kind == "constant":
+            stack.append(sp.pi if item[1] == "pi" else sp.E)
         else:
-            stack.append(_number(sp, node))
+            stack.append(_number(sp, item[1], item[2]))
     return stack.pop(), symbols
 
 
-def _number(sp: Any, node: ast.Number) -> Any:
+def _number(sp: Any, text: str, value: float) -> Any:
     """The literal exactly as written (2.5 is 5/2), so printed partials stay exact."""
+    from fractions import Fraction
+
     try:
-        q = Fraction(node.text) if len(node.text) <= 40 else Fraction(node.value)
+        q = Fraction(text) if len(text) <= 40 else Fraction(value)
     except (ValueError, ZeroDivisionError):
-        q = Fraction(node.value)
+        q = Fraction(value)
     return sp.Rational(q.numerator, q.denominator)
 
 
@@ -117,15 +198,15 @@ def _pretty(sp: Any, expr: Any) -> tuple[str, int]:
 
 
 def partials_job(
-    tree: ast.Node, names: Sequence[str], point: dict[str, float] | None, simplify: bool,
-    texts: bool = True,
+    source: ast.Node | Program, names: Sequence[str], point: dict[str, float] | None,
+    simplify: bool, texts: bool = True,
 ) -> Iterator[Message]:
     """SymPy's work as messages: ("partial", name, text, value, note[, latex, pretty]), then
     ("simplified", name, text, latex, pretty) for each when `simplify`. Runs in the child."""
     import sympy as sp
 
-    expr, symbols = to_sympy(tree)
-    subs = {symbols[n]: sp.Float(v, DIGITS + 10) for n, v in (point or {}).items() if n in symbols}
+    expr, symbols = to_sympy(source)
+    subs = _subs(sp, symbols, point or {})
     found: list[tuple[str, Any]] = []
     for name in names:
         partial = derivative(sp, expr, symbols[name]) if name in symbols else sp.Integer(0)
@@ -141,3 +222,124 @@ def partials_job(
             simple = sp.simplify(partial)
             yield ("simplified", name, _text(sp, simple), sp.latex(simple), _pretty(sp, simple))
 
+
+
+def points_job(source: Program, names: Sequence[str], points: Sequence[Mapping[str, float]],
+               simplify: bool) -> Iterator[Message]:
+    """SymPy's work for `--check` at one or more points, the expression differentiated once:
+    ("partial", name, text, value, note) at the first point, ("clock",) (the next step gets the
+    whole time limit), ("values", k, ((value, note), ...)) at each further point k, then
+    ("simplified", name, text) for each when `simplify`. Runs in the oracle's process, which
+    keeps the partials of the last DERIVED expressions: a batch that repeats an expression on
+    many lines differentiates it once."""
+    import sympy as sp
+
+    key = (source, tuple(names))
+    known = _derived.pop(key, None)
+    if known is None:
+        known = Derived(*to_sympy(source))
+    _derived[key] = known  # the most recent last
+    while len(_derived) > DERIVED:
+        del _derived[next(iter(_derived))]
+    first = _subs(sp, known.symbols, points[0])
+    for k, name in enumerate(names):
+        if k == len(known.partials):
+            symbol = known.symbols.get(name)
+            partial = sp.Integer(0) if symbol is None else derivative(sp, known.expr, symbol)
+            known.partials.append(partial)
+            known.texts.append(_text(sp, partial))
+        yield ("partial", name, known.texts[k], *evaluate(sp, known.partials[k], first))
+    yield ("clock",)
+    values = _evaluator(sp, known.partials, known.symbols, len(points) - 1)
+    for k in range(1, len(points)):
+        yield ("values", k, values(points[k]))
+    if simplify:
+        for k, name in enumerate(names):
+            if k == len(known.simple):
+                known.simple.append(_text(sp, sp.simplify(known.partials[k])))
+            yield ("simplified", name, known.simple[k])
+
+
+#: How many expressions' partials the oracle's process keeps (points_job).
+DERIVED = 256
+
+
+class Derived:
+    """An expression, its symbols and, as far as they are done, its partials (and their texts,
+    simplified or not) in the order of the names asked."""
+
+    __slots__ = ("expr", "symbols", "partials", "texts", "simple")
+
+    def __init__(self, expr: Any, symbols: dict[str, Any]) -> None:
+        self.expr = expr
+        self.symbols = symbols
+        self.partials: list[Any] = []
+        self.texts: list[str] = []
+        self.simple: list[str] = []
+
+
+_derived: dict[tuple[Program, tuple[str, ...]], Derived] = {}
+
+
+Values = tuple[tuple[float | None, str | None], ...]
+
+
+def _evaluator(sp: Any, partials: list[Any], symbols: dict[str, Any],
+               count: int) -> Callable[[Mapping[str, float]], Values]:
+    """(value, note) of every partial at a point: by `evaluate` (xreplace + evalf), or from
+    FAST_FROM points on by lambdify to mpmath at the same 40-digit working precision, rounded
+    to 30 digits and then to a double as `evaluate` does; whatever that cannot give as a finite
+    real (a complex value, a pole, DiracDelta, …) goes to `evaluate`, for its note."""
+    if count < FAST_FROM:
+        return lambda point: tuple(evaluate(sp, p, _subs(sp, symbols, point)) for p in partials)
+    import mpmath
+
+    names = list(symbols)
+    dummies = [sp.Dummy() for _ in names]  # generated code never sees a user's name
+    swap = dict(zip((symbols[n] for n in names), dummies, strict=True))
+    compiled: list[Any] = []
+    for partial in partials:
+        try:
+            compiled.append(sp.lambdify(dummies, partial.xreplace(swap), modules="mpmath",
+                                        docstring_limit=0))
+        except Exception:  # noqa: BLE001 - a partial lambdify cannot write: evaluate it
+            compiled.append(None)
+    precision = sp.Float(1, DIGITS + 10)._prec
+
+    def values(point: Mapping[str, float]) -> Values:
+        found: list[tuple[float | None, str | None]] = []
+        subs = None
+        with mpmath.workprec(precision):
+            args = [mpmath.mpf(point[n]) for n in names]
+            for k, partial in enumerate(partials):
+                number = _fast(sp, compiled, k, args)
+                if number is None:
+                    subs = subs or _subs(sp, symbols, point)
+                    found.append(evaluate(sp, partial, subs))
+                else:
+                    found.append((number, None))
+        return tuple(found)
+
+    return values
+
+
+def _fast(sp: Any, compiled: list[Any], k: int, args: list[Any]) -> float | None:
+    """The k-th lambdified partial at `args` as a double, or None to ask `evaluate`."""
+    function = compiled[k]
+    if function is None:
+        return None
+    try:
+        value = function(*args)
+    except NameError:  # a function mpmath lacks (DiracDelta): never again for this partial
+        compiled[k] = None
+        return None
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if isinstance(value, bool) or not (isinstance(value, int) or hasattr(value, "_mpf_")):
+        return None  # an mpc, a constant object, anything unexpected
+    number = float(sp.Float(value, DIGITS))  # 40 digits → 30 → a double, as `evaluate`
+    return number if math.isfinite(number) else None
+
+
+def _subs(sp: Any, symbols: dict[str, Any], point: Mapping[str, float]) -> dict[Any, Any]:
+    return {symbols[n]: sp.Float(v, DIGITS + 10) for n, v in point.items() if n in symbols}
