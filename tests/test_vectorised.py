@@ -141,9 +141,9 @@ def test_cli_points_csv_and_jsonl(tmp_path) -> None:
     result = runner.invoke(main, ["grad", text, "--points", str(data)])
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "row,value,df/dx1,df/dx2,df/dx3,warnings,error_kind,error"
-    assert lines[1].startswith("1,17.0,-3.5,9.0,6.0,")
-    assert lines[3].startswith("3,,,,,,domain,")
+    assert lines[0] == "row,value,x1,x2,x3,df/dx1,df/dx2,df/dx3,warnings,error_kind,error"
+    assert lines[1].startswith("1,17.0,1.0,2.0,3.0,-3.5,9.0,6.0,")
+    assert lines[3].startswith("3,,-1.0,2.0,3.0,,,,,domain,")
     assert "row 3: sqrt is undefined" in result.stderr
     result = runner.invoke(main, ["grad", text, "--points", str(data), "--format", "jsonl",
                                   "--wrt", "x3"])

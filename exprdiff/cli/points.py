@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
 from exprdiff.api import Compiled
 from exprdiff.errors import usage
+from exprdiff.render.formats import Options, Writer, names, writer
 from exprdiff.vector.registers import Array
 from exprdiff.vector.runtime import Batch
 
@@ -40,15 +41,45 @@ def read_csv(path: str, variables: Sequence[str]) -> dict[str, Array]:
     return {name: data[:, k] if data.size else np.zeros(0) for k, name in enumerate(header)}
 
 
-def write(stream: TextIO, batch: Batch, output: str) -> None:
-    """Every row's record, streamed to the registry's writer: CSV (row, value, df/dNAME…,
-    warnings, error_kind, error), or JSON Lines with --format jsonl; the default format of
-    grad (table) means CSV here, any other was refused by cli/modes.py."""
-    from exprdiff.render.formats import Options, names, writer
+def point_writer(stream: TextIO, output: str, variables: Sequence[str],
+                 partials: Sequence[str]) -> Writer:
+    """The registry's writer for a point set: JSON Lines with --format jsonl, else CSV (the
+    default format of grad, table, means CSV here; any other was refused by cli/modes.py).
 
+    Each record holds its point (`at`), as a batch's does; the CSV writer is given the point's
+    columns after `value`, where a batch's CSV has them: row, value, the variables, df/dNAME…,
+    warnings, error_kind, error.
+    """
     if output not in names("points"):
         output = "csv"
-    out = writer(output, stream, Options("points", names=tuple(batch.gradient)))
+    out = writer(output, stream, Options("points", names=tuple(partials)))
+    if output == "csv":
+        _point_columns(out, variables)
+    return out
+
+
+def _point_columns(out: Writer, variables: Sequence[str]) -> None:
+    """Give the registry's CSV writer of a point set the point's columns, after `value`."""
+    from exprdiff.render.csv import Csv
+
+    if not isinstance(out, Csv) or out.layout is None:
+        return
+    header, row = out.layout
+    blank = [""] * len(variables)
+
+    def with_point(record: dict[str, Any]) -> list[Any]:
+        cells = row(record)
+        at = record.get("at")
+        cells[2:2] = at.values() if at is not None else blank  # floats: csv writes their repr
+        return cells
+
+    out.layout = ([*header[:2], *variables, *header[2:]], with_point)
+    out.row = with_point
+
+
+def write(stream: TextIO, batch: Batch, output: str) -> None:
+    """Every row's record, streamed to the registry's writer (point_writer)."""
+    out = point_writer(stream, output, batch.variables, tuple(batch.gradient))
     for record in batch.records():
         out.write(record)
     out.finish()
