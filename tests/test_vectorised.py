@@ -160,10 +160,12 @@ def test_cli_points_bad_file(tmp_path) -> None:
     result = CliRunner().invoke(main, ["grad", "x*y", "--points", str(data)])
     assert result.exit_code == 2
     assert "unknown variable 'z'" in result.stderr
-    data.write_text("x,y\n1,oops\n")
+    data.write_text("x,y\n1,oops\n")  # a bad cell is its row's error record (exit 1)
     result = CliRunner().invoke(main, ["grad", "x*y", "--points", str(data)])
-    assert result.exit_code == 2
-    assert "error:" in result.stderr and "Traceback" not in result.stderr
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1] == (
+        "1,,,,,,,usage,the value of y is not a number: 'oops' (line 2)")
+    assert "error: row 1: the value of y" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_plain_grad_path_imports_no_numpy() -> None:
