@@ -175,9 +175,9 @@ def test_a_point_set_and_a_batch_are_written_by_the_same_csv_writer(runner, tmp_
     assert used == [(csv_format.Csv, "points"), (csv_format.Csv, "batch"),
                     (csv_format.Csv, "single")]
     assert points.stdout.splitlines()[:3] == [
-        "row,value,df/dx1,df/dx2,warnings,error_kind,error", "1,2.0,1.0,1.0,,,",
-        "2,,,,,domain,\"sqrt is undefined at node z1 = sqrt(x1), where x1 = -1 (the argument "
-        "must be ≥ 0)\""]
+        "row,value,x1,x2,df/dx1,df/dx2,warnings,error_kind,error", "1,2.0,1.0,2.0,1.0,1.0,,,",
+        "2,,-1.0,3.0,,,,domain,\"sqrt is undefined at node z1 = sqrt(x1), where x1 = -1 (the "
+        "argument must be ≥ 0)\""]
     assert batch.stdout.splitlines()[1] == (
         "1,sqrt(x1) * abs(x2),2.0,1.0,2.0,1.0,1.0,,,,")
 
@@ -200,7 +200,7 @@ def test_a_point_set_is_written_by_the_registry_s_points_formats(runner, tmp_pat
         assert [r["row"] for r in records] == [1, 2, 3]
         assert records[2]["warnings"][0]["message"].startswith("not differentiable")
     else:
-        assert lines[0] == "row,value,df/dx1,df/dx2,warnings,error_kind,error"
+        assert lines[0] == "row,value,x1,x2,df/dx1,df/dx2,warnings,error_kind,error"
         assert len(lines) == 4
 
 
@@ -208,7 +208,8 @@ def test_a_point_set_without_format_is_csv(runner, tmp_path):
     data = tmp_path / "points.csv"
     data.write_text(POINT_SET)
     result = runner.invoke(main, ["grad", POINT_EXPR, "--points", str(data)])
-    assert result.stdout.splitlines()[0] == "row,value,df/dx1,df/dx2,warnings,error_kind,error"
+    assert result.stdout.splitlines()[0] == (
+        "row,value,x1,x2,df/dx1,df/dx2,warnings,error_kind,error")
 
 
 @pytest.mark.parametrize("name", grad_choices())

@@ -98,6 +98,22 @@ def test_records_are_every_rows_record_across_chunks(chunk, wrt) -> None:
     assert list(constant.records(1)) == [constant.record(0), constant.record(1)]
 
 
+def test_records_carry_the_point_and_take_the_rows_numbers() -> None:
+    """Each record holds its point (`at`, as a batch record does); `numbers` renumbers the rows
+    (a block of a --points file gives its own), errors and warnings included."""
+    compiled = exprdiff.compile("sqrt(x) + abs(y)")
+    batch = compiled.grad_points({"y": [2.0, 0.0, 1.0], "x": [4.0, 1.0, -1.0]}, wrt=["y"])
+    records = list(batch.records(2, numbers=[7, 9, 12]))
+    assert [r["row"] for r in records] == [7, 9, 12]
+    assert [r["at"] for r in records] == [{"x": 4.0, "y": 2.0}, {"x": 1.0, "y": 0.0},
+                                          {"x": -1.0, "y": 1.0}]
+    assert records[0] == {"row": 7, "at": {"x": 4.0, "y": 2.0}, "value": 4.0,
+                          "gradient": {"y": 1.0}, "warnings": []}
+    assert records[1]["warnings"][0]["op"] == "abs" and records[2]["error"]["kind"] == "domain"
+    assert [dict(r, row=k + 1) for k, r in enumerate(records)] == [
+        batch.record(k) for k in range(3)]
+
+
 def test_strict_turns_kink_rows_into_errors() -> None:
     batch = exprdiff.compile("relu(x)").grad_points({"x": [1.0, 0.0, -1.0]}, strict=True)
     assert sorted(batch.errors) == [1]
@@ -125,15 +141,17 @@ def test_cli_points_csv_and_jsonl(tmp_path) -> None:
     result = runner.invoke(main, ["grad", text, "--points", str(data)])
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "row,value,df/dx1,df/dx2,df/dx3,warnings,error_kind,error"
-    assert lines[1].startswith("1,17.0,-3.5,9.0,6.0,")
-    assert lines[3].startswith("3,,,,,,domain,")
+    assert lines[0] == "row,value,x1,x2,x3,df/dx1,df/dx2,df/dx3,warnings,error_kind,error"
+    assert lines[1].startswith("1,17.0,1.0,2.0,3.0,-3.5,9.0,6.0,")
+    assert lines[3].startswith("3,,-1.0,2.0,3.0,,,,,domain,")
     assert "row 3: sqrt is undefined" in result.stderr
     result = runner.invoke(main, ["grad", text, "--points", str(data), "--format", "jsonl",
                                   "--wrt", "x3"])
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert records[0] == {"row": 1, "value": 17.0, "gradient": {"x3": 6.0}, "warnings": []}
+    assert records[0] == {"row": 1, "at": {"x1": 1.0, "x2": 2.0, "x3": 3.0}, "value": 17.0,
+                          "gradient": {"x3": 6.0}, "warnings": []}
     assert records[2]["error"]["kind"] == "domain"
+    assert records[2]["at"] == {"x1": -1.0, "x2": 2.0, "x3": 3.0}
 
 
 def test_cli_points_bad_file(tmp_path) -> None:
@@ -142,10 +160,12 @@ def test_cli_points_bad_file(tmp_path) -> None:
     result = CliRunner().invoke(main, ["grad", "x*y", "--points", str(data)])
     assert result.exit_code == 2
     assert "unknown variable 'z'" in result.stderr
-    data.write_text("x,y\n1,oops\n")
+    data.write_text("x,y\n1,oops\n")  # a bad cell is its row's error record (exit 1)
     result = CliRunner().invoke(main, ["grad", "x*y", "--points", str(data)])
-    assert result.exit_code == 2
-    assert "error:" in result.stderr and "Traceback" not in result.stderr
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1] == (
+        "1,,,,,,,usage,the value of y is not a number: 'oops' (line 2)")
+    assert "error: row 1: the value of y" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_plain_grad_path_imports_no_numpy() -> None:

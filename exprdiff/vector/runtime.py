@@ -26,20 +26,27 @@ from exprdiff.vector.registers import Array
 
 @dataclass(slots=True)
 class Batch:
-    """Value and gradient at every row; rows that failed or met a kink are listed by index."""
+    """Value and gradient at every row; rows that failed or met a kink are listed by index.
+
+    `inputs` holds the rows' points (variable → values), as the records' `at`.
+    """
 
     variables: tuple[str, ...]
     value: Array
     gradient: dict[str, Array]
     warnings: dict[int, tuple[KinkWarning, ...]] = field(default_factory=dict)
     errors: dict[int, ExprError] = field(default_factory=dict)
+    inputs: dict[str, Array] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.value.shape[0])
 
     def record(self, row: int) -> dict[str, Any]:
-        """Row `row` as a JSON-ready object: row (1-based), value and gradient, or its error."""
+        """Row `row` as a JSON-ready object: row (1-based), the point (`at`), value and
+        gradient, or its error."""
         data: dict[str, Any] = {"row": row + 1}
+        if self.inputs:
+            data["at"] = {name: float(column[row]) for name, column in self.inputs.items()}
         problem = self.errors.get(row)
         if problem is not None:
             data["error"] = problem.to_dict()
@@ -49,23 +56,45 @@ class Batch:
         data["warnings"] = [w.to_dict() for w in self.warnings.get(row, ())]
         return data
 
-    def records(self, chunk: int = 4096) -> Iterator[dict[str, Any]]:
+    def records(self, chunk: int = 4096, *,
+                numbers: Sequence[int] | None = None) -> Iterator[dict[str, Any]]:
         """Every row's `record(row)`, in order, read off the arrays `chunk` rows at a time (one
-        record at a time is held, never all of them)."""
+        record at a time is held, never all of them). `numbers` replaces the rows' numbers
+        (`row`): a block of a file gives its own."""
         names = tuple(self.gradient)
+        point = tuple(self.inputs)
+        special = self.errors.keys() | self.warnings.keys()  # rows made by record(row)
         for start in range(0, len(self), chunk):
             stop = min(start + chunk, len(self))
+            rows = range(start, stop)
+            told = numbers[start:stop] if numbers is not None else range(start + 1, stop + 1)
             values = self.value[start:stop].tolist()
-            lists = [self.gradient[name][start:stop].tolist() for name in names]
-            partials = zip(*lists, strict=True) if lists else repeat((), stop - start)
-            for row, value, gradient in zip(range(start, stop), values, partials, strict=True):
-                if row in self.errors:
-                    yield self.record(row)
-                    continue
-                warnings = self.warnings.get(row)
-                yield {"row": row + 1, "value": value,
-                       "gradient": dict(zip(names, gradient, strict=True)),
-                       "warnings": [w.to_dict() for w in warnings] if warnings else []}
+            gradients = _dicts(names, [self.gradient[name][start:stop] for name in names], rows)
+            if not point:
+                for row, number, value, gradient in zip(rows, told, values, gradients,
+                                                        strict=True):
+                    yield (self._numbered(row, number) if row in special else
+                           {"row": number, "value": value, "gradient": gradient,
+                            "warnings": []})
+                continue
+            ats = _dicts(point, [self.inputs[name][start:stop] for name in point], rows)
+            for row, number, at, value, gradient in zip(rows, told, ats, values, gradients,
+                                                        strict=True):
+                yield (self._numbered(row, number) if row in special else
+                       {"row": number, "at": at, "value": value, "gradient": gradient,
+                        "warnings": []})
+
+    def _numbered(self, row: int, number: int) -> dict[str, Any]:
+        record = self.record(row)
+        record["row"] = number
+        return record
+
+
+def _dicts(names: tuple[str, ...], columns: list[Array], rows: range) -> Iterator[dict[str, Any]]:
+    """One {name: value} per row of `columns` (each a slice of `rows`), built in C loops."""
+    if not names:
+        return ({} for _ in rows)
+    return map(dict, map(zip, repeat(names), zip(*[c.tolist() for c in columns], strict=True)))
 
 
 def columns(arrays: Mapping[str, object], variables: Sequence[str], *,
@@ -126,7 +155,7 @@ def grad_points(tape: Tape, variables: Sequence[str], arrays: Mapping[str, objec
     if suspect:  # every row with an inf or nan among its inputs is one (evaluate)
         for name, column in zip(names, inputs, strict=True):
             _refuse_non_finite(column, name, names, np.array(suspect, dtype=np.intp))
-    batch = Batch(names, value, gradient)
+    batch = Batch(names, value, gradient, inputs=dict(zip(names, inputs, strict=True)))
     for row in suspect:
         point = {name: float(column[row]) for name, column in zip(names, inputs, strict=True)}
         try:
