@@ -1,5 +1,6 @@
 """Where the primitives are not smooth, named for ops.py's rows: kinks and jumps (Op.kink), which
-side of them a point is on (Op.side) and one-sided slopes from them (Op.directional).
+side of them a point is on (Op.side), one-sided slopes from them (Op.directional), and the
+arguments a value does not depend on near a point (Op.flat).
 
 Conventions at non-differentiable points are those of rules.py's docstring: every one is
 reported as a warning, never silent.
@@ -108,3 +109,42 @@ def clamp_kink(out: float, x: float, low: float, high: float) -> Kink | None:
 
 def clamp_side(out: float, x: float, low: float, high: float) -> object:
     return ((x > low) - (x < low), (max(x, low) > high) - (max(x, low) < high))
+
+
+# ---- locally flat arguments (Op.flat): the value does not depend on them near the point ------
+# `constant[i]` says whether argument i is itself locally constant (careful.locally_constant).
+
+
+def mul_flat(constant: Sequence[bool], out: float, a: float, b: float) -> tuple[bool, bool]:
+    return (constant[1] and b == 0, constant[0] and a == 0)
+
+
+def div_flat(constant: Sequence[bool], out: float, a: float, b: float) -> tuple[bool, bool]:
+    return (False, constant[0] and a == 0)
+
+
+def pow_flat(constant: Sequence[bool], out: float, a: float, b: float) -> tuple[bool, bool]:
+    # a**0 is 1 whatever a is; 1**b is 1 and 0**b is 0 (b > 0) whatever b is.
+    return (constant[1] and b == 0, constant[0] and (a == 1 or (a == 0 and b > 0)))
+
+
+def relu_flat(constant: Sequence[bool], out: float, x: float) -> tuple[bool]:
+    return (x < 0,)
+
+
+def sign_flat(constant: Sequence[bool], out: float, x: float) -> tuple[bool]:
+    return (x != 0,)
+
+
+def max_flat(constant: Sequence[bool], out: float, *args: float) -> tuple[bool, ...]:
+    return tuple(a < out for a in args)  # a strict loser stays one nearby
+
+
+def min_flat(constant: Sequence[bool], out: float, *args: float) -> tuple[bool, ...]:
+    return tuple(a > out for a in args)
+
+
+def clamp_flat(constant: Sequence[bool], out: float, x: float, low: float,
+               high: float) -> tuple[bool, bool, bool]:
+    inner = max(x, low)
+    return (x < low or inner > high, x > low or inner > high, inner < high)
