@@ -8,8 +8,10 @@ A non-finite local partial is one of three things (docs/numerics.md):
   The row gives it as a Wide (Op.scaled), and the sweep carries on: tanh'(400)·e^700 is a
   normal double. An input's derivative that is not 0 but still below the range at the end is an
   error saying so, never a silent 0.
-- **pow's exponent at a negative base** (or at 0**0): a**b has no real derivative in b there:
-  an error (a constant exponent never gets here: the fast sweep drops edges to constants).
+- **pow's exponent at a negative base** (or at 0**0): a**b has no real derivative in b there.
+  That only matters if b can move: a *locally constant* exponent (`x**max(4, x)` at x = -2.2,
+  where max(4, x) is 4 on a whole neighbourhood) is the constant it is here, and its edge adds
+  nothing. An exponent that varies is an error saying why.
 - an **overflow** or an **infinite slope**: an error.
 """
 
@@ -24,6 +26,27 @@ from exprdiff.rules import TINY
 from exprdiff.tape import CONSTANT, INPUT, Tape, format_number
 
 
+def locally_constant(tape: Tape, values: Sequence[float]) -> list[bool]:
+    """Per node: its value cannot change anywhere near the point (in tape order).
+
+    Constants are; inputs are not; an operation is when each argument is locally constant or
+    is one the row says its value does not depend on near the point (Op.flat).
+    """
+    constant = [kind == CONSTANT for kind in tape.kinds]
+    ops, args = tape.ops, tape.args
+    for i, _, _, arguments in tape.program:
+        flags = [constant[a] for a in arguments]
+        if all(flags):
+            constant[i] = True
+            continue
+        op = ops[i]
+        if op is None or op.flat is None:
+            continue
+        flat = op.flat(tuple(flags), values[i], *[values[a] for a in args[i]])
+        constant[i] = all(c or f for c, f in zip(flags, flat, strict=True))
+    return constant
+
+
 def careful(tape: Tape, values: Sequence[float],
             partials: dict[int, tuple[float, ...]] | None = None) -> list[float]:
     """The adjoints, edge by edge; an ExprError where a derivative does not exist or is not a
@@ -32,6 +55,7 @@ def careful(tape: Tape, values: Sequence[float],
     adjoint[tape.output] = S.wide(1.0)
     size: list[S.Wide] = [S.ZERO] * len(tape)  # Σ |chain-rule terms|: the scale of rounding
     size[tape.output] = S.wide(1.0)
+    constant: list[bool] | None = None  # made when a negative base first asks
     kinds = tape.kinds
     for i, _, rule, args in reversed(tape.program):
         arguments = [values[a] for a in args]
@@ -49,7 +73,11 @@ def careful(tape: Tape, values: Sequence[float],
                 continue
             used[position] = 0.0 if math.isnan(d) else d
             if _negative_base(tape, i, position, arguments):
-                raise _exponent_error(tape, i, arguments)
+                if constant is None:
+                    constant = locally_constant(tape, values)
+                if constant[a]:
+                    continue  # the exponent cannot move: a**b is a**(its value) here
+                raise _exponent_error(tape, i, arguments, constant, values)
             if wides is None:  # under- or overflow: the row's partials beyond the doubles
                 wides = _scaled(tape, i, position, arguments, values[i], d)
             adjoint[a] = S.add(adjoint[a], S.mul(g, wides[position]))
@@ -148,12 +176,45 @@ def _slope_error(tape: Tape, i: int, position: int, arguments: list[float],
                      node=tape.labels[i], hint=hint)
 
 
-def _exponent_error(tape: Tape, i: int, arguments: list[float]) -> ExprError:
+def _exponent_error(tape: Tape, i: int, arguments: list[float], constant: list[bool],
+                    values: Sequence[float]) -> ExprError:
+    """pow's exponent moves where the power has no derivative in it: say why and what moves it."""
     where, pairs = _where(tape, i, arguments)
+    exponent = tape.args[i][1]
+    movers = _inputs_moving(tape, exponent, constant, values)
+    shown = tape.expression(exponent, width=40)
+    varies = f"{shown} varies" + (f" with {', '.join(movers)}" if movers and movers != [shown]
+                                   else "")
     message = (f"a negative base with a variable exponent has no real derivative at {where}, "
-               f"where {pairs}")
+               f"where {pairs}: a negative number to a non-integer power is not real, and "
+               f"the exponent {varies}")
     return ExprError("domain", message, column=tape.columns[i], source=tape.source,
                      node=tape.labels[i], hint="the gradient does not exist at this point")
+
+
+def _inputs_moving(tape: Tape, node: int, constant: list[bool], values: Sequence[float],
+                   limit: int = 3) -> list[str]:
+    """The inputs (up to `limit`) that `node` depends on near the point, by name."""
+    names = {i: name for name, i in tape.inputs.items()}
+    found: list[str] = []
+    seen = {node}
+    stack = [node]
+    while stack and len(found) < limit:
+        j = stack.pop()
+        if j in names:
+            found.append(names[j])
+            continue
+        op, args = tape.ops[j], tape.args[j]
+        if op is None:
+            continue
+        flags = tuple(constant[a] for a in args)
+        flat = (op.flat(flags, values[j], *[values[a] for a in args]) if op.flat is not None
+                else (False,) * len(args))
+        for a, c, f in zip(args, flags, flat, strict=True):
+            if not (c or f) and a not in seen:
+                seen.add(a)
+                stack.append(a)
+    return sorted(found)
 
 
 def _overflow_error(tape: Tape, i: int) -> ExprError:

@@ -86,3 +86,24 @@ def test_item2_a_true_value_below_the_doubles_is_an_error_not_a_silent_0():
             exprdiff.grad(text, point)
     # ... but a lost part that cannot matter is no error: 1 + 4e-869 is 1.
     assert exprdiff.grad("tanh(x) + x", {"x": 1000.0}).gradient == {"x": 1.0}
+
+
+# ---- item 3: a negative base with a locally constant exponent --------------------------------
+
+
+def test_item3_a_locally_constant_exponent_has_a_derivative():
+    x = -2.2288
+    assert exprdiff.grad("x**max(4, x)", {"x": x}).gradient["x"] == pytest.approx(
+        4 * x**3, rel=1e-15)  # -44.28...
+    assert exprdiff.grad("y**relu(z)", {"y": -0.8, "z": -1.96}).gradient == {"y": 0.0,
+                                                                             "z": 0.0}
+    got = exprdiff.grad("atan(x*10)**sign(softplus(y))", {"x": -1e-5, "y": 0.3}).gradient
+    assert got["x"] == pytest.approx(10 / (1 + 1e-8), rel=1e-15) and got["y"] == 0.0
+
+
+def test_item3_an_exponent_that_varies_stays_an_error_saying_why():
+    with pytest.raises(ExprError) as caught:
+        exprdiff.grad("x**max(4, y)", {"x": -2.0, "y": 5.0})
+    message = caught.value.message
+    assert "negative base with a variable exponent" in message
+    assert "max(4, y) varies with y" in message
