@@ -185,9 +185,13 @@ def _exponent_error(tape: Tape, i: int, arguments: list[float], constant: list[b
     shown = tape.expression(exponent, width=40)
     varies = f"{shown} varies" + (f" with {', '.join(movers)}" if movers and movers != [shown]
                                    else "")
-    message = (f"a negative base with a variable exponent has no real derivative at {where}, "
-               f"where {pairs}: a negative number to a non-integer power is not real, and "
-               f"the exponent {varies}")
+    if arguments[0] == 0:
+        message = (f"0**y has no derivative in y at y = 0 (it is 0 for y > 0, 1 at y = 0 and "
+                   f"undefined for y < 0), at {where}, where {pairs}, and the exponent {varies}")
+    else:
+        message = (f"a negative base with a variable exponent has no real derivative at {where}, "
+                   f"where {pairs}: a negative number to a non-integer power is not real, and "
+                   f"the exponent {varies}")
     return ExprError("domain", message, column=tape.columns[i], source=tape.source,
                      node=tape.labels[i], hint="the gradient does not exist at this point")
 

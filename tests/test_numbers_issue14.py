@@ -107,3 +107,30 @@ def test_item3_an_exponent_that_varies_stays_an_error_saying_why():
     message = caught.value.message
     assert "negative base with a variable exponent" in message
     assert "max(4, y) varies with y" in message
+
+
+# ---- item 4: messages that name the real cause ------------------------------------------------
+
+
+def test_item4_0_to_the_0_is_not_a_negative_base():
+    with pytest.raises(ExprError) as caught:
+        exprdiff.grad("x**y", {"x": 0.0, "y": 0.0})
+    message = caught.value.message
+    assert "negative" not in message
+    assert "0**y has no derivative in y at y = 0" in message
+
+
+def test_item4_a_quotient_that_overflows_is_not_a_division_by_0():
+    with pytest.raises(ExprError) as caught:
+        exprdiff.grad("1/x", {"x": 1e-310})
+    message = caught.value.message
+    assert "div overflows" in message and "must not be 0" not in message
+    with pytest.raises(ExprError, match="the divisor must not be 0"):
+        exprdiff.grad("1/x", {"x": 0.0})
+
+
+def test_item4_a_partial_that_overflows_says_so():
+    with pytest.raises(ExprError) as caught:
+        exprdiff.grad("x**-2", {"x": 1e-120})  # x**-2 is 1e240; its slope -2e360 is not
+    assert "overflows" in caught.value.message
+    assert "infinite or undefined" not in caught.value.message
