@@ -143,13 +143,18 @@ def _diagnose(tape: Tape, point: Sequence[float]) -> ExprError:
 
 
 def _overflows(op: Op | None, arguments: list[float]) -> bool:
-    """Whether the failure is a finite-but-too-large result rather than a point off the domain."""
-    if op is None:
+    """Whether the failure is a finite-but-too-large result rather than a point off the domain:
+    from finite arguments, the row's forward raises OverflowError or returns ±inf (`1/x` at
+    x = 1e-310 overflows; at x = 0 it is off the domain)."""
+    if op is None or not op.overflows or not all(math.isfinite(a) for a in arguments):
         return False
-    if op.overflows:  # the row says finite arguments can give ±inf
-        return not (op.name == "pow" and (arguments[0] < 0 or arguments[0] == 0)) and all(
-            math.isfinite(a) for a in arguments)
-    return False
+    try:
+        value = op.forward(*arguments)
+    except OverflowError:
+        return True
+    except (ValueError, ZeroDivisionError):
+        return False
+    return math.isinf(value)
 
 
 def domain_error(

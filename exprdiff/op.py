@@ -67,12 +67,18 @@ class Op(Value):
     Tests: `sample` (an interval per argument, the last one repeating, inside the domain and
     away from saturation) and `repair(margin, *args)` → an argument to move, when the point is
     within `margin` of a kink, jump or pole (None: fine).
+    `flat(constant, out, *args)` → for each argument, whether the value does not depend on it
+    anywhere near the point (max's strict losers, relu below 0, a factor times a locally
+    constant 0), given which arguments are locally constant themselves (None: no argument
+    ever is); the careful sweep reads it (exprdiff/careful.py).
+    `scaled(out, *args)` → the partials as scaled.Wide numbers (m·2**e), for a row whose
+    `partials` can underflow (return rules.UNDERFLOW): the careful sweep asks it there.
     """
 
     __slots__ = ("name", "arity", "forward", "partials", "sympy", "latex", "formulas",
                  "formulas_latex", "domain", "kink", "side", "infix", "precedence", "doc",
                  "aliases", "overflows", "array", "array_partials", "array_kink", "propagates",
-                 "sample", "repair", "directional")
+                 "sample", "repair", "directional", "flat", "scaled")
     name: str
     arity: tuple[int, int | None]  # (min, max); max None means "or more"
     forward: Callable[..., float]
@@ -96,6 +102,8 @@ class Op(Value):
     sample: tuple[tuple[float, float], ...]
     repair: Callable[..., int | None]
     directional: Callable[..., float | None] | None
+    flat: Callable[..., tuple[bool, ...]] | None
+    scaled: Callable[..., tuple[tuple[float, int], ...]] | None
 
     def __init__(self, name: str, arity: tuple[int, int | None], forward: Callable[..., float],
                  partials: Partials, sympy: Callable[..., Any], latex: str,
@@ -107,7 +115,9 @@ class Op(Value):
                  precedence: int = 9, doc: str = "", aliases: tuple[str, ...] = (),
                  overflows: bool = False, propagates: bool = False,
                  repair: Callable[..., int | None] = _no_repair,
-                 directional: Callable[..., float | None] | None = None) -> None:
+                 directional: Callable[..., float | None] | None = None,
+                 flat: Callable[..., tuple[bool, ...]] | None = None,
+                 scaled: Callable[..., tuple[tuple[float, int], ...]] | None = None) -> None:
         _set(self, "name", name)
         _set(self, "arity", arity)
         _set(self, "forward", forward)
@@ -131,6 +141,8 @@ class Op(Value):
         _set(self, "sample", sample)
         _set(self, "repair", repair)
         _set(self, "directional", directional)
+        _set(self, "flat", flat)
+        _set(self, "scaled", scaled)
 
     def arity_text(self) -> str:
         """'1 argument', '1 or 2 arguments', '2 or more arguments'."""

@@ -2,17 +2,21 @@
 
 Each node's adjoint is the sum over its consumers of (consumer's adjoint × local partial).
 With `partials` given, the sweep also records every node's local partials, so the step tables
-are read off this very sweep.
+are read off this very sweep. A sweep that meets a number that is not finite hands over to the
+careful sweep (careful.py), which gives the true adjoints or says why there are none.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Sequence
 
+from exprdiff.careful import careful
 from exprdiff.errors import ExprError
 from exprdiff.forward import _all_finite
-from exprdiff.tape import ADD, BINARY, CONSTANT, MUL, NEG, POWC, SUB, UNARY, Tape, format_number
+from exprdiff.rules import TINY, UNDERFLOW
+from exprdiff.tape import ADD, BINARY, CONSTANT, MUL, NEG, POWC, SUB, UNARY, Tape
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
@@ -43,7 +47,10 @@ def reverse(
                 adjoint[a] += g * rule(values[i], values[a])[0]
             elif code == POWC:  # a**c with c a constant: only ∂/∂a = c·a**(c-1) is needed
                 c = values[b]
-                adjoint[a] += g * (c * math.pow(values[a], c - 1))
+                d = c * math.pow(values[a], c - 1)
+                if abs(d) < TINY and values[a]:
+                    d = UNDERFLOW  # as rules.pow_partials
+                adjoint[a] += g * d
             elif code == BINARY:
                 da, db = rule(values[i], values[a], values[b])
                 adjoint[a] += g * da
@@ -59,19 +66,74 @@ def reverse(
                 for k, d in zip(args, local, strict=True):
                     adjoint[k] += g * d
     except _MATH_ERRORS:
-        raise _diagnosed(tape, values) from None
+        return _careful(tape, values)
     for i in lean.constant_nodes:
         adjoint[i] = 0.0  # a nan partial towards a constant (e.g. a negative base) is harmless
-    if not _all_finite(adjoint):
-        raise _diagnosed(tape, values)
+    if not _all_finite(adjoint) or _underflowed(tape, values, adjoint):
+        return _careful(tape, values)  # edge by edge: a true derivative or the reason why not
     return adjoint
 
 
-def _diagnosed(tape: Tape, values: Sequence[float]) -> ExprError:
-    """_diagnose's error, keeping the forward values it was found with (ExprError.values)."""
-    error = _diagnose(tape, values)
-    error.tape, error.values = tape, list(values)
-    return error
+def _underflowed(tape: Tape, values: Sequence[float], adjoint: list[float]) -> bool:
+    """Whether a product adjoint × partial may have lost digits below the normal range: an
+    adjoint is there but not 0, or is 0 where the output reaches it without crossing a flat
+    edge (a max loser, relu below 0: Op.flat). In most sweeps the constants' adjoints are the
+    only ones below the range: a count of them in C, on the adjoints' bytes, settles it."""
+    if _below_normal(tape, adjoint) <= len(tape.lean().constant_nodes):
+        return False
+    kinds = tape.kinds
+    small = [i for i, g in enumerate(adjoint) if abs(g) < TINY and kinds[i] != CONSTANT]
+    if any(adjoint[i] for i in small):
+        return True
+    reached = _reached(tape, values)
+    return any(reached[i] for i in small)
+
+
+#: Per byte value, 1 where the bits of a double's exponent field in it are all 0: the top byte
+#: (sign and the exponent's 7 high bits) and the one below it (the exponent's 4 low bits).
+_TOP = bytes(int(b & 0x7F == 0) for b in range(256))
+_NEXT = bytes(int(b & 0xF0 == 0) for b in range(256))
+
+
+def _below_normal(tape: Tape, numbers: list[float]) -> int:
+    """How many of `numbers` (one per node) are 0 or subnormal: exponent field 0."""
+    packer = tape.memo.get("doubles")
+    if packer is None:
+        packer = tape.memo["doubles"] = struct.Struct(f"<{len(tape)}d")
+    raw = packer.pack(*numbers)
+    return (int.from_bytes(raw[7::8].translate(_TOP), "little")
+            & int.from_bytes(raw[6::8].translate(_NEXT), "little")).bit_count()
+
+
+def _reached(tape: Tape, values: Sequence[float]) -> list[bool]:
+    """Per node: some path from the output reaches it without crossing a flat edge."""
+    reached = [False] * len(tape)
+    reached[tape.output] = True
+    kinds, ops = tape.kinds, tape.ops
+    for i, _, _, args in reversed(tape.program):
+        if not reached[i]:
+            continue
+        op = ops[i]
+        if op is None or op.flat is None:
+            for a in args:
+                reached[a] = True
+            continue
+        flat = op.flat(tuple(kinds[a] == CONSTANT for a in args), values[i],
+                       *[values[a] for a in args])
+        for a, f in zip(args, flat, strict=True):
+            reached[a] = reached[a] or not f
+    return reached
+
+
+def _careful(
+    tape: Tape, values: Sequence[float], partials: dict[int, tuple[float, ...]] | None = None
+) -> list[float]:
+    """careful.careful's adjoints; its error keeps the forward values (ExprError.values)."""
+    try:
+        return careful(tape, values, partials)
+    except ExprError as error:
+        error.tape, error.values = tape, list(values)
+        raise
 
 
 def _recorded(
@@ -88,52 +150,12 @@ def _recorded(
                 adjoint[a] += g * d
             partials[i] = local
     except _MATH_ERRORS:
-        raise _diagnosed(tape, values) from None
+        partials.clear()
+        return _careful(tape, values, partials)
     for i, kind in enumerate(tape.kinds):
         if kind == CONSTANT:
             adjoint[i] = 0.0
-    if not _all_finite(adjoint):
-        raise _diagnosed(tape, values)
+    if not _all_finite(adjoint) or _underflowed(tape, values, adjoint):
+        partials.clear()
+        return _careful(tape, values, partials)
     return adjoint
-
-
-def _diagnose(tape: Tape, values: Sequence[float]) -> ExprError:
-    """Redo the sweep with a check on every edge, to name the node whose slope is not finite."""
-    adjoint = [0.0] * len(tape)
-    adjoint[tape.output] = 1.0
-    for i, _, rule, args in reversed(tape.program):
-        arguments = [values[a] for a in args]
-        try:
-            local = rule(values[i], *arguments)  # type: ignore[operator]
-        except _MATH_ERRORS:
-            local = (math.inf,) * len(args)
-        for position, (a, d) in enumerate(zip(args, local, strict=True)):
-            if tape.kinds[a] == CONSTANT:
-                continue
-            if not math.isfinite(d):
-                return _slope_error(tape, i, position, arguments)
-            adjoint[a] += adjoint[i] * d
-            if not math.isfinite(adjoint[a]):
-                return ExprError(
-                    "domain",
-                    f"the derivative overflows at node {tape.labels[i]} = "
-                    f"{tape.expression(i, width=60)} (an adjoint beyond ±1.8e308)",
-                    column=tape.columns[i], source=tape.source, node=tape.labels[i])
-    return ExprError("domain", "the gradient is not finite at this point", source=tape.source)
-
-
-def _slope_error(tape: Tape, i: int, position: int, arguments: list[float]) -> ExprError:
-    op = tape.ops[i]
-    assert op is not None  # noqa: S101 - only operation nodes have partials
-    where = f"node {tape.labels[i]} = {tape.expression(i, width=60)}"
-    shown = [tape.expression(a, width=40) for a in tape.args[i]]
-    pairs = ", ".join(f"{s} = {format_number(v)}" for s, v in zip(shown, arguments, strict=True))
-    if op.name == "pow" and position == 1:
-        message = (f"a negative base with a variable exponent has no real derivative at {where}, "
-                   f"where {pairs}")
-    else:
-        which = "" if len(arguments) == 1 else f" with respect to {shown[position]}"
-        message = (f"{op.name} has an infinite or undefined slope{which} at {where}, "
-                   f"where {pairs}")
-    return ExprError("domain", message, column=tape.columns[i], source=tape.source,
-                     node=tape.labels[i], hint="the gradient does not exist at this point")

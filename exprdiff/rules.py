@@ -1,4 +1,6 @@
-"""The primitives' scalar rules that need more than one expression, named for ops.py's rows.
+"""The primitives' scalar rules that need more than one expression, named for ops.py's rows:
+forward functions, local partials and test samples (kinks, jumps and flat arguments are in
+kink_rules.py, partials beyond the doubles' range in scaled.py).
 
 Conventions at non-differentiable points (every one is reported as a warning, never silent):
 the derivative used is the mean of the one-sided derivatives (abs'(0) = 0, relu'(0) = 1/2,
@@ -10,9 +12,15 @@ jumps (sign at 0, atan2 on its branch cut) the warning says so: a jump, not a co
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
-from exprdiff.op import JUMP, Kink, KinkCheck
+#: A partial whose true value is not 0 but below the normal range (where a double keeps fewer
+#: digits, down to none) is returned as NaN, never as a silent 0 or a subnormal with few digits
+#: left: the reverse sweep then redoes it beyond the doubles' range (careful.py, scaled.py).
+#: Partials that can vanish exactly say where.
+UNDERFLOW = math.nan
+#: The smallest normal double.
+TINY = 2.2250738585072014e-308
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 # ---- forward functions -------------------------------------------------------------------
 
@@ -69,26 +77,122 @@ def clamp(x: float, low: float, high: float) -> float:
 
 
 # ---- local partials ------------------------------------------------------------------------
+# Each in a form that neither cancels near saturation nor overflows in an intermediate
+# (docs/numerics.md): where the true partial is a normal double it comes out within a few ulps.
+
+
+def _kept(d: float) -> float:
+    """d, or UNDERFLOW where it is below the normal range (a partial that is never 0)."""
+    return d if abs(d) >= TINY else UNDERFLOW
 
 
 def pow_partials(out: float, a: float, b: float) -> tuple[float, float]:
-    # ∂/∂a a**b = b·a**(b-1);  ∂/∂b a**b = a**b·ln a, real only for a > 0 (0 for a = 0 < b).
-    da = 0.0 if b == 0 else b * math.pow(a, b - 1)
+    # ∂/∂a a**b = b·a**(b-1), exactly 0 for b = 0 and at a = 0 < b - 1;
+    # ∂/∂b a**b = a**b·ln a, real only for a > 0 (exactly 0 at a = 1 and for a = 0 < b).
+    if b == 0:
+        da = 0.0
+    else:
+        da = b * math.pow(a, b - 1)
+        if abs(da) < TINY and a:
+            da = UNDERFLOW
     if a > 0:
         db = out * math.log(a)
+        if abs(db) < TINY and a != 1:
+            db = UNDERFLOW
     elif a == 0 and b > 0:
         db = 0.0
     else:
-        db = math.nan  # a negative base: only an error if the exponent depends on a variable
+        db = math.nan  # a negative base (or 0**0): careful.py decides whether the edge matters
     return (da, db)
+
+
+def div_partials(out: float, a: float, b: float) -> tuple[float, float]:
+    # ∂/∂a a/b = 1/b;  ∂/∂b a/b = -a/b² = -out/b, exactly 0 only for a = 0.
+    db = -out / b
+    return (1.0 / b, db if abs(db) >= TINY or not a else UNDERFLOW)
+
+
+def scaled_quotient(n: float, p: float, q: float) -> float:
+    """n/(p·q) without p·q overflowing or underflowing (then by mantissas and exponents)."""
+    pq = p * q
+    if TINY <= abs(pq) < math.inf:
+        return n / pq
+    mn, en = math.frexp(n)
+    mp, ep = math.frexp(p)
+    mq, eq = math.frexp(q)
+    return math.ldexp(mn / (mp * mq), en - ep - eq)
 
 
 def log_partials(out: float, x: float, base: float | None = None) -> tuple[float, ...]:
     if base is None:
         return (1.0 / x,)
     ln_b = math.log(base)
-    # ∂/∂x log_b x = 1/(x ln b);  ∂/∂b log_b x = -log_b(x)/(b ln b)
-    return (1.0 / (x * ln_b), -out / (base * ln_b))
+    # ∂/∂x log_b x = 1/(x ln b);  ∂/∂b log_b x = -log_b(x)/(b ln b), exactly 0 only at x = 1
+    db = scaled_quotient(-out, base, ln_b)
+    return (scaled_quotient(1.0, x, ln_b), db if abs(db) >= TINY or not out else UNDERFLOW)
+
+
+def reciprocal_product(x: float, c: float) -> float:
+    """1/(x·c) for a constant c (log2, log10), without x·c overflowing."""
+    return scaled_quotient(1.0, x, c)
+
+
+def tanh_partials(out: float, x: float) -> tuple[float]:
+    # 1 - tanh² cancels to 0 near saturation: 4e^(-2|x|)/(1 + e^(-2|x|))² does not.
+    z = math.exp(-2.0 * abs(x))
+    return (_kept(4.0 * z / ((1.0 + z) * (1.0 + z))),)
+
+
+def sigmoid_partials(out: float, x: float) -> tuple[float]:
+    # σ(1 - σ) cancels to 0 for large x: σ(x)·σ(-x) = e^(-|x|)/(1 + e^(-|x|))² does not.
+    z = math.exp(-abs(x))
+    return (_kept(z / ((1.0 + z) * (1.0 + z))),)
+
+
+def softplus_partials(out: float, x: float) -> tuple[float]:
+    return (_kept(sigmoid(x)),)
+
+
+def exp_partials(out: float, x: float) -> tuple[float]:
+    return (_kept(out),)
+
+
+def expm1_partials(out: float, x: float) -> tuple[float]:
+    # e^x, not out + 1: expm1(x) + 1 cancels for negative x (it is -1 + 4e-18 at x = -40).
+    return (_kept(math.exp(x)),)
+
+
+def erf_partials(out: float, x: float) -> tuple[float]:
+    return (_kept(TWO_OVER_SQRT_PI * math.exp(-x * x)),)
+
+
+def atan_partials(out: float, x: float) -> tuple[float]:
+    # 1/(1 + x²) = (1/h)/h with h = hypot(1, x): x² overflows from |x| ≈ 1.3e154.
+    h = math.hypot(1.0, x)
+    return (_kept((1.0 / h) / h),)
+
+
+def asin_partials(out: float, x: float) -> tuple[float]:
+    # 1/sqrt(1 - x²) with 1 - x² as (1 - x)(1 + x): no cancellation near ±1.
+    return (1.0 / math.sqrt((1.0 - x) * (1.0 + x)),)
+
+
+def acos_partials(out: float, x: float) -> tuple[float]:
+    return (-1.0 / math.sqrt((1.0 - x) * (1.0 + x)),)
+
+
+def atanh_partials(out: float, x: float) -> tuple[float]:
+    return (1.0 / ((1.0 - x) * (1.0 + x)),)
+
+
+def asinh_partials(out: float, x: float) -> tuple[float]:
+    # 1/sqrt(x² + 1) = 1/hypot(x, 1): x² overflows from |x| ≈ 1.3e154.
+    return (1.0 / math.hypot(x, 1.0),)
+
+
+def acosh_partials(out: float, x: float) -> tuple[float]:
+    # 1/sqrt(x² - 1) = 1/(sqrt(x - 1)·sqrt(x + 1)): no overflow, no cancellation near 1.
+    return (1.0 / (math.sqrt(x - 1.0) * math.sqrt(x + 1.0)),)
 
 
 def extremum_partials(out: float, *args: float) -> tuple[float, ...]:
@@ -99,15 +203,19 @@ def extremum_partials(out: float, *args: float) -> tuple[float, ...]:
 
 
 def atan2_partials(out: float, y: float, x: float) -> tuple[float, float]:
-    # ∂/∂y atan2(y, x) = x/(x² + y²);  ∂/∂x atan2(y, x) = -y/(x² + y²)
-    r2 = x * x + y * y
-    return (x / r2, -y / r2)
+    # ∂/∂y atan2(y, x) = x/(x² + y²) = (x/h)/h with h = hypot(x, y) (x² + y² would overflow
+    # or underflow); ∂/∂x = -(y/h)/h. Each is exactly 0 only where its numerator is.
+    h = math.hypot(y, x)
+    dy = (x / h) / h
+    dx = -(y / h) / h
+    return (dy if abs(dy) >= TINY or not x else UNDERFLOW,
+            dx if abs(dx) >= TINY or not y else UNDERFLOW)
 
 
 def hypot_partials(out: float, *args: float) -> tuple[float, ...]:
     if out == 0:
         return tuple(0.0 for _ in args)  # the cone's tip: reported as a kink
-    return tuple(a / out for a in args)
+    return tuple(_kept(a / out) if a else 0.0 for a in args)
 
 
 def relu_partials(out: float, x: float) -> tuple[float]:
@@ -124,103 +232,6 @@ def clamp_partials(out: float, x: float, low: float, high: float) -> tuple[float
     d_inner = 1.0 if inner < high else 0.5 if inner == high else 0.0
     d_x = 1.0 if x > low else 0.5 if x == low else 0.0
     return (d_inner * d_x, d_inner * (1.0 - d_x), 1.0 - d_inner)
-
-
-# ---- kinks and jumps -----------------------------------------------------------------------
-
-
-def abs_kink(out: float, x: float) -> Kink | None:
-    if x != 0:
-        return None
-    return Kink("abs has a corner at 0", ((-1.0, 1.0),), (0.0,))
-
-
-def relu_kink(out: float, x: float) -> Kink | None:
-    if x != 0:
-        return None
-    return Kink("relu has a corner at 0", ((0.0, 1.0),), (0.5,))
-
-
-def sign_kink(out: float, x: float) -> Kink | None:
-    if x != 0:
-        return None
-    return Kink("sign jumps at 0: no derivative exists", ((None, None),), (0.0,), JUMP)
-
-
-def extremum_kink(name: str) -> KinkCheck:
-    def check(out: float, *args: float) -> Kink | None:
-        ties = [a == out for a in args]
-        k = sum(ties)
-        if k < 2:
-            return None
-        left, right = (0.0, 1.0) if name == "max" else (1.0, 0.0)
-        one_sided = tuple((left, right) if t else (0.0, 0.0) for t in ties)
-        used = tuple(1.0 / k if t else 0.0 for t in ties)
-        return Kink(f"{name} has a tie between {k} arguments", one_sided, used)
-
-    return check
-
-
-def extremum_side(out: float, *args: float) -> object:
-    return tuple(a == out for a in args)
-
-
-def max_directional(out: float, args: Sequence[float], tangents: Sequence[float]) -> float:
-    # From a tie, max moves with the fastest of the tied arguments.
-    return max(t for a, t in zip(args, tangents, strict=True) if a == out)
-
-
-def min_directional(out: float, args: Sequence[float], tangents: Sequence[float]) -> float:
-    return min(t for a, t in zip(args, tangents, strict=True) if a == out)
-
-
-def hypot_directional(out: float, args: Sequence[float], tangents: Sequence[float]) -> float:
-    # From the cone's tip, hypot grows by the length of the step.
-    return math.sqrt(sum(t * t for t in tangents))
-
-
-def hypot_kink(out: float, *args: float) -> Kink | None:
-    if out != 0:
-        return None
-    one_sided = tuple((-1.0, 1.0) for _ in args)
-    return Kink("hypot has a cone tip at the origin", one_sided, tuple(0.0 for _ in args))
-
-
-def hypot_side(out: float, *args: float) -> object:
-    return out == 0.0
-
-
-def atan2_kink(out: float, y: float, x: float) -> Kink | None:
-    if y != 0 or x >= 0:
-        return None
-    # On the negative x-axis atan2 is ±π by the sign of the zero: the value jumps by 2π across
-    # it, while the partials of both sides agree (∂/∂y = 1/x, ∂/∂x = 0).
-    return Kink("atan2 jumps by 2π across its branch cut, the negative x-axis (y = 0, x < 0)",
-                ((None, None), (0.0, 0.0)), (1.0 / x, 0.0), JUMP)
-
-
-def atan2_side(out: float, y: float, x: float) -> object:
-    return math.copysign(1.0, y) if x < 0 else 0.0
-
-
-def clamp_kink(out: float, x: float, low: float, high: float) -> Kink | None:
-    inner = max(x, low)
-    if x != low and inner != high:
-        return None
-    used = clamp_partials(out, x, low, high)
-    if x == low and low == high:
-        return Kink("clamp has its two bounds and x equal", ((0.0, 0.0), (0.0, 0.0), (1.0, 0.0)),
-                    used)
-    if x == low:  # left of it the bound wins, right of it x does
-        return Kink("clamp has a corner where x meets its lower bound",
-                    ((0.0, 1.0), (0.0, 1.0), (0.0, 0.0)), used)
-    return Kink("clamp has a corner where its value meets the upper bound",
-                ((1.0, 0.0) if x == high else (0.0, 0.0), (0.0, 0.0) if x == high else (1.0, 0.0),
-                 (1.0, 0.0)), used)
-
-
-def clamp_side(out: float, x: float, low: float, high: float) -> object:
-    return ((x > low) - (x < low), (max(x, low) > high) - (max(x, low) < high))
 
 
 # ---- test samples: which argument to move off a kink, jump or pole -------------------------

@@ -32,6 +32,7 @@ LIMIT = 1e4  # a larger value is squashed (atan), keeping everything well scaled
 KINK_MARGIN = 0.05
 
 NUMBERS = ("2", "3", "0.5", "1.5", "0.25", "10", "pi", "e")
+_POSITIVE = frozenset({"acosh", "ln", "log", "log2", "log10", "sqrt"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Piece:
     value: float
     atom: bool
     ops: frozenset[str] = frozenset()
+    free: bool = False  # it holds a variable
 
     def operand(self) -> str:
         return self.text if self.atom else f"({self.text})"
@@ -57,12 +59,13 @@ def _call(name: str, args: list[Piece], extra: frozenset[str] = frozenset()) -> 
     op = lookup(name)
     value = op.forward(*[a.value for a in args])
     ops = frozenset().union(*(a.ops for a in args)) | {name} | extra
+    free = any(a.free for a in args)
     if op.infix is None:
-        return Piece(f"{name}({', '.join(a.text for a in args)})", value, True, ops)
+        return Piece(f"{name}({', '.join(a.text for a in args)})", value, True, ops, free)
     if name == "neg":
-        return Piece(f"-{args[0].operand()}", value, False, ops)
+        return Piece(f"-{args[0].operand()}", value, False, ops, free)
     left, right = args
-    return Piece(f"{left.operand()} {op.infix} {right.operand()}", value, False, ops)
+    return Piece(f"{left.operand()} {op.infix} {right.operand()}", value, False, ops, free)
 
 
 def squash(piece: Piece, low: float, high: float) -> Piece:
@@ -78,14 +81,51 @@ def shift(piece: Piece, amount: float = 1.0) -> Piece:
     return _call("add", [piece, _literal(amount)])
 
 
-class Builder:
-    """Draws one expression; `draw` is hypothesis's."""
+#: extreme=True: arguments pushed to saturation (u + K, u a subexpression in [-3, 3]) ...
+SHIFTS: dict[str, tuple[float, ...]] = {
+    "tanh": (18.0, -20.0, 25.0, -40.0, 100.0, -300.0, 400.0),
+    "sigmoid": (20.0, -37.0, 40.0, -100.0, 700.0, -700.0, 800.0),
+    "softplus": (20.0, -37.0, 40.0, -100.0, 700.0, -700.0, -800.0),
+    "exp": (-20.0, -40.0, -300.0, -700.0, 300.0, 700.0, -800.0),
+    "expm1": (-20.0, -40.0, -300.0, -700.0, 300.0, 700.0),
+    "erf": (3.0, -6.0, 10.0, -26.0, 30.0),
+    "sin": (1e6, -1e6), "cos": (1e6, -1e6),
+}
+#: ... or to huge and tiny magnitudes (u·K, u a subexpression in ±[0.5, 1.5])
+SCALES: dict[str, tuple[float, ...]] = {
+    "atan": (1e20, -1e100, 1e160, -1e200, 1e300),
+    "asinh": (1e20, -1e100, 1e160, -1e200, 1e300),
+    "acosh": (1e20, 1e100, 1e200, 1e300),
+    "ln": (1e-300, 1e-200, 1e-20, 1e20, 1e200, 1e300),
+    "log": (1e-300, 1e-200, 1e-20, 1e20, 1e200, 1e300),
+    "log2": (1e-300, 1e-200, 1e20, 1e300),
+    "log10": (1e-300, 1e-200, 1e20, 1e300),
+    "sqrt": (1e-300, 1e-200, 1e200, 1e300),
+    "cbrt": (-1e-300, 1e-200, -1e200, 1e300),
+    "atan2": (1e-300, -1e-200, 1e200, 1e300),
+    "hypot": (1e-300, -1e-200, 1e200, 1e300),
+    "div": (1e-200, -1e-20, 1e20, 1e200),
+    "mul": (1e-200, 1e150, -1e300),
+    "pow": (1e-100, 1e-30, 1e30, 1e100),
+}
+#: ... or next to ±1 (±(1 - u·K)), where 1 - x² cancels.
+NEAR_ONE: dict[str, tuple[float, ...]] = {
+    "asin": (1e-6, 1e-10, 1e-14), "acos": (1e-6, 1e-10, 1e-14), "atanh": (1e-6, 1e-10, 1e-14),
+    "acosh": (-1e-6, -1e-10, -1e-14), "log1p": (1e-6, 1e-10, 1e-14),
+}
 
-    def __init__(self, draw: Callable[[Any], Any], point: dict[str, float], depth: int) -> None:
+
+class Builder:
+    """Draws one expression; `draw` is hypothesis's. With `extreme`, some arguments are pushed
+    to saturation, huge or tiny magnitudes, or next to ±1 (SHIFTS, SCALES, NEAR_ONE)."""
+
+    def __init__(self, draw: Callable[[Any], Any], point: dict[str, float], depth: int,
+                 extreme: bool = False) -> None:
         self.draw = draw
         self.point = point
         self.depth = depth
         self.used: set[str] = set()
+        self.extreme = extreme
 
     def node(self, depth: int) -> Piece:
         leaf_chance = 3 + (self.depth - depth)  # out of 10: deeper means likelier a leaf
@@ -98,7 +138,7 @@ class Builder:
         if self.draw(st.integers(0, 9)) < 7:
             name = self.draw(st.sampled_from(sorted(self.point)))
             self.used.add(name)
-            return Piece(name, self.point[name], True)
+            return Piece(name, self.point[name], True, free=True)
         text = self.draw(st.sampled_from(NUMBERS))
         value = {"pi": math.pi, "e": math.e}.get(text)
         return Piece(text, float(text) if value is None else value, True)
@@ -109,6 +149,13 @@ class Builder:
         return _call("atan", [piece])
 
     def apply(self, name: str, depth: int) -> Piece:
+        if self.extreme and self.draw(st.integers(0, 9)) < 4:
+            used = set(self.used)
+            found = self.pushed(name, depth)
+            if found is not None and found.free:  # (a constant folds, in doubles, on the tape)
+                return found
+            self.used = used  # what was drawn for it is not in the expression
+
         if name == "pow":
             return self.power(depth)
         op = lookup(name)
@@ -123,6 +170,46 @@ class Builder:
                 break
             args[k] = shift(args[k], 0.37)
         return _call(name, args)
+
+    def pushed(self, name: str, depth: int) -> Piece | None:
+        """`name` with its arguments pushed to an edge of the doubles (None: no edge for it,
+        or the value overflowed on the way)."""
+        try:
+            if name in SHIFTS:
+                k = self.draw(st.sampled_from(SHIFTS[name]))
+                return _call(name, [shift(squash(self.node(depth), -3.0, 3.0), k)])
+            if name in NEAR_ONE:
+                k = self.draw(st.sampled_from(NEAR_ONE[name]))
+                u = _call("mul", [squash(self.node(depth), 0.5, 1.5), _literal(k)])
+                edge = self.draw(st.sampled_from((1.0, -1.0))) if name != "acosh" else 1.0
+                edge = -1.0 if name == "log1p" else edge
+                near = _call("sub", [_literal(edge), u]) if edge > 0 else shift(u, edge)
+                return _call(name, [near])
+            if name in SCALES:
+                return self.scaled(name, depth)
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return None
+        return None
+
+    def scaled(self, name: str, depth: int) -> Piece | None:
+        def big() -> Piece:
+            k = self.draw(st.sampled_from(SCALES[name]))
+            sign = self.draw(st.sampled_from((1.0, -1.0)))
+            u = squash(self.node(depth), 0.5, 1.5)
+            return _call("mul", [u, _literal(sign * k if name not in _POSITIVE else abs(k))])
+
+        if name == "pow":  # a huge or tiny base to a constant power that keeps it a double
+            base = big()
+            exponent = self.draw(st.sampled_from((2.0, -1.0, -2.0, 0.5, 3.0)))
+            return _call("pow", [base, _literal(exponent)])
+        if name in ("atan2", "hypot"):
+            return _call(name, [big(), big()])
+        if name in ("div", "mul"):
+            return _call(name, [squash(self.node(depth), -3.0, 3.0), big()])
+        if name == "log" and self.draw(st.booleans()):
+            return _call(name, [big(), big()])
+        piece = _call(name, [big()])
+        return piece if math.isfinite(piece.value) else None
 
     def power(self, depth: int) -> Piece:
         """a**n with a constant n, or a**b with a positive base and a modest exponent."""
@@ -141,9 +228,10 @@ class Builder:
 
 
 @st.composite
-def cases(draw: Callable[[Any], Any], max_depth: int = 8,
-          max_variables: int = 5) -> tuple[str, dict[str, float], frozenset[str]]:
-    """(text, point, primitives used): like `expressions`, also naming the primitives."""
+def cases(draw: Callable[[Any], Any], max_depth: int = 8, max_variables: int = 5,
+          extreme: bool = False) -> tuple[str, dict[str, float], frozenset[str]]:
+    """(text, point, primitives used): like `expressions`, also naming the primitives;
+    `extreme` pushes some arguments to the edges of the doubles (see Builder)."""
     count = draw(st.integers(1, max_variables))
     names = draw(st.lists(st.sampled_from(NAMES), min_size=count, max_size=count, unique=True))
     # Four decimals: a variable like 1e-30 only measures the doubles' absolute limits
@@ -151,7 +239,7 @@ def cases(draw: Callable[[Any], Any], max_depth: int = 8,
     coordinate = st.one_of(st.integers(-3, 3).map(float),
                            st.floats(-3.0, 3.0, allow_nan=False).map(lambda v: round(v, 4)))
     point = {name: draw(coordinate) for name in names}
-    builder = Builder(draw, point, max_depth)
+    builder = Builder(draw, point, max_depth, extreme)
     root = draw(st.sampled_from(PRIMITIVES))  # never a bare leaf: that tests nothing
     piece = builder.bounded(builder.apply(root, max_depth - 1))
     if not builder.used:  # a constant: bring one variable in

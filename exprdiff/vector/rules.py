@@ -13,6 +13,7 @@ from functools import partial
 
 import numpy as np
 
+from exprdiff import array_rules as A
 from exprdiff.op import Op
 from exprdiff.ops import TABLE
 from exprdiff.tape import CONSTANT, Tape
@@ -54,10 +55,13 @@ def emit_forward(b: Builder, name: str, args: list[int]) -> int:
 
 
 def _one_over_root(b: Builder, x: int, sign: float) -> int:
-    """sign / sqrt(1 - x·x), as asin's and acos's partials compute it."""
-    return b.emit(np.divide, sign, b.emit(np.sqrt, b.emit(np.subtract, 1.0,
-                                                           b.emit(np.multiply, x, x))))
+    """sign / sqrt((1 - x)(1 + x)), as asin's and acos's partials compute it."""
+    return b.emit(np.divide, sign, b.emit(np.sqrt, b.emit(np.multiply, b.emit(np.subtract, 1.0, x),
+                                                          b.emit(np.add, 1.0, x))))
 
+
+_UNDERFLOW = partial(A.underflow, np)
+_UNDERFLOW_POSITIVE = partial(A.underflow_positive, np)
 
 #: op → its local partials as calls on registers, each the same arithmetic as NUMPY_OPS.
 _PARTIALS: dict[str, Callable[..., tuple[int, ...]]] = {
@@ -65,23 +69,20 @@ _PARTIALS: dict[str, Callable[..., tuple[int, ...]]] = {
     "sub": lambda b, o, x, y: (b.number(1.0), b.number(-1.0)),
     "mul": lambda b, o, x, y: (y, x),
     "div": lambda b, o, x, y: (b.emit(np.divide, 1.0, y),
-                               b.emit(np.divide, b.emit(np.negative, o), y)),
+                               b.emit(_UNDERFLOW, b.emit(np.divide, b.emit(np.negative, o), y),
+                                      x, fresh=True)),
     "neg": lambda b, o, x: (b.number(-1.0),),
     "sin": lambda b, o, x: (b.emit(np.cos, x),),
     "cos": lambda b, o, x: (b.emit(np.negative, b.emit(np.sin, x)),),
     "tan": lambda b, o, x: (b.emit(np.add, 1.0, b.emit(np.multiply, o, o)),),
     "asin": lambda b, o, x: (_one_over_root(b, x, 1.0),),
     "acos": lambda b, o, x: (_one_over_root(b, x, -1.0),),
-    "atan": lambda b, o, x: (b.emit(np.divide, 1.0, b.emit(np.add, 1.0,
-                                                            b.emit(np.multiply, x, x))),),
     "sinh": lambda b, o, x: (b.emit(np.cosh, x),),
     "cosh": lambda b, o, x: (b.emit(np.sinh, x),),
-    "tanh": lambda b, o, x: (b.emit(np.subtract, 1.0, b.emit(np.multiply, o, o)),),
-    "exp": lambda b, o, x: (o,),
+    "exp": lambda b, o, x: (b.emit(_UNDERFLOW_POSITIVE, o, fresh=True),),
     "ln": lambda b, o, x: (b.emit(np.divide, 1.0, x),),
     "sqrt": lambda b, o, x: (b.emit(np.divide, 0.5, o),),
     "abs": lambda b, o, x: (b.emit(np.add, b.emit(np.sign, x), 0.0),),
-    "sigmoid": lambda b, o, x: (b.emit(np.multiply, o, b.emit(np.subtract, 1.0, o)),),
 }
 
 
@@ -98,7 +99,8 @@ def emit_partials(b: Builder, name: str, out: int, args: list[int]) -> tuple[int
         if exponent == 2.0:
             return b.emit(np.multiply, exponent, args[0]), b.number(0.0)
         power = b.emit(np.power, args[0], exponent - 1.0)
-        return b.emit(np.multiply, exponent, power), b.number(0.0)
+        return (b.emit(_UNDERFLOW, b.emit(np.multiply, exponent, power), args[0], fresh=True),
+                b.number(0.0))
     # Any other op: its NUMPY_OPS partials, once per block; which entries are plain numbers
     # depends only on which arguments are constants, so one call on stand-ins tells.
     partials = NUMPY_OPS[name][1]
