@@ -152,7 +152,7 @@ def test_an_expression_at_many_points_is_differentiated_once(monkeypatch):
 
 
 @seed(18)
-@settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(cases(max_depth=5, max_variables=3))
 def test_lambdified_values_are_evalfs_to_the_last_bit(case):
     """The fast evaluation against `evaluate` (xreplace + evalf), value and note, on random

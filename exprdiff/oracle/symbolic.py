@@ -288,22 +288,16 @@ def _evaluator(sp: Any, partials: list[Any], symbols: dict[str, Any],
                count: int) -> Callable[[Mapping[str, float]], Values]:
     """(value, note) of every partial at a point: by `evaluate` (xreplace + evalf), or from
     FAST_FROM points on by lambdify to mpmath at the same 40-digit working precision, rounded
-    to 30 digits and then to a double as `evaluate` does; whatever that cannot give as a finite
-    real (a complex value, a pole, DiracDelta, …) goes to `evaluate`, for its note."""
+    to 30 digits and then to a double as `evaluate` does. A partial with a kink's or jump's
+    function (Heaviside, DiracDelta, Max, Min, Piecewise: lambdify rewrites them at a cost that
+    grows without bound, seconds to minutes) stays with `evaluate`, and so does whatever the
+    generated code cannot give as a finite real (a complex value, a pole), for its note."""
     if count < FAST_FROM:
         return lambda point: tuple(evaluate(sp, p, _subs(sp, symbols, point)) for p in partials)
     import mpmath
 
     names = list(symbols)
-    dummies = [sp.Dummy() for _ in names]  # generated code never sees a user's name
-    swap = dict(zip((symbols[n] for n in names), dummies, strict=True))
-    compiled: list[Any] = []
-    for partial in partials:
-        try:
-            compiled.append(sp.lambdify(dummies, partial.xreplace(swap), modules="mpmath",
-                                        docstring_limit=0))
-        except Exception:  # noqa: BLE001 - a partial lambdify cannot write: evaluate it
-            compiled.append(None)
+    compiled = [_lambdified(sp, partial, names, symbols) for partial in partials]
     precision = sp.Float(1, DIGITS + 10)._prec
 
     def values(point: Mapping[str, float]) -> Values:
@@ -321,6 +315,27 @@ def _evaluator(sp: Any, partials: list[Any], symbols: dict[str, Any],
         return tuple(found)
 
     return values
+
+
+def _lambdified(sp: Any, partial: Any, names: list[str], symbols: dict[str, Any]) -> Any:
+    """`partial` as a function of the variables (in `names` order) on mpmath numbers, or None.
+    The variables keep their symbols (renaming them would rebuild, and re-evaluate, the whole
+    expression); a name that the generated code also uses for a function (`mpf`, `j`) would
+    shadow it, and then the partial stays with `evaluate`."""
+    if partial.has(sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min, sp.Piecewise):
+        return None
+    if not _mpmath_names:  # what generated code may call: lambdify's namespace, no symbols
+        _mpmath_names.update(sp.lambdify([], 0, modules="mpmath").__globals__)
+    if any(name in _mpmath_names for name in names):
+        return None
+    try:
+        return sp.lambdify([symbols[n] for n in names], partial, modules="mpmath",
+                           docstring_limit=0)
+    except Exception:  # noqa: BLE001 - a partial lambdify cannot write: evaluate it
+        return None
+
+
+_mpmath_names: set[str] = set()
 
 
 def _fast(sp: Any, compiled: list[Any], k: int, args: list[Any]) -> float | None:
