@@ -339,21 +339,39 @@ _mpmath_names: set[str] = set()
 
 
 def _fast(sp: Any, compiled: list[Any], k: int, args: list[Any]) -> float | None:
-    """The k-th lambdified partial at `args` as a double, or None to ask `evaluate`."""
+    """The k-th lambdified partial at `args` as a double, or None to ask `evaluate`.
+
+    Run at the caller's precision (a 40-digit Float's 136 bits) and again at PROBE_BITS: where
+    the two differ by more than 2**-80 of the value, the partial cancels by more than about 20
+    bits here (an exact 0 computed as a residue of 1e-42), and the digits left depend on the
+    order of the operations, which `evaluate`'s and the generated code's differ in: then the
+    value is `evaluate`'s. Otherwise both keep over 110 correct bits and round to one double."""
+    import mpmath
+
     function = compiled[k]
     if function is None:
         return None
     try:
         value = function(*args)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not hasattr(value, "_mpf_") or not value:
+            return None  # an mpc, a constant object, anything unexpected, or an exact 0
+        with mpmath.workprec(PROBE_BITS):
+            probe = function(*args)
+        if not hasattr(probe, "_mpf_") or abs(value - probe) > abs(value) * mpmath.ldexp(1, -80):
+            return None
     except NameError:  # a function mpmath lacks (DiracDelta): never again for this partial
         compiled[k] = None
         return None
     except (ArithmeticError, ValueError, TypeError):
         return None
-    if isinstance(value, bool) or not (isinstance(value, int) or hasattr(value, "_mpf_")):
-        return None  # an mpc, a constant object, anything unexpected
     number = float(sp.Float(value, DIGITS))  # 40 digits → 30 → a double, as `evaluate`
     return number if math.isfinite(number) else None
+
+
+#: The lower precision at which a lambdified partial runs again, to see it does not cancel.
+PROBE_BITS = 100
 
 
 def _subs(sp: Any, symbols: dict[str, Any], point: Mapping[str, float]) -> dict[Any, Any]:
