@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exprdiff.errors import ExprError
-from exprdiff.forward import KinkWarning, forward
+from exprdiff.forward import KinkWarning
 from exprdiff.modes.tangent import tangent
 from exprdiff.tape import ONE, Tape
 
@@ -131,21 +131,25 @@ class Study:
         return values[tape.output], signature(tape, values) if tape.kink_nodes else ()
 
     def _cone(self, k: int) -> Cone:
-        """Input k's node and the operations that depend on it, in evaluation order (and the
-        point's values, from one forward sweep, the first time)."""
+        """Input k's node and the operations that depend on it, in evaluation order: found once
+        per tape (Tape.memo), for every point checked."""
         tape = self.tape
         if self._point_values is None:
-            self._point_values = forward(tape, self.point)
-        lean = tape.lean()
+            self._point_values = list(self.values)  # the forward sweep's, at this point
         node = self._input_nodes[k]
-        moved = {node}
-        operations: list[tuple[int, Any, int, int]] = []
-        for i, f, a, b in zip(lean.nodes, lean.forwards, lean.firsts, lean.seconds, strict=True):
-            args = (a,) if b == ONE else (a, b) if b >= 0 else lean.many[i]
-            if not moved.isdisjoint(args):
-                moved.add(i)
-                operations.append((i, f, a, b))
-        cone = self._cones[k] = (node, operations, lean.many)
+        cone: Cone | None = tape.memo.get(("finite differences", node))
+        if cone is None:
+            lean = tape.lean()
+            moved = {node}
+            operations: list[tuple[int, Any, int, int]] = []
+            for i, f, a, b in zip(lean.nodes, lean.forwards, lean.firsts, lean.seconds,
+                                  strict=True):
+                args = (a,) if b == ONE else (a, b) if b >= 0 else lean.many[i]
+                if not moved.isdisjoint(args):
+                    moved.add(i)
+                    operations.append((i, f, a, b))
+            cone = tape.memo[("finite differences", node)] = (node, operations, lean.many)
+        self._cones[k] = cone
         return cone
 
     def _study(self, name: str) -> Estimate:
