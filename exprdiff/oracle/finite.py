@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +22,8 @@ FD_RTOL = 1e-6  # finite differences vs the reference, relative to the partial's
 EPS = 2.0**-52
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 #: An input's node, the operations (node, forward, first, second argument) that depend on it in
-#: evaluation order, the arguments of operations with more than two (Lean.many), and those
-#: operations as a function (point's values, x) → f, or None at a non-finite value.
-Cone = tuple[int, list[tuple[int, Any, int, int]], dict[int, tuple[int, ...]],
-             Callable[[list[float], float], float | None] | None]
-#: The longest cone run as straight-line code (beyond, compiling it costs more than it saves).
-STEP_OPERATIONS = 400
+#: evaluation order, and the arguments of operations with more than two (Lean.many).
+Cone = tuple[int, list[tuple[int, Any, int, int]], dict[int, tuple[int, ...]]]
 #: Richardson's factors 4**j and 4**j - 1 (exact in doubles), column j = 1, 2, …
 _FACTORS = tuple(4.0**j for j in range(1, 16))
 _LESS = tuple(4.0**j - 1 for j in range(1, 16))
@@ -76,31 +72,6 @@ def signature(tape: Tape, values: Sequence[float]) -> tuple[object, ...]:
     return tuple(sides)
 
 
-def _straight_line(node: int, operations: list[tuple[int, Any, int, int]],
-                   many: dict[int, tuple[int, ...]], output: int,
-                   ) -> Callable[[list[float], float], float | None]:
-    """The operations as generated straight-line Python (names and calls of our own making, no
-    user text): each the same function on the same arguments, in the same order, as the loop
-    in `_f`, without its per-node bookkeeping (2.4× faster on seed-sized expressions). None for
-    a non-finite value, as forward() raises for one."""
-    known = {node: "x"}
-    functions: dict[str, Any] = {"isfinite": math.isfinite}
-    lines = ["def step(values, x):"]
-    for n, (i, f, a, b) in enumerate(operations):
-        functions[f"f{n}"] = f
-        args = (a,) if b == ONE else (a, b) if b >= 0 else many[i]
-        lines.append(f"    v{i} = f{n}({', '.join(known.get(j, f'values[{j}]') for j in args)})")
-        known[i] = f"v{i}"
-    computed = ", ".join(f"v{i}" for i, _, _, _ in operations)
-    lines += [f"    total = {' + '.join(f'v{i}' for i, _, _, _ in operations) or '0.0'}",
-              f"    if total - total != 0.0 and not all(isfinite(v) for v in ({computed},)):",
-              "        return None",
-              f"    return {known.get(output, f'values[{output}]')}"]
-    exec("\n".join(lines), functions)  # noqa: S102 - our generated code, see the docstring
-    step: Callable[[list[float], float], float | None] = functions["step"]
-    return step
-
-
 def _step(x: float, bits: int) -> float:
     """A power of two about 2**-bits times the variable's scale (at least 1)."""
     return 2.0 ** (math.frexp(max(abs(x), 1.0))[1] - bits)
@@ -140,15 +111,7 @@ class Study:
     def _f(self, k: int, x: float) -> tuple[float, tuple[object, ...]]:
         """f and the kink signature with input k moved to x. Only the operations that depend on
         input k run again: the same operations on the same values as a whole forward sweep."""
-        node, cone, many, step = self._cones.get(k) or self._cone(k)
-        if step is not None:
-            try:
-                value = step(self._point_values, x)  # type: ignore[arg-type] # set by _cone
-            except _MATH_ERRORS:
-                raise ExprError("domain", "no value at this step") from None
-            if value is None:
-                raise ExprError("domain", "no finite value at this step")
-            return value, ()
+        node, cone, many = self._cones.get(k) or self._cone(k)
         values = self._point_values[:]  # type: ignore[index]
         values[node] = x
         try:
@@ -168,9 +131,8 @@ class Study:
         return values[tape.output], signature(tape, values) if tape.kink_nodes else ()
 
     def _cone(self, k: int) -> Cone:
-        """Input k's node, the operations that depend on it in evaluation order, and on a tape
-        without kinks (no signature to take) of up to STEP_OPERATIONS of them, the same
-        operations as straight-line code: found once per tape (Tape.memo), for every point."""
+        """Input k's node and the operations that depend on it, in evaluation order: found once
+        per tape (Tape.memo), for every point checked."""
         tape = self.tape
         if self._point_values is None:
             self._point_values = list(self.values)  # the forward sweep's, at this point
@@ -186,10 +148,7 @@ class Study:
                 if not moved.isdisjoint(args):
                     moved.add(i)
                     operations.append((i, f, a, b))
-            step = None
-            if not tape.kink_nodes and len(operations) <= STEP_OPERATIONS:
-                step = _straight_line(node, operations, lean.many, tape.output)
-            cone = tape.memo[("finite differences", node)] = (node, operations, lean.many, step)
+            cone = tape.memo[("finite differences", node)] = (node, operations, lean.many)
         self._cones[k] = cone
         return cone
 
