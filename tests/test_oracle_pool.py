@@ -60,6 +60,22 @@ def test_one_process_serves_every_job_and_the_caller_never_imports_sympy():
     assert done.stdout.split() == ["True", "1", "False"]
 
 
+def test_grad_check_on_the_command_line_never_imports_sympy_itself():
+    """`python -m exprdiff grad … --check`: SymPy is imported in the oracle's process only
+    (started by exprdiff/cli/__init__.py before click loads), and the check passes."""
+    code = ("import atexit, json, runpy, sys\n"
+            "atexit.register(lambda: print('@@', 'sympy' in sys.modules, flush=True))\n"
+            "sys.argv = ['exprdiff', 'grad', 'x1**2 + 3*(x2*x3 - x1**2)', '--at', "
+            "'x1=1,x2=2,x3=3', '--check', '--format', 'json']\n"
+            "runpy.run_module('exprdiff', run_name='__main__', alter_sys=True)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, check=False)
+    output, marker, tail = done.stdout.rpartition("@@ ")
+    assert done.returncode == 0 and marker, done.stderr[-2000:]
+    assert json.loads(output)["check"]["ok"] is True
+    assert tail.strip() == "False"
+
+
 def test_a_hang_is_killed_at_the_limit_and_the_next_job_starts_a_new_process():
     with Oracle() as server:
         (pid, imported), = (m[1:] for m in server.ask(_pid_job, (), 30)[0])
@@ -152,7 +168,7 @@ def test_an_expression_at_many_points_is_differentiated_once(monkeypatch):
 
 
 @seed(18)
-@settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(cases(max_depth=5, max_variables=3))
 def test_lambdified_values_are_evalfs_to_the_last_bit(case):
     """The fast evaluation against `evaluate` (xreplace + evalf), value and note, on random

@@ -11,17 +11,22 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from exprdiff.errors import ExprError
-from exprdiff.forward import KinkWarning, forward
+from exprdiff.forward import KinkWarning
 from exprdiff.modes.tangent import tangent
 from exprdiff.tape import ONE, Tape
 
 FD_RTOL = 1e-6  # finite differences vs the reference, relative to the partial's scale
 EPS = 2.0**-52
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+#: An input's node, the operations (node, forward, first, second argument) that depend on it in
+#: evaluation order, and the arguments of operations with more than two (Lean.many).
+Cone = tuple[int, list[tuple[int, Any, int, int]], dict[int, tuple[int, ...]]]
 #: Richardson's factors 4**j and 4**j - 1 (exact in doubles), column j = 1, 2, …
-_FACTORS = tuple((4.0**j, 4.0**j - 1) for j in range(1, 16))
+_FACTORS = tuple(4.0**j for j in range(1, 16))
+_LESS = tuple(4.0**j - 1 for j in range(1, 16))
 
 
 @dataclass(slots=True)
@@ -83,7 +88,7 @@ class Study:
         self.warnings = tuple(warnings)
         self.results: dict[str, Estimate] = {}
         self._sizes: list[float] | None = None
-        self._cones: dict[int, list[tuple[int, object, int, int]]] = {}
+        self._cones: dict[int, Cone] = {}
         self._point_values: list[float] | None = None
         self._input_nodes = list(tape.inputs.values())
         labels = {tape.labels[i]: i for i in tape.kink_nodes}
@@ -106,41 +111,45 @@ class Study:
     def _f(self, k: int, x: float) -> tuple[float, tuple[object, ...]]:
         """f and the kink signature with input k moved to x. Only the operations that depend on
         input k run again: the same operations on the same values as a whole forward sweep."""
-        tape = self.tape
-        if self._point_values is None:
-            self._point_values = forward(tape, self.point)
-        values = self._point_values[:]
-        values[self._input_nodes[k]] = x
-        many = tape.lean().many
+        node, cone, many = self._cones.get(k) or self._cone(k)
+        values = self._point_values[:]  # type: ignore[index]
+        values[node] = x
         try:
-            for i, f, a, b in self._cone(k):
+            for i, f, a, b in cone:
                 if b >= 0:
-                    values[i] = f(values[a], values[b])  # type: ignore[operator]
+                    values[i] = f(values[a], values[b])
                 elif b == ONE:
-                    values[i] = f(values[a])  # type: ignore[operator]
+                    values[i] = f(values[a])
                 else:
-                    values[i] = f(*[values[j] for j in many[i]])  # type: ignore[operator]
+                    values[i] = f(*[values[j] for j in many[i]])
         except _MATH_ERRORS:
             raise ExprError("domain", "no value at this step") from None
         total = sum(values)  # as forward(): one C-level pass, then the slow scan if need be
         if total - total != 0.0 and not all(math.isfinite(v) for v in values):
             raise ExprError("domain", "no finite value at this step")
-        return values[tape.output], signature(tape, values)
+        tape = self.tape
+        return values[tape.output], signature(tape, values) if tape.kink_nodes else ()
 
-    def _cone(self, k: int) -> list[tuple[int, object, int, int]]:
-        """The operations that depend on input k, in evaluation order."""
-        cone = self._cones.get(k)
+    def _cone(self, k: int) -> Cone:
+        """Input k's node and the operations that depend on it, in evaluation order: found once
+        per tape (Tape.memo), for every point checked."""
+        tape = self.tape
+        if self._point_values is None:
+            self._point_values = list(self.values)  # the forward sweep's, at this point
+        node = self._input_nodes[k]
+        cone: Cone | None = tape.memo.get(("finite differences", node))
         if cone is None:
-            lean = self.tape.lean()
-            moved = {self._input_nodes[k]}
-            cone = []
+            lean = tape.lean()
+            moved = {node}
+            operations: list[tuple[int, Any, int, int]] = []
             for i, f, a, b in zip(lean.nodes, lean.forwards, lean.firsts, lean.seconds,
                                   strict=True):
                 args = (a,) if b == ONE else (a, b) if b >= 0 else lean.many[i]
                 if not moved.isdisjoint(args):
                     moved.add(i)
-                    cone.append((i, f, a, b))
-            self._cones[k] = cone
+                    operations.append((i, f, a, b))
+            cone = tape.memo[("finite differences", node)] = (node, operations, lean.many)
+        self._cones[k] = cone
         return cone
 
     def _study(self, name: str) -> Estimate:
@@ -187,13 +196,15 @@ class Study:
             largest = max(largest, abs(fm), abs(fp))
             entry = (fp - fm) / (2 * h)
             row = [entry]
-            for before, (factor, less) in zip(previous, _FACTORS, strict=False):
+            for before, factor, less in zip(previous, _FACTORS, _LESS, strict=False):
                 left = entry  # row[j - 1]; `before` is previous[j - 1]
                 entry = (left * factor - before) / less
-                near, far = abs(entry - left), abs(entry - before)
+                near = abs(entry - left)
+                far = abs(entry - before)
                 estimate = far if far > near else near  # max(near, far), NaN as max() has it
                 if estimate <= error:
-                    best, error = entry, estimate
+                    best = entry
+                    error = estimate
                 row.append(entry)
             previous = row
         return Estimate(best, noise=error + 64 * EPS * largest / h)

@@ -288,22 +288,16 @@ def _evaluator(sp: Any, partials: list[Any], symbols: dict[str, Any],
                count: int) -> Callable[[Mapping[str, float]], Values]:
     """(value, note) of every partial at a point: by `evaluate` (xreplace + evalf), or from
     FAST_FROM points on by lambdify to mpmath at the same 40-digit working precision, rounded
-    to 30 digits and then to a double as `evaluate` does; whatever that cannot give as a finite
-    real (a complex value, a pole, DiracDelta, …) goes to `evaluate`, for its note."""
+    to 30 digits and then to a double as `evaluate` does. A partial with a kink's or jump's
+    function (Heaviside, DiracDelta, Max, Min, Piecewise: lambdify rewrites them at a cost that
+    grows without bound, seconds to minutes) stays with `evaluate`, and so does whatever the
+    generated code cannot give as a finite real (a complex value, a pole), for its note."""
     if count < FAST_FROM:
         return lambda point: tuple(evaluate(sp, p, _subs(sp, symbols, point)) for p in partials)
     import mpmath
 
     names = list(symbols)
-    dummies = [sp.Dummy() for _ in names]  # generated code never sees a user's name
-    swap = dict(zip((symbols[n] for n in names), dummies, strict=True))
-    compiled: list[Any] = []
-    for partial in partials:
-        try:
-            compiled.append(sp.lambdify(dummies, partial.xreplace(swap), modules="mpmath",
-                                        docstring_limit=0))
-        except Exception:  # noqa: BLE001 - a partial lambdify cannot write: evaluate it
-            compiled.append(None)
+    compiled = [_lambdified(sp, partial, names, symbols) for partial in partials]
     precision = sp.Float(1, DIGITS + 10)._prec
 
     def values(point: Mapping[str, float]) -> Values:
@@ -323,22 +317,61 @@ def _evaluator(sp: Any, partials: list[Any], symbols: dict[str, Any],
     return values
 
 
+def _lambdified(sp: Any, partial: Any, names: list[str], symbols: dict[str, Any]) -> Any:
+    """`partial` as a function of the variables (in `names` order) on mpmath numbers, or None.
+    The variables keep their symbols (renaming them would rebuild, and re-evaluate, the whole
+    expression); a name that the generated code also uses for a function (`mpf`, `j`) would
+    shadow it, and then the partial stays with `evaluate`."""
+    if partial.has(sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min, sp.Piecewise):
+        return None
+    if not _mpmath_names:  # what generated code may call: lambdify's namespace, no symbols
+        _mpmath_names.update(sp.lambdify([], 0, modules="mpmath").__globals__)
+    if any(name in _mpmath_names for name in names):
+        return None
+    try:
+        return sp.lambdify([symbols[n] for n in names], partial, modules="mpmath",
+                           docstring_limit=0)
+    except Exception:  # noqa: BLE001 - a partial lambdify cannot write: evaluate it
+        return None
+
+
+_mpmath_names: set[str] = set()
+
+
 def _fast(sp: Any, compiled: list[Any], k: int, args: list[Any]) -> float | None:
-    """The k-th lambdified partial at `args` as a double, or None to ask `evaluate`."""
+    """The k-th lambdified partial at `args` as a double, or None to ask `evaluate`.
+
+    Run at the caller's precision (a 40-digit Float's 136 bits) and again at PROBE_BITS: where
+    the two differ by more than 2**-80 of the value, the partial cancels by more than about 20
+    bits here (an exact 0 computed as a residue of 1e-42), and the digits left depend on the
+    order of the operations, which `evaluate`'s and the generated code's differ in: then the
+    value is `evaluate`'s. Otherwise both keep over 110 correct bits and round to one double."""
+    import mpmath
+
     function = compiled[k]
     if function is None:
         return None
     try:
         value = function(*args)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not hasattr(value, "_mpf_") or not value:
+            return None  # an mpc, a constant object, anything unexpected, or an exact 0
+        with mpmath.workprec(PROBE_BITS):
+            probe = function(*args)
+        if not hasattr(probe, "_mpf_") or abs(value - probe) > abs(value) * mpmath.ldexp(1, -80):
+            return None
     except NameError:  # a function mpmath lacks (DiracDelta): never again for this partial
         compiled[k] = None
         return None
     except (ArithmeticError, ValueError, TypeError):
         return None
-    if isinstance(value, bool) or not (isinstance(value, int) or hasattr(value, "_mpf_")):
-        return None  # an mpc, a constant object, anything unexpected
     number = float(sp.Float(value, DIGITS))  # 40 digits → 30 → a double, as `evaluate`
     return number if math.isfinite(number) else None
+
+
+#: The lower precision at which a lambdified partial runs again, to see it does not cancel.
+PROBE_BITS = 100
 
 
 def _subs(sp: Any, symbols: dict[str, Any], point: Mapping[str, float]) -> dict[Any, Any]:
