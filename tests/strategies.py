@@ -16,6 +16,7 @@ occurs in the expression (exprdiff rejects unknown names in --at).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +116,21 @@ NEAR_ONE: dict[str, tuple[float, ...]] = {
 }
 
 
+@functools.lru_cache(maxsize=None)
+def _ints(low: int, high: int) -> st.SearchStrategy[int]:
+    """One strategy object per range, drawn from again and again (a new one each draw costs
+    hypothesis its validation every time: a third of the property tests' drawing)."""
+    return st.integers(low, high)
+
+
+@functools.lru_cache(maxsize=None)
+def _pick(choices: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    return st.sampled_from(choices)
+
+
+_BOOLEANS = st.booleans()
+
+
 class Builder:
     """Draws one expression; `draw` is hypothesis's. With `extreme`, some arguments are pushed
     to saturation, huge or tiny magnitudes, or next to ±1 (SHIFTS, SCALES, NEAR_ONE)."""
@@ -129,17 +145,17 @@ class Builder:
 
     def node(self, depth: int) -> Piece:
         leaf_chance = 3 + (self.depth - depth)  # out of 10: deeper means likelier a leaf
-        if depth <= 0 or self.draw(st.integers(0, 9)) < leaf_chance:
+        if depth <= 0 or self.draw(_ints(0, 9)) < leaf_chance:
             return self.leaf()
-        name = self.draw(st.sampled_from(PRIMITIVES))
+        name = self.draw(_pick(PRIMITIVES))
         return self.bounded(self.apply(name, depth - 1))
 
     def leaf(self) -> Piece:
-        if self.draw(st.integers(0, 9)) < 7:
-            name = self.draw(st.sampled_from(sorted(self.point)))
+        if self.draw(_ints(0, 9)) < 7:
+            name = self.draw(_pick(tuple(sorted(self.point))))
             self.used.add(name)
             return Piece(name, self.point[name], True, free=True)
-        text = self.draw(st.sampled_from(NUMBERS))
+        text = self.draw(_pick(NUMBERS))
         value = {"pi": math.pi, "e": math.e}.get(text)
         return Piece(text, float(text) if value is None else value, True)
 
@@ -149,7 +165,7 @@ class Builder:
         return _call("atan", [piece])
 
     def apply(self, name: str, depth: int) -> Piece:
-        if self.extreme and self.draw(st.integers(0, 9)) < 4:
+        if self.extreme and self.draw(_ints(0, 9)) < 4:
             used = set(self.used)
             found = self.pushed(name, depth)
             if found is not None and found.free:  # (a constant folds, in doubles, on the tape)
@@ -160,7 +176,7 @@ class Builder:
             return self.power(depth)
         op = lookup(name)
         low, high = op.arity
-        count = self.draw(st.integers(low, high if high is not None else 3))
+        count = self.draw(_ints(low, high if high is not None else 3))
         # Each argument inside the row's sample interval (domain, saturation, poles), then
         # moved off any kink, jump or pole the row names (ops.py: Op.sample, Op.repair).
         args = [squash(self.node(depth), *op.interval(k)) for k in range(count)]
@@ -176,12 +192,12 @@ class Builder:
         or the value overflowed on the way)."""
         try:
             if name in SHIFTS:
-                k = self.draw(st.sampled_from(SHIFTS[name]))
+                k = self.draw(_pick(SHIFTS[name]))
                 return _call(name, [shift(squash(self.node(depth), -3.0, 3.0), k)])
             if name in NEAR_ONE:
-                k = self.draw(st.sampled_from(NEAR_ONE[name]))
+                k = self.draw(_pick(NEAR_ONE[name]))
                 u = _call("mul", [squash(self.node(depth), 0.5, 1.5), _literal(k)])
-                edge = self.draw(st.sampled_from((1.0, -1.0))) if name != "acosh" else 1.0
+                edge = self.draw(_pick((1.0, -1.0))) if name != "acosh" else 1.0
                 edge = -1.0 if name == "log1p" else edge
                 near = _call("sub", [_literal(edge), u]) if edge > 0 else shift(u, edge)
                 return _call(name, [near])
@@ -193,20 +209,20 @@ class Builder:
 
     def scaled(self, name: str, depth: int) -> Piece | None:
         def big() -> Piece:
-            k = self.draw(st.sampled_from(SCALES[name]))
-            sign = self.draw(st.sampled_from((1.0, -1.0)))
+            k = self.draw(_pick(SCALES[name]))
+            sign = self.draw(_pick((1.0, -1.0)))
             u = squash(self.node(depth), 0.5, 1.5)
             return _call("mul", [u, _literal(sign * k if name not in _POSITIVE else abs(k))])
 
         if name == "pow":  # a huge or tiny base to a constant power that keeps it a double
             base = big()
-            exponent = self.draw(st.sampled_from((2.0, -1.0, -2.0, 0.5, 3.0)))
+            exponent = self.draw(_pick((2.0, -1.0, -2.0, 0.5, 3.0)))
             return _call("pow", [base, _literal(exponent)])
         if name in ("atan2", "hypot"):
             return _call(name, [big(), big()])
         if name in ("div", "mul"):
             return _call(name, [squash(self.node(depth), -3.0, 3.0), big()])
-        if name == "log" and self.draw(st.booleans()):
+        if name == "log" and self.draw(_BOOLEANS):
             return _call(name, [big(), big()])
         piece = _call(name, [big()])
         return piece if math.isfinite(piece.value) else None
@@ -214,15 +230,15 @@ class Builder:
     def power(self, depth: int) -> Piece:
         """a**n with a constant n, or a**b with a positive base and a modest exponent."""
         base = self.node(depth)
-        variant = self.draw(st.integers(0, 2))
+        variant = self.draw(_ints(0, 2))
         if variant == 0:
-            exponent = _literal(self.draw(st.sampled_from((2.0, 3.0, -1.0, -2.0))))
+            exponent = _literal(self.draw(_pick((2.0, 3.0, -1.0, -2.0))))
             if exponent.value < 0 and abs(base.value) < 0.1:
                 base = shift(base)
             base = squash(base, -30.0, 30.0)
         else:
             base = squash(base, 0.2, 5.0)
-            exponent = (_literal(self.draw(st.sampled_from((0.5, 1.5, -0.5))))
+            exponent = (_literal(self.draw(_pick((0.5, 1.5, -0.5))))
                         if variant == 1 else squash(self.node(depth), -3.0, 3.0))
         return _call("pow", [base, exponent])
 

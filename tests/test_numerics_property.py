@@ -55,7 +55,7 @@ sympy = pytest.importorskip("sympy")
 mpmath = pytest.importorskip("mpmath")
 
 EXAMPLES = 5000
-SHARDS = 4  # run side by side under pytest-xdist; together they are EXAMPLES
+SHARDS = 8  # run side by side under pytest-xdist; together they are EXAMPLES
 PROPERTY_SEED = 20260511
 RTOL = 1e-9
 TINY = 2.2250738585072014e-308
@@ -212,9 +212,13 @@ def _partial(expr, symbols, text: str, name: str):
     return found
 
 
+_SYMPY: dict[str, tuple] = {}  # per shard: each text's SymPy expression and symbols, built once
+
+
 def _judge(text: str, point: dict[str, float], tally: Counter, mismatches: list[str]) -> None:
-    tree = parser.parse(text)
-    expr, symbols = to_sympy(tree)
+    if text not in _SYMPY:
+        _SYMPY[text] = to_sympy(parser.parse(text))
+    expr, symbols = _SYMPY[text]
     subs_of = _subs(symbols, point)
     try:
         result = exprdiff.grad(text, point)

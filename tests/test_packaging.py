@@ -32,10 +32,10 @@ def test_wheel_contains_the_grammar(wheel):
 
 def test_non_editable_install_in_a_fresh_venv_runs_grad(wheel, tmp_path):
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    venv.create(env_dir, with_pip=False)  # this pip installs into it (--python): no ensurepip
     python = env_dir / "bin" / "python"
-    install = subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)],
-                             capture_output=True, text=True)
+    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
+                              "-q", str(wheel)], capture_output=True, text=True)
     if install.returncode != 0 and "Could not find a version" in install.stderr:
         pytest.skip(f"package index unreachable: {install.stderr.strip()[:200]}")
     assert install.returncode == 0, install.stderr
