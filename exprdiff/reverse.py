@@ -12,7 +12,6 @@ import math
 import struct
 from collections.abc import Sequence
 
-from exprdiff.careful import careful
 from exprdiff.errors import ExprError
 from exprdiff.forward import _all_finite
 from exprdiff.rules import TINY, UNDERFLOW
@@ -128,7 +127,10 @@ def _reached(tape: Tape, values: Sequence[float]) -> list[bool]:
 def _careful(
     tape: Tape, values: Sequence[float], partials: dict[int, tuple[float, ...]] | None = None
 ) -> list[float]:
-    """careful.careful's adjoints; its error keeps the forward values (ExprError.values)."""
+    """careful.careful's adjoints; its error keeps the forward values (ExprError.values).
+    Imported here: only a sweep that overflows or underflows needs it."""
+    from exprdiff.careful import careful
+
     try:
         return careful(tape, values, partials)
     except ExprError as error:

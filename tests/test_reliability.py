@@ -78,7 +78,7 @@ def _grad_in(cache: Path, text: str, point: str) -> subprocess.CompletedProcess[
 
 @pytest.mark.parametrize("recompute_digest", [False, True])
 def test_a_tampered_parse_table_cache_is_rebuilt_not_used(tmp_path, recompute_digest):
-    import hashlib
+    from exprdiff.syntax import parser
 
     first = _grad_in(tmp_path, "x + 1", "x=1")
     assert first.returncode == 0 and json.loads(first.stdout)["value"] == 2.0
@@ -90,7 +90,7 @@ def test_a_tampered_parse_table_cache_is_rebuilt_not_used(tmp_path, recompute_di
     names[a], names[b] = names[b], names[a]  # x+1 would parse as x-1
     body = json.dumps(table)
     if recompute_digest:  # a careful forger: the digest passes, the probe parse does not
-        digest = hashlib.sha256(body.encode()).hexdigest()
+        digest = parser._digest(body)
     cached.write_text(digest + "\n" + body, encoding="utf-8")
     again = _grad_in(tmp_path, "x + 1", "x=1")
     assert again.returncode == 0, again.stderr

@@ -32,8 +32,11 @@ def _tables() -> lalr.Tables:
     """Lark's LALR table for the grammar: from the JSON cache, else from Lark (then cached).
 
     The cache file is named by a hash of the version, the table format and the grammar text,
-    so two versions never share one; it holds a SHA-256 digest of the table, and a table that
-    fails the digest or a probe parse (every rule, checked by value) is rebuilt, never used.
+    so two versions never share one; it holds a CRC-32 checksum of the table (a torn or
+    altered file), and a table that fails it or a probe parse (every rule, checked by value: a
+    forger who rewrites the checksum too is caught here) is rebuilt, never used. A checksum,
+    not SHA-256: anyone who can write the file can write either, and importing hashlib (OpenSSL)
+    cost every process 3 ms.
     """
     text = grammar_text()
     folder = cache_folder()
@@ -60,13 +63,14 @@ def _tables() -> lalr.Tables:
 def _cache_key(grammar: str) -> str:
     from exprdiff.version import __version__
 
-    return _digest(f"{__version__}\n{lalr.FORMAT}\n{grammar}")[:20]
+    return _digest(f"{__version__}\n{lalr.FORMAT}\n{grammar}")
 
 
 def _digest(text: str) -> str:
-    import hashlib
+    """CRC-32 of the text, as 8 hex digits."""
+    import zlib
 
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return f"{zlib.crc32(text.encode('utf-8')):08x}"
 
 
 def _read_cache(path: str) -> lalr.Tables | None:
