@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 from exprdiff.cli.commands import main
-from exprdiff.cli.modes import ALL_FORMATS, BATCH, EXPECT, FORWARD, NEEDS, ONE, POINTS, Mode
+from exprdiff.cli.modes import (
+    ALL_FORMATS,
+    BATCH,
+    CONVENTIONS,
+    EXPECT,
+    FORWARD,
+    NEEDS,
+    ONE,
+    POINTS,
+    Mode,
+)
 
 CSV = "{csv}"  # a points file (x,y), also an existing --file
 
@@ -80,6 +90,22 @@ REFUSED: list[tuple[Mode, list[str], str, str]] = [
                "json"], "--precision", "in forward mode"),
     *[(EXPECT, ["x*y", "--expect", "x=y", "--format", f], "--format",
        f"--format {f} is not available with --expect") for f in ("csv", "markdown", "latex")],
+    # --conventions: one EXPR at --at points, reverse mode's partials; table, markdown or json
+    (BATCH, ["-", "--conventions"], "--conventions", "not in batch mode"),
+    (POINTS, ["x*y", "--points", CSV, "--conventions"], "--conventions", "with --points"),
+    (EXPECT, ["x*y", "--expect", "x=y", "--conventions"], "--conventions", "with --expect"),
+    (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward", "--conventions"], "--mode",
+     "with --conventions"),
+    *[(CONVENTIONS, ["abs(x)", "--at", "x=0", "--conventions", *extra], option,
+       "with --conventions") for option, extra in (
+        ("--steps", ["--steps"]), ("--path", ["--path", "x"]), ("--check", ["--check"]),
+        ("--jobs", ["--jobs", "2"]), ("--wrt", ["--wrt", "x"]), ("--mode", ["--mode", "reverse"]),
+        ("--direction", ["--direction", "x=1"]),
+        ("--precision", ["--precision", "3", "--format", "json"]))],
+    *[(CONVENTIONS, ["abs(x)", "--at", "x=0", "--conventions", option, "5"], option,
+       f"{option} does nothing without") for option in ("--timeout", "--samples", "--seed")],
+    *[(CONVENTIONS, ["abs(x)", "--at", "x=0", "--conventions", "--format", f], "--format",
+       f"--format {f} is not available with --conventions") for f in ("csv", "jsonl", "latex")],
 ]
 
 
@@ -114,7 +140,7 @@ def _rules(mode: Mode) -> set[str]:
                     if option not in mode.refused and other not in mode.provides}
 
 
-@pytest.mark.parametrize("mode", [ONE, BATCH, POINTS, EXPECT, FORWARD],
+@pytest.mark.parametrize("mode", [ONE, BATCH, POINTS, EXPECT, FORWARD, CONVENTIONS],
                          ids=lambda mode: mode.name)
 def test_every_rule_of_the_table_has_a_case(mode):
     cases = {option for m, _, option, _ in REFUSED if m is mode}

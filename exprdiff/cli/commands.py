@@ -10,7 +10,7 @@ from typing import Any, NoReturn, TypeVar, cast
 import click
 
 from exprdiff.api import Compiled, Result, compile
-from exprdiff.cli.modes import BATCH, EXPECT, FORWARD, POINTS, check_options
+from exprdiff.cli.modes import BATCH, CONVENTIONS, EXPECT, FORWARD, POINTS, check_options
 from exprdiff.cli.notes import color_choice, warn
 from exprdiff.cli.output import console, emit_results, report
 from exprdiff.errors import ExitCode, ExprError, printable, usage
@@ -173,6 +173,9 @@ def point_options(command: F) -> F:
 @click.option("--direction", metavar="NAME=VALUE,...",
               help="Forward mode along this direction (names left out are 0): the directional "
                    "derivative in one tangent sweep, e.g. --direction x=1,y=-2.")
+@click.option("--conventions", is_flag=True,
+              help="At each kink or jump: both one-sided derivatives, the one exprdiff uses, "
+                   "and what PyTorch, JAX and SymPy return there.")
 @click.option("--samples", type=click.IntRange(1, 10_000), default=20, show_default=True,
               metavar="N", help="--expect without --at: how many random points.")
 @click.option("--seed", type=int, default=0, show_default=True, metavar="S",
@@ -182,7 +185,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
          files: tuple[str, ...], jobs: int, check: bool, timeout: float,
          points_file: str | None = None, max_size: int | None = None,
          expect: str | None = None, samples: int = 20, seed: int = 0,
-         mode_name: str = "reverse", direction: str | None = None) -> None:
+         mode_name: str = "reverse", direction: str | None = None,
+         conventions: bool = False) -> None:
     """Value and gradient of EXPR at one or more points (reverse mode, one sweep).
 
     \b
@@ -195,6 +199,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
       exprdiff grad "x**2*y + sin(x*y)" --expect "x=2*x*y + y*cos(x*y), y=x**2 + x*cos(x*y)"
       exprdiff grad "x1**2 + 3*(x2*x3 - x1**2)" --at x1=1,x2=2,x3=3 --mode forward --steps
       exprdiff grad "x*y + sin(x)" --at x=1,y=2 --direction x=1,y=-2
+      exprdiff grad "abs(x) + max(x, y)" --at x=0,y=0 --conventions
       cat exprs.txt | exprdiff grad - --format jsonl    # lines: EXPR ; x=1, y=2 ; x=3, y=4
 
     Exit status: 0 success (warnings allowed), 1 evaluation failed, 2 usage or parse error.
@@ -228,6 +233,10 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
         sys.exit(expect_command(compiled, cast(str, expect), chosen_points, samples, seed,
                                 timeout, output, console()))
     point_list = read_points(compiled, points)
+    if mode is CONVENTIONS:
+        from exprdiff.cli.conventions import command as conventions_command
+
+        sys.exit(conventions_command(compiled, point_list, output, precision, console()))
     if mode is FORWARD:
         from exprdiff.cli.forward import command as forward_command
 

@@ -60,7 +60,8 @@ BATCH = Mode(
              "--direction": "a direction goes with one EXPR at --at points",
              "--points": "give one EXPR with --points FILE.csv, or the points on the batch lines",
              "--max-size": "a batch line keeps the default limit of 1 000 000 characters: give "
-                           "a longer expression as EXPR"},
+                           "a longer expression as EXPR",
+             "--conventions": "it compares conventions for one EXPR at --at points"},
     limited={"--precision": (("table",), "in a batch it rounds the table only; json, jsonl and "
                                          "csv keep every digit")},
 )
@@ -75,6 +76,7 @@ POINTS = Mode(
              "--check": "one point at a time: use --at, or a batch with --check",
              "--timeout": "it limits --check, which needs --at or a batch",
              "--jobs": "one NumPy sweep covers every row; --jobs is for a batch",
+             "--conventions": "it compares conventions at --at points: drop --points",
              "--precision": "csv and jsonl keep every digit"},
     limited={},
 )
@@ -88,7 +90,8 @@ EXPECT = Mode(
              "--wrt": "the claims name their own variables",
              "--precision": "the verdicts show the numbers that disagree in full",
              "--mode": "claims are compared with reverse mode: drop --mode",
-             "--direction": "claims are partials, not directional derivatives: drop it"},
+             "--direction": "claims are partials, not directional derivatives: drop it",
+             "--conventions": "check the claims first; then ask for the conventions alone"},
     limited={},
     provides=("--expect", "--check"),  # SymPy runs for the claims' formulas: --timeout limits it
 )
@@ -102,6 +105,20 @@ FORWARD = Mode(
     limited={"--precision": (("table", "markdown", "latex"), "it rounds table, markdown and "
                              "latex output; json and jsonl keep every digit")},
     provides=("--mode forward",),
+)
+
+CONVENTIONS = Mode(
+    "with --conventions", "{option} does not work with --conventions",
+    ("table", "markdown", "json"),
+    refused={"--steps": "ask for the tables without --conventions",
+             "--path": "ask for the paths without --conventions",
+             "--check": "check the gradient without --conventions",
+             "--jobs": "worker processes run a batch: give the expressions with '-' or --file",
+             "--wrt": "the table covers every argument of each kink or jump",
+             "--mode": "the conventions are reverse mode's partials: drop --mode",
+             "--direction": "the conventions are partials, not directional derivatives"},
+    limited={"--precision": (("table", "markdown"), "json keeps every digit")},
+    provides=("--conventions",),
 )
 
 #: Options that do nothing without another one, in every mode that takes them.
@@ -129,6 +146,8 @@ def mode_of(params: Mapping[str, object]) -> Mode:
         return POINTS
     if params.get("expect") is not None:
         return EXPECT
+    if params.get("conventions"):
+        return CONVENTIONS
     forward = params.get("mode_name") == "forward" or params.get("direction") is not None
     return FORWARD if forward else ONE
 
