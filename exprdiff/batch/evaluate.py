@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exprdiff.api import Compiled, Result, compile
-from exprdiff.batch.lines import Line, read_point, split_line
+from exprdiff.batch.lines import Line, json_line, read_point, split_line
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
@@ -76,8 +76,12 @@ class Evaluator:
         if not text or text.startswith("#"):
             return None
         expression = text
+        claims = None
         try:
-            expression, points = split_line(text)
+            if text.startswith("{"):
+                expression, points, claims = json_line(text)
+            else:
+                expression, points = split_line(text)
             compiled = self.compiled(expression)
         except ExprError as problem:
             return [_error(head, expression, problem)], True
@@ -85,7 +89,26 @@ class Evaluator:
             return [_error(head, expression, _internal(problem))], True
         if isinstance(compiled, ExprError):
             return [_error(head, expression, compiled)], True
+        if claims is not None:
+            return self._expect(head, expression, claims, points)
         return self._points(head, compiled, points)
+
+    def _expect(self, head: Record, expression: str, claims: str,
+                points: Sequence[str | Mapping[str, Any]]) -> Outcome:
+        """A JSON line's "expect": one record with every claim's verdict (`grad --expect`),
+        at the line's points or at 20 seeded random points; it fails when a claim is wrong."""
+        from exprdiff.expect import expect
+
+        try:
+            compiled = compile(expression, tree=True)  # SymPy's formula for a wrong claim
+            chosen = [read_point(p, compiled.variables) if isinstance(p, str) else dict(p)
+                      for p in points] or None
+            found = expect(compiled, claims, chosen, timeout=self.settings.check_timeout)
+        except ExprError as problem:
+            return [_error(head, expression, problem)], True
+        except Exception as problem:  # noqa: BLE001 - one line never stops the batch
+            return [_error(head, expression, _internal(problem))], True
+        return [head | {"expression": compiled.source, "expect": found.to_dict()}], not found.ok
 
     def _points(self, head: Record, compiled: Compiled,
                 points: Sequence[str | Mapping[str, Any]]) -> Outcome:

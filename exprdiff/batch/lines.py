@@ -15,7 +15,7 @@ from typing import Any
 from exprdiff.errors import ExprError
 from exprdiff.points import parse_assignments
 
-_JSON_KEYS = ("expr", "at")
+_JSON_KEYS = ("expr", "at", "expect")
 
 
 def read_point(text: str, variables: Sequence[str]) -> dict[str, float]:
@@ -57,6 +57,14 @@ def split_line(text: str) -> tuple[str, list[str | Mapping[str, Any]]]:
 
 
 def _json_line(text: str) -> tuple[str, list[str | Mapping[str, Any]]]:
+    expression, points, _ = json_line(text)
+    return expression, points
+
+
+def json_line(text: str) -> tuple[str, list[str | Mapping[str, Any]], str | None]:
+    """A JSON object line → (expr, its points, its "expect" claims as `x=…, y=…` or None).
+
+    "expect" is the text `--expect` takes, or an object {"x": "2*x*y", "y": 1.5}."""
     try:
         data = json.loads(text)
     except ValueError as problem:
@@ -70,7 +78,7 @@ def _json_line(text: str) -> tuple[str, list[str | Mapping[str, Any]]]:
     unknown = [key for key in data if key not in _JSON_KEYS]
     if unknown:
         raise ExprError("usage", f"unknown key '{unknown[0]}' in the JSON line "
-                        f'(it may hold "expr" and "at": {example})')
+                        f'(it may hold "expr", "at" and "expect": {example})')
     if not isinstance(data.get("expr"), str):
         raise ExprError("usage", f'a JSON line needs "expr" as a string: {example}')
     at = data.get("at")
@@ -78,7 +86,26 @@ def _json_line(text: str) -> tuple[str, list[str | Mapping[str, Any]]]:
     for point in points:
         if not isinstance(point, dict):
             raise ExprError("usage", '"at" must be an object like {"x": 1} or a list of them')
-    return data["expr"].strip(), [_json_point(p) for p in points]
+    return data["expr"].strip(), [_json_point(p) for p in points], _claims(data.get("expect"))
+
+
+def _claims(expect: Any) -> str | None:
+    """The "expect" of a JSON line as `--expect` text: a string as it is, an object's entries
+    joined (`{"x": "2*x", "y": 1}` → `x=2*x, y=1`)."""
+    if expect is None or isinstance(expect, str):
+        return expect
+    example = '"expect": "x=2*x*y, y=x**2" or {"x": "2*x*y", "y": "x**2"}'
+    if not isinstance(expect, dict) or not expect:
+        raise ExprError("usage", f'"expect" must be a string or an object: {example}')
+    parts = []
+    for name, claim in expect.items():
+        if isinstance(claim, bool) or not isinstance(claim, str | int | float):
+            raise ExprError("usage", f'the claim for {name} in "expect" must be a formula or '
+                            f"a number, not {claim!r}: {example}")
+        if "," in str(name) or "=" in str(name):
+            raise ExprError("usage", f'"expect" names a variable {name!r}: {example}')
+        parts.append(f"{name}={claim!r}" if isinstance(claim, float) else f"{name}={claim}")
+    return ", ".join(parts)
 
 
 def _json_point(point: dict[str, Any]) -> Mapping[str, Any]:

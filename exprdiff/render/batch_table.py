@@ -54,6 +54,13 @@ def cells(record: Record, precision: int | None) -> Cells:
     if "error" in record:
         return Cells(where(record), expression, point, "", [],
                      f"{one_line(str(record['error']['kind']))} error", "red")
+    if "expect" in record:  # a JSON line's claims ("expect"): their verdicts, no gradient
+        from exprdiff.render.expect import summary
+
+        ok = record["expect"]["ok"]
+        return Cells(where(record), expression, point, "", [],
+                     one_line(("claims " if ok else "claims FAILED: ") + summary(record["expect"])),
+                     "green" if ok else "red")
     gradient = [one_line(f"{n}: {fmt(v, precision)}") for n, v in record["gradient"].items()]
     marks = ["warning"] * bool(record.get("warnings"))
     if "check" in record:
@@ -131,7 +138,9 @@ def block(record: Record, precision: int | None, wrap_width: int | None) -> list
              Text(_elide(row.expression, BLOCK_EXPRESSION))]
     if row.at:
         lines += [Text(line) for line in wrap("  at " + ", ".join(row.at), wrap_width, 5)]
-    if "error" not in record:
+    if "expect" in record:
+        lines.append(Text("  " + row.note, style=row.style))
+    elif "error" not in record:
         named = [("f", row.value)] + [(f"∂f/∂{one_line(n)}", fmt(v, precision))
                                       for n, v in record["gradient"].items()]
         left = max(len(name) for name, _ in named)
@@ -214,6 +223,15 @@ def _notes(record: Record) -> list[tuple[str, str]]:
     check = record.get("check")
     if check is not None and not check.get("ok"):
         found.append(("red", printable("check failed: " + "; ".join(check.get("failures", ())))))
+    for name, claim in (record.get("expect") or {}).get("claims", {}).items():
+        mismatch = claim.get("mismatch")
+        if mismatch is not None:
+            at = ", ".join(f"{n} = {fmt(v)}" for n, v in mismatch["at"].items())
+            claimed = "undefined" if mismatch["claimed"] is None else fmt(mismatch["claimed"])
+            sympy = f" (SymPy: {claim['sympy']})" if claim.get("sympy") else ""
+            found.append(("red", printable(f"claim ∂f/∂{name} = {claim['claim']}: at {at} "
+                                           f"claimed {claimed}, true {fmt(mismatch['true'])}"
+                                           f"{sympy}")))
     return found
 
 

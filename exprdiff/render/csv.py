@@ -99,12 +99,20 @@ def record_layout(records: Sequence[Record]) -> Layout:
         gradient_names.update(dict.fromkeys(record.get("gradient", ())))
     head = ["file"] if any("file" in r for r in records) else []
     checked = any("check" in r for r in records)
+    expected = any("expect" in r for r in records)
     header = [*head, "line", "expression", "value", *map(text_cell, point_names),
               *(text_cell(f"df/d{name}") for name in gradient_names),
-              "warnings", "error_kind", "error_column", "error", *(["check_ok"] if checked else [])]
+              "warnings", "error_kind", "error_column", "error", *(["check_ok"] if checked else []),
+              *(["expect_ok", "expect"] if expected else [])]
 
     def row(record: Record) -> list[Any]:
-        return _csv_row(record, head, point_names, gradient_names, checked)
+        cells = _csv_row(record, head, point_names, gradient_names, checked)
+        if expected:
+            from exprdiff.render.expect import summary
+
+            found = record.get("expect")
+            cells += ([_cell(found["ok"]), text_cell(summary(found))] if found else ["", ""])
+        return cells
 
     return header, row
 

@@ -30,6 +30,18 @@ def print_expectation(console: Any, expectation: Expectation) -> None:
         console.print(Text(f"note: {printable(note)}", style="dim"), soft_wrap=True)
 
 
+def summary(data: dict[str, Any]) -> str:
+    """A batch record's "expect" in one line: `x right; y right only where x > 0`."""
+    words = []
+    for name, claim in data["claims"].items():
+        verdict = claim["verdict"]
+        if verdict == "partly":
+            where = claim.get("where")
+            verdict = f"right only where {where}" if where else "right only in part"
+        words.append(f"∂f/∂{name} {verdict}")
+    return "; ".join(words)
+
+
 def _word(verdict: Verdict) -> str:
     if verdict.verdict == "right":
         return f"right (at all {verdict.points} points)"
