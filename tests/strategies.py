@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,19 +117,27 @@ NEAR_ONE: dict[str, tuple[float, ...]] = {
 }
 
 
+#: What each strategy the Builder draws from means, for random_cases's plain draws.
+_MEANING: dict[int, tuple[Any, ...]] = {}
+
+
 @functools.lru_cache(maxsize=None)
 def _ints(low: int, high: int) -> st.SearchStrategy[int]:
     """One strategy object per range, drawn from again and again (a new one each draw costs
     hypothesis its validation every time: a third of the property tests' drawing)."""
-    return st.integers(low, high)
+    strategy = st.integers(low, high)
+    _MEANING[id(strategy)] = ("int", low, high)
+    return strategy
 
 
 @functools.lru_cache(maxsize=None)
 def _pick(choices: tuple[Any, ...]) -> st.SearchStrategy[Any]:
-    return st.sampled_from(choices)
+    strategy = st.sampled_from(choices)
+    _MEANING[id(strategy)] = ("pick", choices)
+    return strategy
 
 
-_BOOLEANS = st.booleans()
+_BOOLEANS = _pick((False, True))
 
 
 class Builder:
@@ -255,14 +264,40 @@ def cases(draw: Callable[[Any], Any], max_depth: int = 8, max_variables: int = 5
     coordinate = st.one_of(st.integers(-3, 3).map(float),
                            st.floats(-3.0, 3.0, allow_nan=False).map(lambda v: round(v, 4)))
     point = {name: draw(coordinate) for name in names}
+    return _built(draw, point, max_depth, extreme)
+
+
+def _built(draw: Callable[[Any], Any], point: dict[str, float], max_depth: int,
+           extreme: bool) -> tuple[str, dict[str, float], frozenset[str]]:
     builder = Builder(draw, point, max_depth, extreme)
-    root = draw(st.sampled_from(PRIMITIVES))  # never a bare leaf: that tests nothing
+    root = draw(_pick(PRIMITIVES))  # never a bare leaf: that tests nothing
     piece = builder.bounded(builder.apply(root, max_depth - 1))
     if not builder.used:  # a constant: bring one variable in
-        name = names[0]
+        name = next(iter(point))
         builder.used.add(name)
         piece = _call("add", [piece, Piece(name, point[name], True)])
     return piece.text, {n: v for n, v in point.items() if n in builder.used}, piece.ops
+
+
+def random_cases(seed: int, count: int, max_depth: int = 8, max_variables: int = 5,
+                 extreme: bool = False) -> Iterator[tuple[str, dict[str, float], frozenset[str]]]:
+    """`count` cases as `cases` draws them, from `random.Random(seed)` instead of hypothesis's
+    engine (a quarter of a bulk property test's time was hypothesis drawing, not testing):
+    the same expressions for the same seed on every run; no shrinking, so a failure names
+    its case in full."""
+    rng = random.Random(seed)
+
+    def draw(strategy: st.SearchStrategy[Any]) -> Any:
+        meaning = _MEANING[id(strategy)]
+        if meaning[0] == "int":
+            return rng.randint(meaning[1], meaning[2])
+        return rng.choice(meaning[1])
+
+    for _ in range(count):
+        names = rng.sample(NAMES, rng.randint(1, max_variables))
+        point = {name: float(rng.randint(-3, 3)) if rng.random() < 0.5
+                 else round(rng.uniform(-3.0, 3.0), 4) for name in names}
+        yield _built(draw, point, max_depth, extreme)
 
 
 def expressions(max_depth: int = 8, max_variables: int = 5) -> st.SearchStrategy[

@@ -11,8 +11,7 @@ from collections import Counter
 
 import pytest
 from conftest import SEEDS, point_text
-from hypothesis import HealthCheck, given, seed, settings
-from strategies import PRIMITIVES, cases
+from strategies import PRIMITIVES, random_cases
 
 import exprdiff
 from exprdiff import ast, ops
@@ -68,10 +67,6 @@ def test_reverse_mode_agrees_with_sympy_on_random_expressions(shard):
     slow: list[str] = []
     runs: list[str] = []
 
-    @seed(BULK_SEED + shard)
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(cases(max_depth=8, max_variables=5))
     def agree(case):
         text, point, used = case
         runs.append(text)
@@ -102,7 +97,8 @@ def test_reverse_mode_agrees_with_sympy_on_random_expressions(shard):
             assert abs(reverse - value) <= RTOL * scale + ATOL * max(1, abs(result.value)), (
                 f"∂/∂{name} of {text} at {point}: reverse mode {reverse!r}, SymPy {value!r}")
 
-    agree()
+    for case in random_cases(BULK_SEED + shard, examples, max_depth=8, max_variables=5):
+        agree(case)
     print(f"\n{len(runs)} examples, {len(set(runs))} distinct expressions")
     print(f"primitives used: {dict(sorted(seen.items()))}")
     print(f"expression depths: {dict(sorted(depths.items()))}; too slow for SymPy: {len(slow)}")
@@ -113,26 +109,11 @@ def test_reverse_mode_agrees_with_sympy_on_random_expressions(shard):
     assert len(slow) <= examples // 100, slow[:3]
 
 
-def _bulk_draws(shard: int) -> list[tuple[str, frozenset[str]]]:
-    """The expressions the bulk test's shard draws, with the primitives each uses: the same seed
-    and strategy, nothing evaluated."""
-    drawn: list[tuple[str, frozenset[str]]] = []
-
-    @seed(BULK_SEED + shard)
-    @settings(max_examples=BULK_EXAMPLES // BULK_SHARDS, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(cases(max_depth=8, max_variables=5))
-    def draw(case):
-        drawn.append((case[0], frozenset(case[2])))
-
-    draw()
-    return drawn
-
-
 def test_the_bulk_shards_together_use_every_primitive():
     used: set[str] = set()
     for shard in range(BULK_SHARDS):
-        for _, names in _bulk_draws(shard):
+        for _, _, names in random_cases(BULK_SEED + shard, BULK_EXAMPLES // BULK_SHARDS,
+                                        max_depth=8, max_variables=5):
             used |= names
     missing = set(PRIMITIVES) - used
     assert not missing, f"the bulk shards never use {sorted(missing)}"
