@@ -43,6 +43,7 @@ from collections import Counter
 import pytest
 from strategies import random_cases
 from test_numerics_table import TRUTH
+from test_numerics_table import _classify as kind
 
 import exprdiff
 from exprdiff import ExprError
@@ -60,7 +61,6 @@ PROPERTY_SEED = 20260511
 RTOL = 1e-9
 TINY = 2.2250738585072014e-308
 UNDERFLOW = mpmath.mpf(2) ** -1075  # half the least subnormal: below it, a double rounds to 0
-HUGE = 1.7976931348623157e308
 CANCELLATION = 1e6  # Σ|chain-rule terms| / |partial| beyond which rounding may cost 1e-10
 PERTURBED = 1e-10  # relative move of the reference under one rounding per node
 PER_EXAMPLE = 10.0  # CPU seconds per example at most (not wall: other jobs share the cores);
@@ -124,19 +124,6 @@ def _subs(symbols, point):
     def at(digits: int):
         return {symbols[n]: sympy.Float(v, digits) for n, v in point.items() if n in symbols}
     return at
-
-
-def kind(truth) -> str:
-    if truth is None:
-        return "none"
-    size = abs(truth)
-    if size == 0:
-        return "zero"
-    if size > HUGE:
-        return "huge"
-    if size < TINY:
-        return "tiny"
-    return "normal"
 
 
 def tape_gradient(tape, values, moved: int | None = None) -> dict[str, mpmath.mpf]:
