@@ -263,3 +263,11 @@ def test_a_point_beyond_a_double_is_a_usage_error(value: object):
     with pytest.raises(exprdiff.ExprError) as caught:
         exprdiff.grad("x*2", {"x": value})
     assert caught.value.kind == "usage" and len(caught.value.render()) < 300
+
+
+def test_a_batch_line_over_the_size_limit_names_what_works_in_a_batch():
+    """A batch refuses --max-size, so its hint must not suggest it alone."""
+    line = "x+" * 500_001 + "x ; x=1\n"
+    result = run_cli(["grad", "-", "--format", "jsonl"], stdin=line, batch=True)
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "limit" and "a batch line keeps this limit" in error["hint"]

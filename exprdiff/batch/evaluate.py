@@ -58,6 +58,11 @@ class Evaluator:
                 entry = compile(text, tree=self.settings.check)
             except ExprError as problem:
                 problem.__traceback__ = None
+                if problem.kind == "limit" and "--max-size" in (problem.hint or ""):
+                    # (a batch refuses --max-size: say what does work)
+                    problem.hint = ("a batch line keeps this limit: give the expression as "
+                                    "EXPR with --max-size N, or use compile(text, "
+                                    "limits=Limits(max_size=N)) in Python")
                 entry = problem
             if len(self._cache) >= _CACHE_SIZE:
                 del self._cache[next(iter(self._cache))]  # oldest first: cheap and good enough
