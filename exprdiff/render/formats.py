@@ -3,7 +3,9 @@ writer, and single results, batches and point sets all hand that writer records.
 
 A record is the dict of SPEC §4: a result's JSON object (`expression`, `at`, `value`,
 `gradient`, `warnings`, and `check` or `steps` when asked for) or an `error`; a batch's records
-carry `line` (and `file`), a point set's carry `row` instead of `expression` and `at`. Every
+carry `line` (and `file`), a point set's carry `row` instead of `expression` (and `at` only
+for a row that could be read); a batch JSON line with "expect" gives `expect` instead of a
+value and gradient. Every
 writer has the same constructor, `(stream, options)`, and the same three methods: `write(record)`,
 `flush()` (an input line is done: a streaming writer pushes it out) and `finish()` (the end: a
 writer that needs every record first prints them now). A writer formats; it never parses,
