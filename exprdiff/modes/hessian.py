@@ -128,7 +128,7 @@ def finite_or_raise(tape: Tape, local: Locals, values: Sequence[float],
             continue
         op = tape.ops[i]
         pairs = ", ".join(f"{tape.expression(a, width=40)} = {format_number(values[a])}"
-                          for a in args)
+                          for a in args if kinds[a] != CONSTANT)
         name = op.name if op is not None else "?"
         raise ExprError("domain", f"{name} has no finite second derivative at node "
                         f"{tape.labels[i]} = {tape.expression(i, width=60)}, where {pairs}",
