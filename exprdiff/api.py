@@ -173,7 +173,8 @@ class Compiled:
         """
         from exprdiff.modes import hessian as second
 
-        tape, point, values, adjoints, local, warnings = self._second(at, strict)
+        tape, point, values, adjoints, warnings = self._second(at, strict)
+        local = second.Locals(tape, values)
         chosen = tuple(self._wrt(wrt))
         rows = second.matrix(tape, local, adjoints, chosen)
         second.finite_or_raise(tape, local, values, [h for row in rows for h in row])
@@ -190,29 +191,33 @@ class Compiled:
             {'x': 4.0, 'y': 2.0}
         """
         from exprdiff.modes import hessian as second
+        from exprdiff.modes.hessian import Locals
+        from exprdiff.modes.hvp import product as lean_product
 
-        tape, point, values, adjoints, local, warnings = self._second(at, strict)
+        tape, point, values, adjoints, warnings = self._second(at, strict)
         names = self.variables
         seed = _direction(direction, names)
-        found = second.product(tape, local, adjoints, seed)
-        second.finite_or_raise(tape, local, values, found)
+        found = lean_product(tape, values, adjoints, seed)
+        if found is None:  # not finite: the general sweep names the node
+            local = Locals(tape, values)
+            found = second.product(tape, local, adjoints, seed)
+            second.finite_or_raise(tape, local, values, found)
         return second.HessianVector(self.source, dict(zip(names, point, strict=True)),
                                     dict(zip(names, seed, strict=True)), values[tape.output],
                                     {n: adjoints[tape.inputs[n]] for n in names},
                                     dict(zip(names, found, strict=True)), warnings)
 
     def _second(self, at: Mapping[str, Any], strict: bool) -> tuple[Any, ...]:
-        """What every second-order result starts from: the point, values, adjoints, every
-        node's local partials, and a warning per kink or jump (second order)."""
-        from exprdiff.modes.hessian import Locals, SecondWarning
+        """What every second-order result starts from: the point, values, adjoints, and a
+        warning per kink or jump (second order)."""
+        from exprdiff.modes.hessian import SecondWarning
 
         tape = self.tape
         point = validate(at, self.variables)
         values = forward(tape, point)
         warnings = self._warnings(values, strict)
         adjoints = reverse(tape, values)
-        return (tape, point, values, adjoints, Locals(tape, values),
-                tuple(SecondWarning.of(w) for w in warnings))
+        return tape, point, values, adjoints, tuple(SecondWarning.of(w) for w in warnings)
 
     def _warnings(self, values: list[float], strict: bool) -> tuple[KinkWarning, ...]:
         warnings = tuple(kinks(self.tape, values)) if self.tape.kink_nodes else ()
