@@ -172,12 +172,18 @@ class Compiled:
             ((4.0, 2.0), (2.0, 0.0))
         """
         from exprdiff.modes import hessian as second
+        from exprdiff.modes.hvp import product
 
         tape, point, values, adjoints, warnings = self._second(at, strict)
-        local = second.Locals(tape, values)
         chosen = tuple(self._wrt(wrt))
-        rows = second.matrix(tape, local, adjoints, chosen)
-        second.finite_or_raise(tape, local, values, [h for row in rows for h in row])
+        names = self.variables
+        rows = second.matrix(names, chosen, lambda d: product(tape, values, adjoints, d))
+        if rows is None:  # not finite: the general sweep names the node
+            local = second.Locals(tape, values)
+            rows = second.matrix(names, chosen,
+                                 lambda d: second.product(tape, local, adjoints, d))
+            assert rows is not None  # noqa: S101 - the general sweep always answers
+            second.finite_or_raise(tape, local, values, [h for row in rows for h in row])
         return second.Hessian(self.source, dict(zip(self.variables, point, strict=True)),
                               chosen, values[tape.output],
                               {n: adjoints[tape.inputs[n]] for n in chosen}, rows, warnings)

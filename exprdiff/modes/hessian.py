@@ -17,7 +17,7 @@ node (relu'' at 0 is a Dirac delta, not a number).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from exprdiff.errors import ExprError
 from exprdiff.forward import KinkWarning
@@ -102,13 +102,16 @@ def product(tape: Tape, local: Locals, adjoint: Sequence[float],
     return [adot[i] for i in tape.inputs.values()]
 
 
-def matrix(tape: Tape, local: Locals, adjoint: Sequence[float],
-           chosen: Sequence[str]) -> tuple[tuple[float, ...], ...]:
-    """The Hessian's rows and columns for the `chosen` variables: one sweep per column."""
-    names = tape.variables
+def matrix(names: Sequence[str], chosen: Sequence[str],
+           product: Callable[[list[float]], list[float] | None],
+           ) -> tuple[tuple[float, ...], ...] | None:
+    """The Hessian's rows and columns for the `chosen` variables of `names`, one H·e_j per
+    column from `product` (None if it gives None for one)."""
     columns = []
     for name in chosen:
-        column = product(tape, local, adjoint, [1.0 if n == name else 0.0 for n in names])
+        column = product([1.0 if n == name else 0.0 for n in names])
+        if column is None:
+            return None
         found = dict(zip(names, column, strict=True))
         columns.append([found[n] for n in chosen])
     return tuple(tuple(column[r] for column in columns) for r in range(len(chosen)))
