@@ -188,3 +188,21 @@ def test_the_lean_sweep_is_the_general_one(case) -> None:
     for a, b in zip(lean, general, strict=True):
         # relative, absolute below 1e-2: an exact 0 comes out as a residue of either order
         assert abs(a - b) <= 1e-12 * max(abs(a), abs(b), 1e-2), (text, point, lean, general)
+
+
+@pytest.mark.parametrize("output", ["table", "json", "csv", "markdown", "latex"])
+def test_an_expression_without_variables_has_an_empty_hessian(output: str) -> None:
+    done = invoke("hessian", "2 + 3", "--format", output)
+    assert done.exit_code == 0, done.output
+    if output == "json":
+        assert json.loads(done.stdout)["hessian"] == []
+    elif output != "csv":
+        assert "no second partials" in done.stdout
+
+
+def test_several_points_give_several_records() -> None:
+    done = invoke("hessian", "x**3*y", "--at", "x=1,y=2", "--at", "x=2,y=1", "--format", "json")
+    assert done.exit_code == 0, done.output
+    # H = [[6xy, 3x²], [3x², 0]]
+    assert [r["hessian"] for r in json.loads(done.stdout)] == [[[12, 3], [3, 0]],
+                                                              [[12, 12], [12, 0]]]

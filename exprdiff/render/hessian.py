@@ -71,10 +71,19 @@ def _row_names(record: Record) -> list[str]:
     return list(record["variables"] if "hessian" in record else record["hvp"])
 
 
+def _empty(record: Record) -> bool:
+    return not _row_names(record)
+
+
+EMPTY = "no second partials: the expression has no variables"
+
+
 def _table(record: Record, precision: int | None) -> list[str]:
     lines = _headline(record, precision)
     head, rows = _cells(record, precision)
     names = _row_names(record)
+    if _empty(record):
+        return [*lines, "", EMPTY, *_notes(record)]
     label = max(len(n) for n in names) + 2
     widths = [max(len(h), *(len(r[k]) for r in rows)) + 2 for k, h in enumerate(head)]
     title = "Hessian" if "hessian" in record else "Hessian-vector product"
@@ -100,6 +109,8 @@ def _markdown(record: Record, precision: int | None) -> list[str]:
 
     head, rows = _cells(record, precision)
     names = _row_names(record)
+    if _empty(record):
+        return ["\n\n".join(_headline(record, precision)), "", EMPTY]
     body = table(["", *head], [[code(n), *r] for n, r in zip(names, rows, strict=True)],
                  right=range(1, len(head) + 1))
     notes = _notes(record)
@@ -110,6 +121,8 @@ def _latex(record: Record, precision: int | None) -> list[str]:
     from exprdiff.render.latex import number, symbol, texttt
 
     lines = [texttt(line, math=False) + r"\par" for line in _headline(record, precision)]
+    if _empty(record):
+        return [*lines, texttt(EMPTY, math=False) + r"\par"]
     if "hessian" in record:
         names = [symbol(n) for n in record["variables"]]
         rows = [" & ".join(number(v, precision) for v in row) for row in record["hessian"]]
