@@ -197,7 +197,6 @@ class Compiled:
             {'x': 4.0, 'y': 2.0}
         """
         from exprdiff.modes import hessian as second
-        from exprdiff.modes.hessian import Locals
         from exprdiff.modes.hvp import product as lean_product
 
         tape, point, values, adjoints, warnings = self._second(at, strict)
@@ -205,7 +204,7 @@ class Compiled:
         seed = _direction(direction, names)
         found = lean_product(tape, values, adjoints, seed)
         if found is None:  # not finite: the general sweep names the node
-            local = Locals(tape, values)
+            local = second.Locals(tape, values)
             found = second.product(tape, local, adjoints, seed)
             second.finite_or_raise(tape, local, values, found)
         return second.HessianVector(self.source, dict(zip(names, point, strict=True)),
