@@ -141,8 +141,9 @@ def finite_or_raise(tape: Tape, local: Locals, values: Sequence[float],
 
 
 class SecondWarning(Value):
-    """A kink or jump met in second order: at that node the second partials are a Dirac delta
-    (or its derivative), not numbers; 0 is used."""
+    """A kink or jump met in second order: at that node the second partials hold a Dirac delta
+    (or its derivative), not a number; the sides' second partials are used (0 for abs, relu,
+    max, …; atan2's smooth ones on its cut)."""
 
     __slots__ = ("node", "expression", "op", "reason", "used", "column", "kind")
     node: str
@@ -171,11 +172,13 @@ class SecondWarning(Value):
     @property
     def message(self) -> str:
         used = ", ".join(format_number(u) for u in self.used)
-        what = f"{self.op}''" if len(self.used) == 1 else f"the second partials of {self.op}"
+        what = (f"{self.op}'' there is" if len(self.used) == 1
+                else f"the second partials of {self.op} there are")
         delta = "the derivative of a Dirac delta" if self.kind == JUMP else "a Dirac delta"
         head = "not continuous" if self.kind == JUMP else "not twice differentiable"
-        return (f"{head} at node {self.node} = {self.expression}: {self.reason}; {what} there "
-                f"is {delta}, so the Hessian uses 0 (and the gradient {used})")
+        return (f"{head} at node {self.node} = {self.expression}: {self.reason}; {what} "
+                f"{delta}, which the Hessian leaves out: it uses the second partials of the "
+                f"sides (and the gradient {used})")
 
     def to_dict(self) -> dict[str, object]:
         return {"node": self.node, "expression": self.expression, "op": self.op,

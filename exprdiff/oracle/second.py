@@ -118,7 +118,7 @@ def differences(gradient: Gradient, point: Sequence[float],
         above = gradient([x + h * d for x, d in zip(point, direction, strict=True)])
         below = gradient([x - h * d for x, d in zip(point, direction, strict=True)])
     except ExprError:
-        return None
+        return None  # a shorter step near the domain's edge is too rough to judge by (tried)
     return [(a - b) / (2 * h) for a, b in zip(above, below, strict=True)]
 
 
