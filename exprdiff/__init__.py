@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from exprdiff.api import Compiled, Result, compile, grad  # noqa: E402
+from exprdiff.api import Compiled, Result, compile, grad, hessian  # noqa: E402
 from exprdiff.errors import ExprError  # noqa: E402
 from exprdiff.version import __version__
 
-__all__ = ["Compiled", "ExprError", "Graph", "Result", "__version__", "compile", "grad"]
+__all__ = ["Compiled", "ExprError", "Graph", "Result", "__version__", "compile", "grad", "hessian"]
 
 
 def __getattr__(name: str) -> object:

@@ -23,6 +23,7 @@ from exprdiff.tape import Tape
 
 if TYPE_CHECKING:
     from exprdiff.explain.steps import Steps
+    from exprdiff.modes.hessian import Hessian, HessianVector
     from exprdiff.vector.runtime import Batch
 
 
@@ -162,6 +163,67 @@ class Compiled:
                       value=values[tape.output], gradient=gradient, warnings=warnings,
                       tape=tape, values=values)
 
+    def hessian(self, at: Mapping[str, Any], *, wrt: Sequence[str] | None = None,
+                strict: bool = False) -> Hessian:
+        """Value, gradient and Hessian by forward-over-reverse: one tangent sweep and one
+        reverse sweep of adjoint tangents per variable (modes/hessian.py).
+
+            >>> compile("x**2*y").hessian({"x": 1, "y": 2}).hessian
+            ((4.0, 2.0), (2.0, 0.0))
+        """
+        from exprdiff.modes import hessian as second
+        from exprdiff.modes.hvp import product
+
+        tape, point, values, adjoints, warnings = self._second(at, strict)
+        chosen = tuple(self._wrt(wrt))
+        names = self.variables
+        rows = second.matrix(names, chosen, lambda d: product(tape, values, adjoints, d))
+        if rows is None:  # not finite: the general sweep names the node
+            local = second.Locals(tape, values)
+            rows = second.matrix(names, chosen,
+                                 lambda d: second.product(tape, local, adjoints, d))
+            assert rows is not None  # noqa: S101 - the general sweep always answers
+            second.finite_or_raise(tape, local, values, [h for row in rows for h in row])
+        return second.Hessian(self.source, dict(zip(self.variables, point, strict=True)),
+                              chosen, values[tape.output],
+                              {n: adjoints[tape.inputs[n]] for n in chosen}, rows, warnings)
+
+    def hvp(self, at: Mapping[str, Any], direction: Mapping[str, Any], *,
+            strict: bool = False) -> HessianVector:
+        """The Hessian times `direction` (names left out are 0) in one forward-over-reverse
+        sweep, without building the Hessian.
+
+            >>> compile("x**2*y").hvp({"x": 1, "y": 2}, {"x": 1}).hvp
+            {'x': 4.0, 'y': 2.0}
+        """
+        from exprdiff.modes import hessian as second
+        from exprdiff.modes.hvp import product as lean_product
+
+        tape, point, values, adjoints, warnings = self._second(at, strict)
+        names = self.variables
+        seed = _direction(direction, names)
+        found = lean_product(tape, values, adjoints, seed)
+        if found is None:  # not finite: the general sweep names the node
+            local = second.Locals(tape, values)
+            found = second.product(tape, local, adjoints, seed)
+            second.finite_or_raise(tape, local, values, found)
+        return second.HessianVector(self.source, dict(zip(names, point, strict=True)),
+                                    dict(zip(names, seed, strict=True)), values[tape.output],
+                                    {n: adjoints[tape.inputs[n]] for n in names},
+                                    dict(zip(names, found, strict=True)), warnings)
+
+    def _second(self, at: Mapping[str, Any], strict: bool) -> tuple[Any, ...]:
+        """What every second-order result starts from: the point, values, adjoints, and a
+        warning per kink or jump (second order)."""
+        from exprdiff.modes.hessian import SecondWarning
+
+        tape = self.tape
+        point = validate(at, self.variables)
+        values = forward(tape, point)
+        warnings = self._warnings(values, strict)
+        adjoints = reverse(tape, values)
+        return tape, point, values, adjoints, tuple(SecondWarning.of(w) for w in warnings)
+
     def _warnings(self, values: list[float], strict: bool) -> tuple[KinkWarning, ...]:
         warnings = tuple(kinks(self.tape, values)) if self.tape.kink_nodes else ()
         if strict and warnings:
@@ -268,3 +330,8 @@ def compile(text: str, *, limits: Limits | None = None,  # noqa: A001 - SPEC §6
 def grad(text: str, at: Mapping[str, Any], **options: Any) -> Result:
     """Value and every partial derivative of `text` at the point `at` (see Compiled.grad)."""
     return compile(text).grad(at, **options)
+
+
+def hessian(text: str, at: Mapping[str, Any], **options: Any) -> Hessian:
+    """Value, gradient and Hessian of `text` at the point `at` (see Compiled.hessian)."""
+    return compile(text).hessian(at, **options)

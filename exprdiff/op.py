@@ -73,12 +73,16 @@ class Op(Value):
     ever is); the careful sweep reads it (exprdiff/careful.py).
     `scaled(out, *args)` → the partials as scaled.Wide numbers (m·2**e), for a row whose
     `partials` can underflow (return rules.UNDERFLOW): the careful sweep asks it there.
+    `second(out, *args)` → the second partials ∂²out/∂arg_i∂arg_j as a tuple of rows, one per
+    argument (symmetric; n×n for a variadic row), 0 at a kink or jump (where they are a Dirac
+    delta, which the Hessian reports): the Hessian's forward-over-reverse sweep reads them
+    (second_rules.py, modes/hessian.py).
     """
 
     __slots__ = ("name", "arity", "forward", "partials", "sympy", "latex", "formulas",
                  "formulas_latex", "domain", "kink", "side", "infix", "precedence", "doc",
                  "aliases", "overflows", "array", "array_partials", "array_kink", "propagates",
-                 "sample", "repair", "directional", "flat", "scaled")
+                 "sample", "repair", "directional", "flat", "scaled", "second")
     name: str
     arity: tuple[int, int | None]  # (min, max); max None means "or more"
     forward: Callable[..., float]
@@ -104,12 +108,14 @@ class Op(Value):
     directional: Callable[..., float | None] | None
     flat: Callable[..., tuple[bool, ...]] | None
     scaled: Callable[..., tuple[tuple[float, int], ...]] | None
+    second: Callable[..., tuple[tuple[float, ...], ...]]
 
     def __init__(self, name: str, arity: tuple[int, int | None], forward: Callable[..., float],
                  partials: Partials, sympy: Callable[..., Any], latex: str,
                  formulas: tuple[str, ...], formulas_latex: tuple[str, ...], *,
                  array: str | Callable[..., Any], array_partials: Callable[..., tuple[Any, ...]],
-                 sample: tuple[tuple[float, float], ...], domain: str = "",
+                 sample: tuple[tuple[float, float], ...],
+                 second: Callable[..., tuple[tuple[float, ...], ...]], domain: str = "",
                  kink: KinkCheck | None = None, side: Callable[..., object] | None = None,
                  array_kink: Callable[..., Any] | None = None, infix: str | None = None,
                  precedence: int = 9, doc: str = "", aliases: tuple[str, ...] = (),
@@ -143,6 +149,7 @@ class Op(Value):
         _set(self, "directional", directional)
         _set(self, "flat", flat)
         _set(self, "scaled", scaled)
+        _set(self, "second", second)
 
     def arity_text(self) -> str:
         """'1 argument', '1 or 2 arguments', '2 or more arguments'."""

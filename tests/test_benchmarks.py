@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def test_every_table_of_the_harness_runs_and_has_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
     output = tmp_path / "results.md"
-    tables = ["text", "sweeps", "points", "start", "oracle"]
+    tables = ["text", "sweeps", "points", "start", "oracle", "hessian"]
     command = [sys.executable, "-m", "benchmarks", "--smoke", "--budget", "2",
                "--output", str(output)]
     for table in tables:
@@ -26,7 +26,7 @@ def test_every_table_of_the_harness_runs_and_has_figures(tmp_path) -> None:  # t
     assert done.returncode == 0, done.stderr[-3000:]
     text = output.read_text(encoding="utf-8")
     for title in ("String → full gradient", "The tape alone", "One expression at many points",
-                  "Fresh process", "The oracle"):
+                  "Fresh process", "The oracle", "Second order"):
         assert f"### {title}" in text
     # every exprdiff figure is a time with a unit (no "—" where exprdiff should have a number)
     seed_row = next(line for line in text.splitlines() if line.startswith("| seed-001 |"))
@@ -34,5 +34,7 @@ def test_every_table_of_the_harness_runs_and_has_figures(tmp_path) -> None:  # t
     points_row = next(line for line in text.splitlines() if line.startswith("| 1,000 |"))
     assert re.match(r"\| 1,000 \| \d+(\.\d+)? (µs|ms) \|", points_row), points_row
     assert re.search(r"÷ `import sympy`: \d\.\d{3}", text)
+    hessian_row = next(line for line in text.splitlines() if line.startswith("| seed-001 Hessian"))
+    assert re.match(r"\| seed-001 Hessian \| \d+(\.\d+)? (µs|ms) \|", hessian_row), hessian_row
     for row in ("| batch --check --jobs 2", "| one expression at many points", "| `grad SEED"):
         assert any(line.startswith(row) for line in text.splitlines()), row

@@ -340,6 +340,53 @@ def graph(expr: str, point: str | None, path: str | None, fmt: str | None, const
         sys.exit(ExitCode.EVALUATION_FAILED)
 
 
+@main.command("hessian")
+@click.argument("expr", metavar="EXPR")
+@point_options
+@click.option("--times", metavar="NAME=VALUE,...",
+              help="The Hessian-vector product H·v along this v (names left out are 0), in one "
+                   "sweep, without building H.")
+@click.option("--format", "output",
+              type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
+              default="table", show_default=True, help="Output format.")
+@click.option("--precision", type=click.IntRange(1, 17), metavar="N",
+              help="Significant digits in table, markdown and latex output.")
+@click.option("--strict", is_flag=True,
+              help="Treat a non-differentiable point (abs(0), a max tie…) as an error.")
+@click.option("--check", is_flag=True, help="Prove each entry with SymPy's second derivatives "
+              "and finite differences of the gradient; exit 1 if they differ.")
+@timeout_option
+def hessian(expr: str, points: tuple[str, ...], wrt: str | None, times: str | None,
+            output: str, precision: int | None, strict: bool, check: bool,
+            timeout: float) -> None:
+    """Hessian of EXPR (every second partial) at one or more points, by forward-over-reverse:
+    one tangent sweep and one reverse sweep of adjoint tangents per variable.
+
+    \b
+    Examples:
+      exprdiff hessian "(1-x)**2 + 100*(y-x**2)**2" --at x=1,y=1
+      exprdiff hessian "(1-x)**2 + 100*(y-x**2)**2" --at x=-1.2,y=1 --format json --check
+      exprdiff hessian "x*y*z + sin(x)" --at x=1,y=2,z=3 --wrt z,x
+      exprdiff hessian "(1-x)**2 + 100*(y-x**2)**2" --at x=-1.2,y=1 --times x=1,y=0
+
+    JSON holds "variables" (the order), "hessian" (its rows), "value" and "gradient"; with
+    --times, "direction" and "hvp". A kink or jump (relu'' at 0) is a warning naming the node.
+
+    Exit status: 0 success (warnings allowed), 1 evaluation or check failed, 2 usage or parse
+    error.
+    """
+    from exprdiff.cli.hessian import command as hessian_command
+
+    if check:
+        from exprdiff.oracle.child import shared
+
+        shared().start()
+    compiled = compile(expr, tree=check)
+    chosen = split_assignments(wrt) if wrt is not None else None
+    sys.exit(hessian_command(compiled, read_points(compiled, points), chosen, times, strict,
+                             check, timeout, output, precision))
+
+
 def read_points(compiled: Compiled, points: Sequence[str]) -> list[dict[str, float]]:
     """Every --at parsed and checked before anything is evaluated; none needed without variables."""
     names = compiled.variables

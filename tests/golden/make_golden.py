@@ -29,6 +29,17 @@ FORWARD_CASES: dict[str, list[str]] = {
     "seed001-x2": ["x1**2 + 3*(x2*x3 - x1**2)", "--at", "x1=1,x2=2,x3=3", "--direction", "x2=1"],
 }
 
+#: `exprdiff hessian` of Rosenbrock (tests/test_hessian.py), at its minimum and at the classic
+#: start, in every format.
+HESSIAN = HERE.parent / "hessian"
+ROSENBROCK = "(1-x)**2 + 100*(y-x**2)**2"
+HESSIAN_CASES: dict[str, list[str]] = {
+    "rosenbrock-minimum": [ROSENBROCK, "--at", "x=1,y=1"],
+    "rosenbrock-start": [ROSENBROCK, "--at", "x=-1.2,y=1"],
+    "rosenbrock-hvp": [ROSENBROCK, "--at", "x=-1.2,y=1", "--times", "x=1,y=-1"],
+}
+HESSIAN_FORMATS = {"table": "txt", "markdown": "md", "latex": "tex", "json": "json", "csv": "csv"}
+
 
 def run(args: list[str], output: str) -> str:
     """The CLI's stdout for one case and format (exit 0 required)."""
@@ -51,10 +62,26 @@ def forward_files() -> dict[Path, str]:
             for name, args in FORWARD_CASES.items() for output, ext in FORMATS.items()}
 
 
+def run_hessian(args: list[str], output: str) -> str:
+    """`exprdiff hessian`'s stdout for one case and format (exit 0 required)."""
+    runner = CliRunner(env={"COLUMNS": "80", "NO_COLOR": "1"})
+    result = runner.invoke(main, ["--no-color", "hessian", *args, "--format", output])
+    if result.exit_code != 0:
+        raise RuntimeError(f"exit {result.exit_code}: {result.output}")
+    return result.stdout
+
+
+def hessian_files() -> dict[Path, str]:
+    """The Hessian golden files and the text each should hold."""
+    return {HESSIAN / f"{name}.{ext}": run_hessian(args, output)
+            for name, args in HESSIAN_CASES.items() for output, ext in HESSIAN_FORMATS.items()}
+
+
 def main_() -> int:
     HERE.mkdir(parents=True, exist_ok=True)
     FORWARD.mkdir(parents=True, exist_ok=True)
-    for path, text in {**golden_files(), **forward_files()}.items():
+    HESSIAN.mkdir(parents=True, exist_ok=True)
+    for path, text in {**golden_files(), **forward_files(), **hessian_files()}.items():
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path}")
     return 0
