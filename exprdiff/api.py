@@ -57,13 +57,13 @@ class Compiled:
 
     __slots__ = ("source", "_tree", "tape")
 
-    def __init__(self, source: str, tree: ast.Node | None, tape: Tape) -> None:
+    def __init__(self, source: str, tree: ast.Tree | None, tape: Tape) -> None:
         self.source = source
         self._tree = tree
         self.tape = tape
 
     @property
-    def tree(self) -> ast.Node:
+    def tree(self) -> ast.Tree:
         """The syntax tree (for the oracle): from the parse itself with compile(text,
         tree=True); otherwise parsed on first use (compile() builds the tape directly)."""
         if self._tree is None:

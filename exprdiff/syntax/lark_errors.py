@@ -80,6 +80,26 @@ class _Builder(Transformer[Token, ast.Node]):
             raise wording.wrong_arity(op, len(args), _column(name))
         return ast.Call(op.name, tuple(args), _column(name))
 
+    # A program's statements (the error path only: parser.py's loop checks how they are put
+    # together; Lark parses only text that loop cannot judge).
+    def assign(self, name: Token, equal: Token, value: ast.Node) -> ast.Assign:
+        return ast.Assign(name.value, value, _column(name))
+
+    def separator(self, token: Token) -> None:
+        return None
+
+    def statements(self, *children: Any) -> list[ast.Assign]:
+        listed: list[ast.Assign] = []
+        for child in children:
+            if isinstance(child, list):
+                listed.extend(child)
+            elif child is not None:
+                listed.append(child)
+        return listed
+
+    def program(self, listed: list[ast.Assign], result: ast.Node | None = None) -> ast.Program:
+        return ast.Program(tuple(listed), result)
+
 
 @lru_cache(maxsize=1)
 def lark() -> Lark:
