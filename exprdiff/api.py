@@ -204,7 +204,7 @@ class Compiled:
         warnings = self._warnings(values, strict)
         partials: dict[int, tuple[float, ...]] | None = {} if record else None
         adjoints = reverse(tape, values, partials)
-        gradient = {name: adjoints[tape.inputs[name]] for name in chosen}
+        gradient = {name: adjoints[tape.node(name)] for name in chosen}  # type: ignore[index]
         return Result(
             expression=self.source,
             at=dict(zip(names, point, strict=True)),
@@ -220,8 +220,8 @@ class Compiled:
     def _wrt(self, wrt: Sequence[str] | None) -> Sequence[str]:
         if wrt is None:
             return self.variables
-        for name in wrt:
-            if name not in self.tape.inputs:
+        for name in wrt:  # an input, or a program's statement name (∂L/∂h1)
+            if self.tape.node(name) is None:
                 raise usage(f"--wrt names '{name}', which is not a variable of the expression",
                             self.variables)
         return list(dict.fromkeys(wrt))

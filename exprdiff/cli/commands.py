@@ -13,6 +13,7 @@ from exprdiff.api import Compiled, Result, compile
 from exprdiff.cli.modes import BATCH, EXPECT, FORWARD, POINTS, check_options
 from exprdiff.cli.notes import color_choice, warn
 from exprdiff.cli.output import console, emit_results, report
+from exprdiff.cli.programs import source_text, warn_unused
 from exprdiff.errors import ExitCode, ExprError, printable, usage
 from exprdiff.points import parse_assignments, split_assignments
 from exprdiff.syntax.limits import Limits
@@ -210,9 +211,10 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
 
         shared().start()
     limits = None if max_size is None else Limits(max_size=max_size)
-    text = cast(str, expr)  # check_options refused a missing EXPR
+    text = source_text(cast(str, expr))  # check_options refused a missing EXPR
     # One parse; the oracle (--check, --expect's SymPy formulas) reads the parse's own tree.
     compiled = compile(text, limits=limits, tree=check or expect is not None)
+    warn_unused(compiled)
     chosen = split_assignments(wrt) if wrt is not None else None
     if mode is POINTS:
         try:
@@ -233,7 +235,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
 
         sys.exit(forward_command(compiled, point_list, direction, chosen, strict, show_steps,
                                  output, precision, console()))
-    if path is not None and path not in compiled.variables:
+    if path is not None and compiled.tape.node(path) is None:
         raise usage(f"--path names '{path}', which is not a variable of the expression",
                     compiled.variables)
     record = show_steps or path is not None
@@ -273,6 +275,7 @@ def diff(expr: str, wrt: str | None, output: str, timeout: float) -> None:
     from exprdiff.oracle.check import symbolic_partials
 
     chosen = split_assignments(wrt) if wrt is not None else None
+    expr = source_text(expr)
     compiled = compile(expr, tree=True)  # limits, and 9**9**9**9 caught before SymPy's integers
     partials, note = symbolic_partials(compiled.tree, chosen, timeout=timeout)
     emit_symbolic(console(), expr, partials, output, note)
@@ -314,7 +317,7 @@ def graph(expr: str, point: str | None, path: str | None, fmt: str | None, const
     if to_stdout and chosen in ("png", "pdf") and sys.stdout.isatty():
         raise ExprError("usage", f"{chosen} is binary: not written to a terminal",
                         hint=f"give -o graph.{chosen}, or redirect: > graph.{chosen}")
-    compiled = compile(expr)
+    compiled = compile(source_text(expr))
     at = parse_assignments(point, compiled.variables) if point is not None else None
     picture = Graph.of(compiled, at, constants=constants, direction=direction, width=width,
                        precision=precision)

@@ -236,13 +236,13 @@ def _edges(steps: Steps, precision: int | None) -> list[str]:
 
 
 def _backward_line(row: BackwardRow, precision: int | None) -> str:
-    left = partial("f", symbol(row.node))
+    left = partial(symbol(row.output), symbol(row.node))
     value = number(row.adjoint, precision)
     if not row.terms:
         return f"{left} &= {value}"
-    chain = [partial("f", symbol(t.consumer)) + r" \cdot " + partial(symbol(t.consumer),
-                                                                      symbol(t.node))
-             for t in row.terms]
+    output = symbol(row.output)
+    chain = [partial(output, symbol(t.consumer)) + r" \cdot "
+             + partial(symbol(t.consumer), symbol(t.node)) for t in row.terms]
     numbers = [_factor(number(t.adjoint, precision)) + r" \cdot "
                + _factor(number(t.partial, precision)) for t in row.terms]
     if len(row.terms) <= TERMS_PER_LINE:

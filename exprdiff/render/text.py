@@ -64,7 +64,7 @@ def _edges(steps: Steps, precision: int | None) -> str:
 
 
 def _backward(steps: Steps, precision: int | None) -> str:
-    rows = [[f"∂f/∂{row.node}", row.formula, row.substituted(lambda v: fmt(v, precision)),
+    rows = [[row.symbol, row.formula, row.substituted(lambda v: fmt(v, precision)),
              fmt(row.adjoint, precision)] for row in steps.backward]
     return table(["adjoint", "chain rule", "numbers", "value"], rows, right=[3])
 
@@ -95,7 +95,7 @@ def render(result: Result, steps: Steps | None, precision: int | None = None,
                   "", "### Local partials", "", _edges(steps, precision),
                   "", "### Backward", "", _backward(steps, precision),
                   "", "### Gradient", "",
-                  table(["variable", "∂f/∂variable"],
+                  table(["variable", f"∂{steps.output}/∂variable"],
                         [[n, fmt(v, precision)] for n, v in steps.gradient.items()], right=[1])]
         if steps.warnings:
             lines += ["", f"{KINK_MARK} a non-differentiable point: see the warning above."]
