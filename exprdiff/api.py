@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, overload
 from exprdiff import ast, result
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import KinkWarning, forward, kinks
+from exprdiff.outputs import output_name
 from exprdiff.points import validate
 from exprdiff.result import Directional
 from exprdiff.reverse import reverse
@@ -173,11 +174,13 @@ class Compiled:
 
     @overload
     def grad(self, at: Mapping[str, float | int | str], *, wrt: Sequence[str] | None = None,
-             strict: bool = False, record: bool = False) -> Result: ...
+             strict: bool = False, record: bool = False,
+             of: Sequence[str] | None = None) -> Result: ...
 
     @overload
     def grad(self, at: Mapping[str, Any], *, wrt: Sequence[str] | None = None,
-             strict: bool = False, record: bool = False) -> Result | Batch: ...
+             strict: bool = False, record: bool = False,
+             of: Sequence[str] | None = None) -> Result | Batch: ...
 
     def grad(
         self,
@@ -186,13 +189,20 @@ class Compiled:
         wrt: Sequence[str] | None = None,
         strict: bool = False,
         record: bool = False,
+        of: Sequence[str] | None = None,
     ) -> Result | Batch:
         """Value and gradient at `at`; `wrt` picks and orders the partials reported.
 
         `strict` turns kink warnings into an ExprError of kind 'kink'; `record` keeps every local
         partial (for the step tables). Arrays as values (`{"x": [1, 2, 3]}`) give a Batch:
-        see grad_points.
+        see grad_points. `of` names a program's outputs (statements): with several, the
+        Result's `jacobian` holds every output's gradient (outputs.py).
         """
+        if of is not None:
+            from exprdiff.outputs import jacobian
+
+            return jacobian(self.tape, of, lambda view: Compiled(self.source, self._tree, view)
+                            .grad(at, wrt=wrt, strict=strict, record=record))
         for raw in at.values():
             if type(raw) is not float and type(raw) is not int and _is_array(raw):
                 return self.grad_points(at, wrt=wrt, strict=strict)
@@ -215,6 +225,7 @@ class Compiled:
             values=values,
             adjoints=adjoints,
             partials=partials,
+            outputs=None if tape.statements is None else {output_name(tape): values[tape.output]},
         )
 
     def _wrt(self, wrt: Sequence[str] | None) -> Sequence[str]:

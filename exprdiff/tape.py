@@ -12,6 +12,7 @@ forward table:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Container, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +121,13 @@ class Tape:
                     counter += 1
                 labels.append(f"z{counter}")
         return labels
+
+    def with_output(self, node: int) -> Tape:
+        """The same tape (sharing every list) with another output node: one of a program's
+        several outputs, for its own reverse sweep."""
+        other = copy.copy(self)
+        other.output = node
+        return other
 
     def node(self, name: str) -> int | None:
         """The node an input or a statement name stands for (None: no such name)."""

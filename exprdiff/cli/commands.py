@@ -13,7 +13,7 @@ from exprdiff.api import Compiled, Result, compile
 from exprdiff.cli.modes import BATCH, EXPECT, FORWARD, POINTS, check_options
 from exprdiff.cli.notes import color_choice, warn
 from exprdiff.cli.output import console, emit_results, report
-from exprdiff.cli.programs import source_text, warn_unused
+from exprdiff.cli.programs import each_output, source_text, warn_unused
 from exprdiff.errors import ExitCode, ExprError, printable, usage
 from exprdiff.points import parse_assignments, split_assignments
 from exprdiff.syntax.limits import Limits
@@ -174,6 +174,9 @@ def point_options(command: F) -> F:
 @click.option("--direction", metavar="NAME=VALUE,...",
               help="Forward mode along this direction (names left out are 0): the directional "
                    "derivative in one tangent sweep, e.g. --direction x=1,y=-2.")
+@click.option("--of", "outputs", metavar="NAME,...",
+              help="A program's outputs (statement names); several give the Jacobian, a row "
+                   "per output.")
 @click.option("--samples", type=click.IntRange(1, 10_000), default=20, show_default=True,
               metavar="N", help="--expect without --at: how many random points.")
 @click.option("--seed", type=int, default=0, show_default=True, metavar="S",
@@ -183,7 +186,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
          files: tuple[str, ...], jobs: int, check: bool, timeout: float,
          points_file: str | None = None, max_size: int | None = None,
          expect: str | None = None, samples: int = 20, seed: int = 0,
-         mode_name: str = "reverse", direction: str | None = None) -> None:
+         mode_name: str = "reverse", direction: str | None = None,
+         outputs: str | None = None) -> None:
     """Value and gradient of EXPR at one or more points (reverse mode, one sweep).
 
     \b
@@ -196,6 +200,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
       exprdiff grad "x**2*y + sin(x*y)" --expect "x=2*x*y + y*cos(x*y), y=x**2 + x*cos(x*y)"
       exprdiff grad "x1**2 + 3*(x2*x3 - x1**2)" --at x1=1,x2=2,x3=3 --mode forward --steps
       exprdiff grad "x*y + sin(x)" --at x=1,y=2 --direction x=1,y=-2
+      exprdiff grad "h = relu(w*x + b); L = (h - y)**2" --at w=1,x=2,b=0,y=1 --wrt w,h
+      exprdiff grad @net.txt --at x=1,w=2 --of L,yhat    # a program from a file; Jacobian
       cat exprs.txt | exprdiff grad - --format jsonl    # lines: EXPR ; x=1, y=2 ; x=3, y=4
 
     Exit status: 0 success (warnings allowed), 1 evaluation failed, 2 usage or parse error.
@@ -239,10 +245,15 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
         raise usage(f"--path names '{path}', which is not a variable of the expression",
                     compiled.variables)
     record = show_steps or path is not None
+    of = split_assignments(outputs) if outputs is not None else None
+    if of is not None and len(of) > 1 and record:  # a Jacobian's tables: one set per output
+        sys.exit(each_output(compiled, point_list, of, chosen, strict, output, precision,
+                             show_steps, path))
     results: list[Result | ExprError] = []
     for point in point_list:
         try:
-            results.append(compiled.grad(point, wrt=chosen, strict=strict, record=record))
+            results.append(compiled.grad(point, wrt=chosen, strict=strict, record=record,
+                                         of=of))
         except ExprError as problem:
             if problem.kind in ("usage", "parse"):
                 raise

@@ -3,8 +3,11 @@ from a file, and a program's statements that nothing uses are warned about."""
 
 from __future__ import annotations
 
-from exprdiff.api import Compiled
+from collections.abc import Sequence
+
+from exprdiff.api import Compiled, Result
 from exprdiff.cli.notes import warn
+from exprdiff.cli.output import emit_results
 from exprdiff.errors import ExprError
 from exprdiff.statements import unused_warnings
 
@@ -37,3 +40,27 @@ def warn_unused(compiled: Compiled) -> None:
     if program is not None:
         for message in unused_warnings(compiled.source, program):
             warn(message)
+
+
+def each_output(compiled: Compiled, points: list[dict[str, float]], of: Sequence[str],
+                wrt: Sequence[str] | None, strict: bool, output: str, precision: int | None,
+                steps: bool, path: str | None) -> int:
+    """--steps (or --path) with several outputs: the Jacobian, then each output's own tables
+    (its backward sweep is its own); the worst exit code."""
+    code = emit_results([_at(compiled, p, of, wrt, strict, False) for p in points], points,
+                        output, precision)
+    for name in dict.fromkeys(of):
+        code = max(code, emit_results([_at(compiled, p, [name], wrt, strict, True)
+                                       for p in points], points, output, precision,
+                                      steps=steps, path=path))
+    return code
+
+
+def _at(compiled: Compiled, point: dict[str, float], of: Sequence[str],
+        wrt: Sequence[str] | None, strict: bool, record: bool) -> Result | ExprError:
+    try:
+        return compiled.grad(point, wrt=wrt, strict=strict, record=record, of=of)
+    except ExprError as problem:
+        if problem.kind in ("usage", "parse"):
+            raise
+        return problem

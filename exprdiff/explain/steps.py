@@ -31,6 +31,7 @@ from exprdiff.explain.paths import (  # noqa: F401 - re-exported: steps.find_pat
 )
 from exprdiff.forward import KinkWarning
 from exprdiff.ops import formula_text
+from exprdiff.outputs import output_name
 from exprdiff.reverse import reverse
 from exprdiff.tape import CONSTANT, INPUT, Tape, bounded_texts, format_number
 
@@ -309,14 +310,6 @@ def _edge_rows(tape: Tape, partials: dict[int, tuple[float, ...]],
                                 formula_text(op, position, names, label),
                                 local[position], one_sided, op.name, operands))
     return rows
-
-
-def output_name(tape: Tape) -> str:
-    """The output's name in the tables: its statement's name in a program, else f."""
-    program = tape.statements
-    if program is None:
-        return "f"
-    return program.label_of.get(tape.output, "f")
 
 
 def _backward_rows(tape: Tape, adjoints: Sequence[float],

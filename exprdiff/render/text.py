@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from exprdiff.explain.steps import FailedSteps, ForwardRow, Paths, Steps
 from exprdiff.render.numbers import count, fmt
+from exprdiff.render.outputs import heading
 from exprdiff.result import Result
 
 KINK_MARK = "⚠"
@@ -28,12 +29,22 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[
 
 
 def _result(result: Result, precision: int | None) -> list[str]:
-    lines = [f"**f** = {code(result.expression)}"]
+    head, text = heading({"expression": result.expression, "outputs": result.outputs})
+    lines = [f"{'**f** =' if head == 'f = ' else '**program**:'} {code(text)}"]
     if result.at:
         at = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in result.at.items())
         lines[-1] += f" at {at}"
-    rows = [["f", fmt(result.value, precision)]]
-    rows += [[f"∂f/∂{n}", fmt(v, precision)] for n, v in result.gradient.items()]
+    if result.jacobian is not None and result.outputs is not None:
+        names = list(result.gradient)
+        rows = [[output, fmt(result.outputs[output], precision),
+                 *(fmt(row[n], precision) for n in names)]
+                for output, row in result.jacobian.items()]
+        lines += ["", table(["output", "value", *(f"∂/∂{n}" for n in names)], rows,
+                            right=list(range(1, len(names) + 2)))]
+        return lines
+    output = "f" if not result.outputs else next(iter(result.outputs))
+    rows = [[output, fmt(result.value, precision)]]
+    rows += [[f"∂{output}/∂{n}", fmt(v, precision)] for n, v in result.gradient.items()]
     lines += ["", table(["", "value"], rows, right=[1])]
     lines += [f"\n> **warning:** {w.message}" for w in result.warnings]
     return lines
