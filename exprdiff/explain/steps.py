@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from exprdiff.errors import ExprError, usage
@@ -210,7 +210,8 @@ def _build(result: Result, path: str | None, width: int | None, cap: int,
         if node is None:
             raise usage(f"--path names '{path}', which is not a variable of the expression",
                         tape.variables)
-        paths = find_paths(tape, partials, node, adjoints, cap)
+        paths = replace(find_paths(tape, partials, node, adjoints, cap),
+                        output=output_name(tape))
     output = output_name(tape)
     return Steps(
         output=output,

@@ -186,10 +186,10 @@ def paths_table(paths: Paths, precision: int | None) -> RenderableType:
     if paths.complete:
         total = count(paths.total, "path")
         note = (f"sum over the {total} = {fmt(paths.listed_sum, precision)} = "
-                f"∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
+                f"∂{paths.output}/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
     else:
         note = (f"{len(paths.listed)} of {paths.total_text} paths listed (their sum "
-                f"{fmt(paths.listed_sum, precision)}); ∂f/∂{paths.variable} = "
+                f"{fmt(paths.listed_sum, precision)}); ∂{paths.output}/∂{paths.variable} = "
                 f"{fmt(paths.adjoint, precision)}")
         if paths.why:
             note += f"\n({paths.why})"

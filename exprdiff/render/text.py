@@ -88,11 +88,11 @@ def _paths(paths: Paths, precision: int | None) -> list[str]:
     if paths.complete:
         total = count(paths.total, "path")
         lines.append(f"Sum over the {total}: {fmt(paths.listed_sum, precision)}"
-                     f" = ∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
+                     f" = ∂{paths.output}/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
     else:
         lines.append(f"{len(paths.listed)} of {paths.total_text} paths listed (their sum: "
                      f"{fmt(paths.listed_sum, precision)}); "
-                     f"∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}"
+                     f"∂{paths.output}/∂{paths.variable} = {fmt(paths.adjoint, precision)}"
                      + (f" ({paths.why})" if paths.why else ""))
     return lines
 
