@@ -57,10 +57,9 @@ def assign(tape: Any, variables: dict[str, int], name: str, node: int, column: i
     program = tape.statements
     if program is None:
         program = tape.statements = Statements()
-    if name in FUNCTIONS or name in CONSTANTS:
-        what = "a function" if name in FUNCTIONS else "a constant"
-        raise _error(f"cannot assign to '{name}': it is {what}", column, source,
-                     "choose another name for the statement")
+    problem = unassignable(name)
+    if problem is not None:
+        raise _error(problem, column, source, NAME_HINT)
     first = program.node_of.get(name)
     if first is not None:
         earlier = program.columns[program.names.index(name)]
@@ -87,6 +86,18 @@ def assign(tape: Any, variables: dict[str, int], name: str, node: int, column: i
     if tape.ops[node] is not None:
         program.label_of.setdefault(node, name)
     variables[name] = node
+
+
+#: The hint for a name that cannot be assigned.
+NAME_HINT = "choose another name for the statement"
+
+
+def unassignable(name: str) -> str | None:
+    """Why `name` cannot be a statement's name (a function, pi or e); None if it can."""
+    if name in FUNCTIONS or name in CONSTANTS:
+        what = "a function" if name in FUNCTIONS else "a constant"
+        return f"cannot assign to '{name}': it is {what}"
+    return None
 
 
 def output(tape: Any, result: int | None, column: int) -> int:

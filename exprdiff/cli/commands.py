@@ -220,7 +220,6 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     text = source_text(cast(str, expr))  # check_options refused a missing EXPR
     # One parse; the oracle (--check, --expect's SymPy formulas) reads the parse's own tree.
     compiled = compile(text, limits=limits, tree=check or expect is not None)
-    warn_unused(compiled)
     chosen = split_assignments(wrt) if wrt is not None else None
     if mode is POINTS:
         try:
@@ -247,8 +246,10 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     record = show_steps or path is not None
     of = split_assignments(outputs) if outputs is not None else None
     if of is not None and len(of) > 1 and record:  # a Jacobian's tables: one set per output
-        sys.exit(each_output(compiled, point_list, of, chosen, strict, output, precision,
-                             show_steps, path))
+        code = each_output(compiled, point_list, of, chosen, strict, output, precision,
+                           show_steps, path)
+        warn_unused(compiled)
+        sys.exit(code)
     results: list[Result | ExprError] = []
     for point in point_list:
         try:
@@ -263,7 +264,9 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
         from exprdiff.oracle.check import checked
 
         results = checked(results, timeout=timeout)
-    sys.exit(emit_results(results, point_list, output, precision, steps=show_steps, path=path))
+    code = emit_results(results, point_list, output, precision, steps=show_steps, path=path)
+    warn_unused(compiled)  # after any error: stderr starts with the error
+    sys.exit(code)
 
 
 @main.command("diff")

@@ -118,6 +118,12 @@ def tree_assign(r: Any, k: int, equal: int, value: ast.Node) -> ast.Assign:
     column = r.starts[k] + 1
     if _separated(r.texts, k) is False:
         raise _unseparated(r.texts, k, column)
+    problem = statements.unassignable(r.texts[k])
+    if problem is not None:  # now, before a later use of the name words its own mistake
+        from exprdiff.syntax import wording
+
+        raise lalr.Mistake(error=wording.statement_mistake(problem, column,
+                                                           statements.NAME_HINT))
     return ast.Assign(r.texts[k], value, column)
 
 
