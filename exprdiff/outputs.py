@@ -22,7 +22,11 @@ R = TypeVar("R", bound=Result)
 def output_name(tape: Tape) -> str:
     """The output's name: its statement's in a program, else f."""
     program = tape.statements
-    return "f" if program is None else program.label_of.get(tape.output, "f")
+    if program is None:
+        return "f"
+    if program.result is None and program.nodes[-1] == tape.output:
+        return program.names[-1]  # also `a = x`, whose node is the input x
+    return program.label_of.get(tape.output, "f")
 
 
 def jacobian(tape: Tape, of: Sequence[str], grad: Callable[[Tape], R]) -> R:

@@ -257,3 +257,29 @@ def test_program_mistakes(text, fragment, line, column, absolute):
     done = run("grad", text, "--at", "x=1")
     assert done.exit_code == 2 and done.stderr.startswith("error:"), done.output
     assert "Traceback" not in done.output
+
+
+# ---- limits ---------------------------------------------------------------------------------------
+
+
+def test_ten_thousand_statements_work():
+    lines = ["a0 = sin(x)"] + [f"a{k} = a{k - 1}*w + x" for k in range(1, 10_000)]
+    result = exprdiff.compile("\n".join(lines)).grad({"x": 0.0, "w": 0.5})
+    # a0 = 0 and a_k = a_(k-1)/2 + 0: every statement is 0; ∂/∂x sums the chain 2 - 2^-(n-1)
+    assert result.value == 0.0 and result.outputs == {"a9999": 0.0}
+    assert close(result.gradient["x"], 2.0)
+
+
+def test_more_statements_than_the_cap_is_a_clear_error(monkeypatch):
+    from exprdiff import statements
+
+    monkeypatch.setattr(statements, "MAX_STATEMENTS", 100)
+    text = "; ".join(f"a{k} = x + {k}" for k in range(101))
+    with pytest.raises(ExprError) as caught:
+        exprdiff.compile(text)
+    assert caught.value.kind == "limit" and "more than 100 statements" in caught.value.message
+    assert caught.value.column == text.index("a100") + 1
+
+
+def test_output_named_by_an_alias_of_an_input():
+    assert exprdiff.grad("a = x", {"x": 1}).outputs == {"a": 1.0}
