@@ -283,3 +283,11 @@ def test_more_statements_than_the_cap_is_a_clear_error(monkeypatch):
 
 def test_output_named_by_an_alias_of_an_input():
     assert exprdiff.grad("a = x", {"x": 1}).outputs == {"a": 1.0}
+
+
+def test_the_picture_uses_the_statement_names():
+    done = run("graph", SEED002, "--at", "y=5,w=2,x=1,b=1", "--format", "mermaid")
+    assert done.exit_code == 0, done.output
+    assert 'title: "program: w5 = w*x;' in done.stdout
+    assert "<b>w8 = y - w7</b>" in done.stdout and "∂w8/∂w = -1" in done.stdout
+    assert "z1" not in done.stdout and "f = " not in done.stdout
