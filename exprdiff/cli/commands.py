@@ -174,6 +174,12 @@ def point_options(command: F) -> F:
 @click.option("--direction", metavar="NAME=VALUE,...",
               help="Forward mode along this direction (names left out are 0): the directional "
                    "derivative in one tangent sweep, e.g. --direction x=1,y=-2.")
+@click.option("--data", "data_file", metavar="ROWS.csv",
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="Training set: a CSV whose header names some inputs, one example per row; "
+                   "--at gives the rest (the weights). Reports the mean over the rows.")
+@click.option("--reduce", type=click.Choice(["mean", "sum"]), default="mean", show_default=True,
+              help="With --data: the mean or the sum over the rows.")
 @click.option("--of", "outputs", metavar="NAME,...",
               help="A program's outputs (statement names); several give the Jacobian, a row "
                    "per output.")
@@ -187,7 +193,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
          points_file: str | None = None, max_size: int | None = None,
          expect: str | None = None, samples: int = 20, seed: int = 0,
          mode_name: str = "reverse", direction: str | None = None,
-         outputs: str | None = None) -> None:
+         outputs: str | None = None, data_file: str | None = None,
+         reduce: str = "mean") -> None:
     """Value and gradient of EXPR at one or more points (reverse mode, one sweep).
 
     \b
@@ -221,6 +228,10 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     # One parse; the oracle (--check, --expect's SymPy formulas) reads the parse's own tree.
     compiled = compile(text, limits=limits, tree=check or expect is not None)
     chosen = split_assignments(wrt) if wrt is not None else None
+    if data_file is not None:  # the training-set loss: cli/data.py
+        from exprdiff.cli.data import command as data_command
+
+        sys.exit(data_command(compiled, data_file, points, chosen, reduce, output, precision))
     if mode is POINTS:
         try:
             from exprdiff.cli.points import command as points_command
