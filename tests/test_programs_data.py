@@ -97,3 +97,14 @@ def test_100000_rows_are_at_least_20_times_faster_than_a_loop():
         compiled.grad({**WEIGHTS, "x1": rows["x1"][k], "x2": rows["x2"][k], "y": rows["y"][k]})
     looped = (time.perf_counter() - started) * count / sample
     assert looped / swept >= 20, f"{looped:.2f} s looped, {swept:.3f} s swept"
+
+
+def test_steps_show_one_rows_tables_then_the_mean(rows_csv):
+    done = CliRunner(env={"COLUMNS": "100"}).invoke(main, [
+        "grad", NETWORK, "--data", str(rows_csv), "--at", WEIGHTS_ARG, "--wrt", "w11,c",
+        "--steps", "--row", "2"])
+    assert done.exit_code == 0, done.output
+    text = done.stdout
+    assert text.index("row 2 of") < text.index("Backward sweep") < text.index("ℒ = mean of L")
+    # row 2 = (0.5, -1, 0): h1 = 0.6, h2 = 0, yhat = 1.1, so ∂L/∂c = yhat - y = 1.1
+    assert "∂L/∂c       1.1" in text

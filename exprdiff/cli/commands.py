@@ -180,6 +180,8 @@ def point_options(command: F) -> F:
                    "--at gives the rest (the weights). Reports the mean over the rows.")
 @click.option("--reduce", type=click.Choice(["mean", "sum"]), default="mean", show_default=True,
               help="With --data: the mean or the sum over the rows.")
+@click.option("--row", type=click.IntRange(1), metavar="N",
+              help="With --data --steps: the row whose step tables are printed [default: 1].")
 @click.option("--of", "outputs", metavar="NAME,...",
               help="A program's outputs (statement names); several give the Jacobian, a row "
                    "per output.")
@@ -194,7 +196,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
          expect: str | None = None, samples: int = 20, seed: int = 0,
          mode_name: str = "reverse", direction: str | None = None,
          outputs: str | None = None, data_file: str | None = None,
-         reduce: str = "mean") -> None:
+         reduce: str = "mean", row: int | None = None) -> None:
     """Value and gradient of EXPR at one or more points (reverse mode, one sweep).
 
     \b
@@ -231,7 +233,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     if data_file is not None:  # the training-set loss: cli/data.py
         from exprdiff.cli.data import command as data_command
 
-        sys.exit(data_command(compiled, data_file, points, chosen, reduce, output, precision))
+        sys.exit(data_command(compiled, data_file, points, chosen, reduce, output, precision,
+                              row if show_steps else None))
     if mode is POINTS:
         try:
             from exprdiff.cli.points import command as points_command

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from exprdiff.api import Compiled
+from exprdiff.api import Compiled, Result
 from exprdiff.cli.notes import warn
-from exprdiff.cli.output import console
+from exprdiff.cli.output import console, emit_results
 from exprdiff.errors import ExitCode, ExprError, usage
 from exprdiff.outputs import output_name
 from exprdiff.points import parse_assignments
@@ -19,8 +20,10 @@ from exprdiff.vector.dataset import read_rows, reduce_rows
 
 
 def command(compiled: Compiled, path: str, points: Sequence[str], wrt: Sequence[str] | None,
-            reduce: str, output: str, precision: int | None) -> int:
-    """Read the rows, reduce, print; exit 1 when a row failed (it is left out and named)."""
+            reduce: str, output: str, precision: int | None, steps_row: int | None = None) -> int:
+    """Read the rows, reduce, print; exit 1 when a row failed (it is left out and named).
+    With `steps_row` (--steps; --row N, default 1): that row's step tables first, then the
+    accumulation over the rows."""
     if output not in ("table", "json"):
         raise usage("--data writes a table or JSON (--format table|json)", compiled.variables)
     if len(points) > 1:
@@ -33,6 +36,9 @@ def command(compiled: Compiled, path: str, points: Sequence[str], wrt: Sequence[
     if missing:
         raise usage(f"no value for {', '.join(missing)}: give it in --at or as a column of "
                     f"{path}", compiled.variables)
+    code: int = ExitCode.OK
+    if steps_row is not None and output == "table":
+        code = _row_steps(compiled, rows, at, wrt, steps_row, path, precision)
     reduced = reduce_rows(compiled, rows, at, wrt=wrt, reduce=reduce)
     name = output_name(compiled.tape)
     label = f"{reduce} of {name} over {reduced.rows} rows"
@@ -48,7 +54,26 @@ def command(compiled: Compiled, path: str, points: Sequence[str], wrt: Sequence[
         warn(f"row {row} of {path} left out: {why}")
     if reduced.failures > len(reduced.failed):
         warn(f"… {reduced.failures - len(reduced.failed)} more rows left out")
-    return ExitCode.EVALUATION_FAILED if reduced.failures else ExitCode.OK
+    return ExitCode.EVALUATION_FAILED if reduced.failures else code
+
+
+def _row_steps(compiled: Compiled, rows: dict[str, Any], at: dict[str, float],
+               wrt: Sequence[str] | None, row: int, path: str, precision: int | None) -> int:
+    count = len(next(iter(rows.values()))) if rows else 0
+    if row > count:
+        raise usage(f"--row {row}: {path} has {count} rows", compiled.variables)
+    point = {**at, **{name: float(column[row - 1]) for name, column in rows.items()}}
+    chosen = list(wrt) if wrt is not None else [n for n in compiled.variables if n in at]
+    console().print(f"row {row} of {path}:", markup=False, highlight=False)
+    try:
+        result: Result | ExprError = compiled.grad(point, wrt=chosen, record=True)
+    except ExprError as problem:
+        if problem.kind in ("usage", "parse"):
+            raise
+        result = problem
+    code = emit_results([result], [point], "table", precision, steps=True)
+    console().print()
+    return code
 
 
 def _read(path: str, variables: Sequence[str]) -> str:
