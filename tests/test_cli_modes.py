@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 from exprdiff.cli.commands import main
-from exprdiff.cli.modes import ALL_FORMATS, BATCH, EXPECT, FORWARD, NEEDS, ONE, POINTS, Mode
+from exprdiff.cli.modes import (
+    ALL_FORMATS,
+    BATCH,
+    DATA,
+    EXPECT,
+    FORWARD,
+    NEEDS,
+    ONE,
+    POINTS,
+    Mode,
+)
 
 CSV = "{csv}"  # a points file (x,y), also an existing --file
 
@@ -78,6 +88,27 @@ REFUSED: list[tuple[Mode, list[str], str, str]] = [
      "--format csv is not available in forward mode"),
     (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward", "--precision", "3", "--format",
                "json"], "--precision", "in forward mode"),
+    # programs (issue 16): --of picks outputs of one program; --data is its training set
+    *[(mode, [*head, option, *value], option, fragment)
+      for mode, head, fragment in (
+          (BATCH, ["-"], "not in batch mode"),
+          (POINTS, ["x*y", "--points", CSV], "with --points"),
+          (EXPECT, ["x*y", "--expect", "x=y"], "with --expect"),
+          (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward"], "in forward mode"))
+      for option, value in (("--of", ["f"]), ("--data", [CSV]))],
+    *[(mode, [*head, option, value], option, f"{option} does nothing without --data")
+      for mode, head in ((ONE, ["x", "--at", "x=1"]), (BATCH, ["-"]),
+                         (POINTS, ["x*y", "--points", CSV]),
+                         (EXPECT, ["x*y", "--expect", "x=y"]),
+                         (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward"]))
+      for option, value in (("--reduce", "sum"), ("--row", "2"))],
+    *[(DATA, ["x*y", "--data", CSV, "--at", "y=1", *extra], option, "with --data")
+      for option, extra in (("--path", ["--path", "x"]), ("--check", ["--check"]),
+                            ("--jobs", ["--jobs", "2"]), ("--of", ["--of", "f"]),
+                            ("--format", ["--format", "csv"]),
+                            ("--steps", ["--steps", "--format", "json"]))],
+    *[(DATA, ["x*y", "--data", CSV, "--at", "y=1", option, "5"], option,
+       f"{option} does nothing without") for option in ("--timeout", "--samples", "--seed")],
     *[(EXPECT, ["x*y", "--expect", "x=y", "--format", f], "--format",
        f"--format {f} is not available with --expect") for f in ("csv", "markdown", "latex")],
 ]
@@ -114,7 +145,7 @@ def _rules(mode: Mode) -> set[str]:
                     if option not in mode.refused and other not in mode.provides}
 
 
-@pytest.mark.parametrize("mode", [ONE, BATCH, POINTS, EXPECT, FORWARD],
+@pytest.mark.parametrize("mode", [ONE, BATCH, POINTS, EXPECT, FORWARD, DATA],
                          ids=lambda mode: mode.name)
 def test_every_rule_of_the_table_has_a_case(mode):
     cases = {option for m, _, option, _ in REFUSED if m is mode}
