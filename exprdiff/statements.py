@@ -14,7 +14,7 @@ node). The names are the nodes' labels in every table, picture and JSON (Tape.la
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from exprdiff.errors import ExprError, line_and_column
 from exprdiff.ops import CONSTANTS, FUNCTIONS
@@ -51,12 +51,28 @@ class Statements:
 
 def assign(tape: Any, variables: dict[str, int], name: str, node: int, column: int) -> None:
     """Record `name = <node>` on the tape being built (a Tape: not imported, tape.py imports
-    this module), and in `variables` (name → node, the
-    builder's) for the statements after it; an ExprError if the name cannot be assigned."""
-    source = tape.source
+    this module), and in `variables` (the builder's name → node) for the statements after it;
+    an ExprError if the name cannot be assigned."""
     program = tape.statements
     if program is None:
         program = tape.statements = Statements()
+    node_of = program.node_of
+    if (name not in node_of and name not in tape.inputs and name not in FUNCTIONS
+            and name not in CONSTANTS and len(node_of) < MAX_STATEMENTS):  # the common case
+        program.names.append(name)
+        program.nodes.append(node)
+        program.columns.append(column)
+        node_of[name] = node
+        if tape.ops[node] is not None and node not in program.label_of:
+            program.label_of[node] = name
+        variables[name] = node
+        return
+    _refuse(tape, program, name, column)
+
+
+def _refuse(tape: Any, program: Statements, name: str, column: int) -> NoReturn:
+    """The ExprError for a name that cannot be assigned (assign's slow path)."""
+    source = tape.source
     problem = unassignable(name)
     if problem is not None:
         raise _error(problem, column, source, NAME_HINT)
@@ -75,17 +91,9 @@ def assign(tape: Any, variables: dict[str, int], name: str, node: int, column: i
                 "statement with ';' to start a new one" if at > column
                 else "assign a name before the statements that use it")
         raise _error(message, at, source, hint)
-    if len(program.names) >= MAX_STATEMENTS:
-        raise ExprError("limit", f"the program has more than {MAX_STATEMENTS:,} statements "
-                        "(max_statements)", column=column, source=source,
-                        hint="split it, or write repeated work as one expression")
-    program.names.append(name)
-    program.nodes.append(node)
-    program.columns.append(column)
-    program.node_of[name] = node
-    if tape.ops[node] is not None:
-        program.label_of.setdefault(node, name)
-    variables[name] = node
+    raise ExprError("limit", f"the program has more than {MAX_STATEMENTS:,} statements "
+                    "(max_statements)", column=column, source=source,
+                    hint="split it, or write repeated work as one expression")
 
 
 #: The hint for a name that cannot be assigned.

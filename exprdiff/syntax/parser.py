@@ -234,8 +234,7 @@ def _call_mistake(name: str, count: int, column: int, newline: bool = False) -> 
     if op is None:
         error = wording.unknown_function(name, column)
         if newline:  # `a = x` then a line `(a + 1)**2`: read as the call x(a + 1)
-            error.hint = ("a line that begins with '(' continues the line above: end the "
-                          "statement above with ';' to start a new one")
+            error.hint = wording.NEWLINE_CALL
         return lalr.Mistake(error=error)
     return lalr.Mistake(error=wording.wrong_arity(op, count, column))
 

@@ -19,8 +19,10 @@ def _start(found: list[str], k: int) -> int:
 
 
 def tape_assign(b: TapeBuilder, k: int, equal: int, value: int) -> None:
-    if _separated(b.texts, k) is False:
-        raise _unseparated(b.texts, k, _start(b.texts, k) + 1)
+    texts = b.texts
+    before = texts[k - 1] if k else "\n"
+    if "\n" not in before and before != ";" and _separated(texts, k) is False:
+        raise _unseparated(texts, k, _start(texts, k) + 1)
     # k, a piece index, stands for the column until tape_program resolves them
     statements.assign(b.tape, b.variables, b.texts[k], value, k)
 

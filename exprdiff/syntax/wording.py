@@ -47,6 +47,11 @@ def number_too_large(text: str, column: int) -> ExprError:
                      "(at most about 1.8e308)", column=column)
 
 
+#: The hint for `a = x` then a line `(a + 1)**2`, read as the call x(a + 1).
+NEWLINE_CALL = ("a line that begins with '(' continues the line above: end the statement above "
+                "with ';' to start a new one")
+
+
 def statement_mistake(message: str, column: int, hint: str) -> ExprError:
     """A program's statements badly put together: an empty one, two on one line."""
     return ExprError("parse", message, column=column, hint=hint)
