@@ -291,3 +291,13 @@ def test_the_picture_uses_the_statement_names():
     assert 'title: "program: w5 = w*x;' in done.stdout
     assert "<b>w8 = y - w7</b>" in done.stdout and "∂w8/∂w = -1" in done.stdout
     assert "z1" not in done.stdout and "f = " not in done.stdout
+
+
+def test_forward_mode_names_the_output():
+    done = run("grad", "h = x*y; L = sin(h) + x", "--at", "x=1,y=2", "--mode", "forward",
+               "--format", "json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["outputs"] == {"L": math.sin(2) + 1}
+    table = run("grad", "h = x*y; L = sin(h) + x", "--at", "x=0,y=2", "--mode", "forward")
+    assert "program: h = x*y; L = sin(h) + x" in table.stdout
+    assert "∂L/∂x = 3  (forward mode)" in table.stdout  # y·cos(0) + 1
