@@ -318,12 +318,15 @@ def _backward_rows(tape: Tape, adjoints: Sequence[float],
     # Terms in the order the sweep added them: later consumers first, arguments left to right.
     labels, kinds = tape.labels, tape.kinds
     terms: list[list[Term]] = [[] for _ in kinds]
+    last = tape.output  # nodes after it (a program's other outputs) do not reach it
     for i, _, _, args in reversed(tape.program):
+        if i > last:
+            continue
         label, adjoint, local = labels[i], adjoints[i], partials[i]
         for position, a in enumerate(args):
             terms[a].append(Term(label, labels[a], adjoint, local[position]))
     return [BackwardRow(labels[i], kinds[i], adjoints[i], tuple(terms[i]), output)
-            for i in range(len(tape) - 1, -1, -1) if kinds[i] != CONSTANT]
+            for i in range(last, -1, -1) if kinds[i] != CONSTANT]
 
 
 def _operand(label: str) -> str:
