@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, overload
 from exprdiff import ast, result
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import KinkWarning, forward, kinks
+from exprdiff.outputs import output_name
 from exprdiff.points import validate
 from exprdiff.result import Directional
 from exprdiff.reverse import reverse
@@ -58,13 +59,13 @@ class Compiled:
 
     __slots__ = ("source", "_tree", "tape")
 
-    def __init__(self, source: str, tree: ast.Node | None, tape: Tape) -> None:
+    def __init__(self, source: str, tree: ast.Tree | None, tape: Tape) -> None:
         self.source = source
         self._tree = tree
         self.tape = tape
 
     @property
-    def tree(self) -> ast.Node:
+    def tree(self) -> ast.Tree:
         """The syntax tree (for the oracle): from the parse itself with compile(text,
         tree=True); otherwise parsed on first use (compile() builds the tape directly)."""
         if self._tree is None:
@@ -235,11 +236,13 @@ class Compiled:
 
     @overload
     def grad(self, at: Mapping[str, float | int | str], *, wrt: Sequence[str] | None = None,
-             strict: bool = False, record: bool = False) -> Result: ...
+             strict: bool = False, record: bool = False,
+             of: Sequence[str] | None = None) -> Result: ...
 
     @overload
     def grad(self, at: Mapping[str, Any], *, wrt: Sequence[str] | None = None,
-             strict: bool = False, record: bool = False) -> Result | Batch: ...
+             strict: bool = False, record: bool = False,
+             of: Sequence[str] | None = None) -> Result | Batch: ...
 
     def grad(
         self,
@@ -248,13 +251,20 @@ class Compiled:
         wrt: Sequence[str] | None = None,
         strict: bool = False,
         record: bool = False,
+        of: Sequence[str] | None = None,
     ) -> Result | Batch:
         """Value and gradient at `at`; `wrt` picks and orders the partials reported.
 
         `strict` turns kink warnings into an ExprError of kind 'kink'; `record` keeps every local
         partial (for the step tables). Arrays as values (`{"x": [1, 2, 3]}`) give a Batch:
-        see grad_points.
+        see grad_points. `of` names a program's outputs (statements): with several, the
+        Result's `jacobian` holds every output's gradient (outputs.py).
         """
+        if of is not None:
+            from exprdiff.outputs import jacobian
+
+            return jacobian(self.tape, of, lambda view: Compiled(self.source, self._tree, view)
+                            .grad(at, wrt=wrt, strict=strict, record=record))
         for raw in at.values():
             if type(raw) is not float and type(raw) is not int and _is_array(raw):
                 return self.grad_points(at, wrt=wrt, strict=strict)
@@ -266,7 +276,7 @@ class Compiled:
         warnings = self._warnings(values, strict)
         partials: dict[int, tuple[float, ...]] | None = {} if record else None
         adjoints = reverse(tape, values, partials)
-        gradient = {name: adjoints[tape.inputs[name]] for name in chosen}
+        gradient = {name: adjoints[tape.node(name)] for name in chosen}  # type: ignore[index]
         return Result(
             expression=self.source,
             at=dict(zip(names, point, strict=True)),
@@ -277,13 +287,14 @@ class Compiled:
             values=values,
             adjoints=adjoints,
             partials=partials,
+            outputs=None if tape.statements is None else {output_name(tape): values[tape.output]},
         )
 
     def _wrt(self, wrt: Sequence[str] | None) -> Sequence[str]:
         if wrt is None:
             return self.variables
-        for name in wrt:
-            if name not in self.tape.inputs:
+        for name in wrt:  # an input, or a program's statement name (∂L/∂h1)
+            if self.tape.node(name) is None:
                 raise usage(f"--wrt names '{name}', which is not a variable of the expression",
                             self.variables)
         return list(dict.fromkeys(wrt))

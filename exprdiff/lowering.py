@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from exprdiff import ast
+from exprdiff import ast, statements
 from exprdiff.errors import ExprError
 from exprdiff.ops import Op, lookup
 from exprdiff.tape import (
@@ -28,12 +28,15 @@ from exprdiff.tape import (
 )
 
 
-def lower(root: ast.Node, source: str) -> Tape:
+def lower(root: ast.Tree, source: str) -> Tape:
     """AST → tape, iteratively: hash-consed, constants folded, inputs in order of appearance."""
     builder = TapeBuilder(source)
     stack: list[int] = []
     for node in ast.walk(root):
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Assign):
+            statements.assign(builder.tape, builder.variables, node.name, stack.pop(),
+                              node.column)
+        elif isinstance(node, ast.Call):
             count = len(node.args)
             args = tuple(stack[-count:])
             del stack[-count:]
@@ -44,6 +47,9 @@ def lower(root: ast.Node, source: str) -> Tape:
             stack.append(builder.constant(node.name, node.value, node.column))
         else:
             stack.append(builder.number(node.value, node.column))
+    if isinstance(root, ast.Program):
+        result = stack.pop() if root.result is not None else None
+        return builder.finish(statements.output(builder.tape, result, 1))
     return builder.finish(stack.pop())
 
 

@@ -31,7 +31,7 @@ class Result(Value):
     """
 
     __slots__ = ("expression", "at", "value", "gradient", "warnings", "tape", "values",
-                 "adjoints", "partials", "check")
+                 "adjoints", "partials", "check", "outputs", "jacobian")
     _shown = _compared = ("expression", "at", "value", "gradient", "warnings")
     expression: str
     at: dict[str, float]
@@ -43,13 +43,18 @@ class Result(Value):
     adjoints: list[float]
     partials: dict[int, tuple[float, ...]] | None
     check: Verdict | None  # --check's oracle
+    #: A program's outputs (name → value) and, with several, their Jacobian (output → {input →
+    #: partial}); `value` and `gradient` are the first output's. None for one expression.
+    outputs: dict[str, float] | None
+    jacobian: dict[str, dict[str, float]] | None
 
     def __init__(self, expression: str, at: dict[str, float], value: float,
                  gradient: dict[str, float], warnings: tuple[KinkWarning, ...] = (),
                  tape: Tape | None = None, values: list[float] | None = None,
                  adjoints: list[float] | None = None,
                  partials: dict[int, tuple[float, ...]] | None = None,
-                 check: Verdict | None = None) -> None:
+                 check: Verdict | None = None, outputs: dict[str, float] | None = None,
+                 jacobian: dict[str, dict[str, float]] | None = None) -> None:
         _set(self, "expression", expression)
         _set(self, "at", at)
         _set(self, "value", value)
@@ -60,6 +65,8 @@ class Result(Value):
         _set(self, "adjoints", [] if adjoints is None else adjoints)
         _set(self, "partials", partials)
         _set(self, "check", check)
+        _set(self, "outputs", outputs)
+        _set(self, "jacobian", jacobian)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of SPEC §4 (with "check" once the oracle has been asked)."""
@@ -70,6 +77,10 @@ class Result(Value):
             "gradient": dict(self.gradient),
             "warnings": [w.to_dict() for w in self.warnings],
         }
+        if self.outputs is not None:
+            data["outputs"] = dict(self.outputs)
+        if self.jacobian is not None:
+            data["jacobian"] = {name: dict(row) for name, row in self.jacobian.items()}
         if self.check is not None:
             data["check"] = self.check.to_dict()
         return data

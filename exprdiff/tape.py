@@ -12,11 +12,15 @@ forward table:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Container, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exprdiff import ast
 from exprdiff.ops import Op
+
+if TYPE_CHECKING:
+    from exprdiff.statements import Statements
 
 INPUT, CONSTANT, OPERATION = "input", "constant", "operation"
 
@@ -26,7 +30,7 @@ class Tape:
 
     __slots__ = ("source", "kinds", "ops", "constants", "inputs", "output", "kink_nodes", "memo",
                  "_args", "_columns", "_resolve", "_labels", "_leaf_labels", "_texts",
-                 "_program", "_lean", "tree")
+                 "_program", "_lean", "tree", "statements")
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -47,7 +51,9 @@ class Tape:
         self._lean: Lean | None = None
         #: The syntax tree this tape was lowered from, when the run asked for one (the oracle,
         #: `diff`): made by the same parse, never by a second one.
-        self.tree: ast.Node | None = None
+        self.tree: ast.Tree | None = None
+        #: A program's statement names (statements.py); None for one expression.
+        self.statements: Statements | None = None
 
     @property
     def args(self) -> list[tuple[int, ...]]:
@@ -80,20 +86,55 @@ class Tape:
 
     @property
     def labels(self) -> list[str]:
-        """Every node's name: the variable, the constant as written (`2`, `pi`), or z1…zn for
-        the operations in evaluation order (made on first use)."""
+        """Every node's name: the variable, the constant as written (`2`, `pi`), a program's
+        statement name, or z1…zn for the other operations in evaluation order, skipping any
+        name the user gave (made on first use)."""
         labels = self._labels
         if labels is None:
-            labels = []
-            counter = 0
-            for i, op in enumerate(self.ops):
-                if op is None:
-                    labels.append(self.leaf_label(i))
-                else:
-                    counter += 1
-                    labels.append(f"z{counter}")
+            if self.statements is not None:
+                labels = self._program_labels(self.statements)
+            else:
+                labels = []
+                counter = 0
+                for i, op in enumerate(self.ops):
+                    if op is None:
+                        labels.append(self.leaf_label(i))
+                    else:
+                        counter += 1
+                        labels.append(f"z{counter}")
             self._labels = labels
         return labels
+
+    def _program_labels(self, statements: Statements) -> list[str]:
+        taken = set(statements.node_of) | set(self.inputs)
+        named = statements.label_of
+        labels: list[str] = []
+        counter = 0
+        for i, op in enumerate(self.ops):
+            if op is None:
+                labels.append(self.leaf_label(i))
+            elif i in named:
+                labels.append(named[i])
+            else:
+                counter += 1
+                while f"z{counter}" in taken:
+                    counter += 1
+                labels.append(f"z{counter}")
+        return labels
+
+    def with_output(self, node: int) -> Tape:
+        """The same tape (sharing every list) with another output node: one of a program's
+        several outputs, for its own reverse sweep."""
+        other = copy.copy(self)
+        other.output = node
+        return other
+
+    def node(self, name: str) -> int | None:
+        """The node an input or a statement name stands for (None: no such name)."""
+        found = self.inputs.get(name)
+        if found is None and self.statements is not None:
+            found = self.statements.node_of.get(name)
+        return found
 
     @property
     def program(self) -> list[tuple[int, object, object, tuple[int, ...]]]:

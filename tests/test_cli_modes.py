@@ -13,6 +13,7 @@ from exprdiff.cli.modes import (
     ALL_FORMATS,
     BATCH,
     CONVENTIONS,
+    DATA,
     EXPECT,
     FORWARD,
     NEEDS,
@@ -88,10 +89,36 @@ REFUSED: list[tuple[Mode, list[str], str, str]] = [
      "--format csv is not available in forward mode"),
     (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward", "--precision", "3", "--format",
                "json"], "--precision", "in forward mode"),
+    # programs (issue 16): --of picks outputs of one program; --data is its training set
+    *[(mode, [*head, option, *value], option, fragment)
+      for mode, head, fragment in (
+          (BATCH, ["-"], "not in batch mode"),
+          (POINTS, ["x*y", "--points", CSV], "with --points"),
+          (EXPECT, ["x*y", "--expect", "x=y"], "with --expect"),
+          (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward"], "in forward mode"))
+      for option, value in (("--of", ["f"]), ("--data", [CSV]))],
+    *[(mode, [*head, option, value], option, f"{option} does nothing without --data")
+      for mode, head in ((ONE, ["x", "--at", "x=1"]), (BATCH, ["-"]),
+                         (POINTS, ["x*y", "--points", CSV]),
+                         (EXPECT, ["x*y", "--expect", "x=y"]),
+                         (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward"]))
+      for option, value in (("--reduce", "sum"), ("--row", "2"))],
+    *[(DATA, ["x*y", "--data", CSV, "--at", "y=1", *extra], option, "with --data")
+      for option, extra in (("--path", ["--path", "x"]), ("--check", ["--check"]),
+                            ("--jobs", ["--jobs", "2"]), ("--of", ["--of", "f"]),
+                            ("--format", ["--format", "csv"]),
+                            ("--steps", ["--steps", "--format", "json"]))],
+    *[(DATA, ["x*y", "--data", CSV, "--at", "y=1", option, "5"], option,
+       f"{option} does nothing without") for option in ("--timeout", "--samples", "--seed")],
     *[(EXPECT, ["x*y", "--expect", "x=y", "--format", f], "--format",
        f"--format {f} is not available with --expect") for f in ("csv", "markdown", "latex")],
     # --conventions: one EXPR at --at points, reverse mode's partials; table, markdown or json
     (BATCH, ["-", "--conventions"], "--conventions", "not in batch mode"),
+    *[(CONVENTIONS, ["abs(x)", "--at", "x=0", "--conventions", option, value], option, fragment)
+      for option, value, fragment in (
+          ("--of", "f", "with --conventions"), ("--data", CSV, "with --conventions"),
+          ("--reduce", "sum", "--reduce does nothing without --data"),
+          ("--row", "2", "--row does nothing without --data"))],
     (POINTS, ["x*y", "--points", CSV, "--conventions"], "--conventions", "with --points"),
     (EXPECT, ["x*y", "--expect", "x=y", "--conventions"], "--conventions", "with --expect"),
     (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode", "forward", "--conventions"], "--mode",
@@ -140,7 +167,7 @@ def _rules(mode: Mode) -> set[str]:
                     if option not in mode.refused and other not in mode.provides}
 
 
-@pytest.mark.parametrize("mode", [ONE, BATCH, POINTS, EXPECT, FORWARD, CONVENTIONS],
+@pytest.mark.parametrize("mode", [ONE, BATCH, POINTS, EXPECT, FORWARD, DATA, CONVENTIONS],
                          ids=lambda mode: mode.name)
 def test_every_rule_of_the_table_has_a_case(mode):
     cases = {option for m, _, option, _ in REFUSED if m is mode}

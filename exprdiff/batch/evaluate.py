@@ -185,7 +185,7 @@ class Evaluator:
         tape = compiled.tape
         inputs = tape.inputs
         settings = self.settings
-        if (not tape.kink_nodes and settings.wrt is None
+        if (not tape.kink_nodes and settings.wrt is None and tape.statements is None
                 and len(at) == len(inputs) and all(name in at for name in inputs)):
             # The common case, without Result's bookkeeping: the same sweeps and the same
             # record as Result.to_dict() (tests/test_batch.py holds the two paths equal).

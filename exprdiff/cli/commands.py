@@ -13,6 +13,7 @@ from exprdiff.api import Compiled, Result, compile
 from exprdiff.cli.modes import BATCH, CONVENTIONS, EXPECT, FORWARD, POINTS, check_options
 from exprdiff.cli.notes import color_choice, warn
 from exprdiff.cli.output import console, emit_results, report
+from exprdiff.cli.programs import each_output, source_text, warn_unused
 from exprdiff.errors import ExitCode, ExprError, printable, usage
 from exprdiff.points import parse_assignments, split_assignments
 from exprdiff.syntax.limits import Limits
@@ -176,6 +177,17 @@ def point_options(command: F) -> F:
 @click.option("--conventions", is_flag=True,
               help="At each kink or jump: both one-sided derivatives, the one exprdiff uses, "
                    "and what PyTorch, JAX and SymPy return there.")
+@click.option("--data", "data_file", metavar="ROWS.csv",
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="Training set: a CSV whose header names some inputs, one example per row; "
+                   "--at gives the rest (the weights). Reports the mean over the rows.")
+@click.option("--reduce", type=click.Choice(["mean", "sum"]), default="mean", show_default=True,
+              help="With --data: the mean or the sum over the rows.")
+@click.option("--row", type=click.IntRange(1), metavar="N",
+              help="With --data --steps: the row whose step tables are printed [default: 1].")
+@click.option("--of", "outputs", metavar="NAME,...",
+              help="A program's outputs (statement names); several give the Jacobian, a row "
+                   "per output.")
 @click.option("--samples", type=click.IntRange(1, 10_000), default=20, show_default=True,
               metavar="N", help="--expect without --at: how many random points.")
 @click.option("--seed", type=int, default=0, show_default=True, metavar="S",
@@ -186,7 +198,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
          points_file: str | None = None, max_size: int | None = None,
          expect: str | None = None, samples: int = 20, seed: int = 0,
          mode_name: str = "reverse", direction: str | None = None,
-         conventions: bool = False) -> None:
+         conventions: bool = False, outputs: str | None = None,
+         data_file: str | None = None, reduce: str = "mean", row: int | None = None) -> None:
     """Value and gradient of EXPR at one or more points (reverse mode, one sweep).
 
     \b
@@ -200,6 +213,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
       exprdiff grad "x1**2 + 3*(x2*x3 - x1**2)" --at x1=1,x2=2,x3=3 --mode forward --steps
       exprdiff grad "x*y + sin(x)" --at x=1,y=2 --direction x=1,y=-2
       exprdiff grad "abs(x) + max(x, y)" --at x=0,y=0 --conventions
+      exprdiff grad "h = relu(w*x + b); L = (h - y)**2" --at w=1,x=2,b=0,y=1 --wrt w,h
+      exprdiff grad @net.txt --at x=1,w=2 --of L,yhat    # a program from a file; Jacobian
       cat exprs.txt | exprdiff grad - --format jsonl    # lines: EXPR ; x=1, y=2 ; x=3, y=4
 
     Exit status: 0 success (warnings allowed), 1 evaluation failed, 2 usage or parse error.
@@ -215,10 +230,15 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
 
         shared().start()
     limits = None if max_size is None else Limits(max_size=max_size)
-    text = cast(str, expr)  # check_options refused a missing EXPR
+    text = source_text(cast(str, expr))  # check_options refused a missing EXPR
     # One parse; the oracle (--check, --expect's SymPy formulas) reads the parse's own tree.
     compiled = compile(text, limits=limits, tree=check or expect is not None)
     chosen = split_assignments(wrt) if wrt is not None else None
+    if data_file is not None:  # the training-set loss: cli/data.py
+        from exprdiff.cli.data import command as data_command
+
+        sys.exit(data_command(compiled, data_file, points, chosen, reduce, output, precision,
+                              row if show_steps else None))
     if mode is POINTS:
         try:
             from exprdiff.cli.points import command as points_command
@@ -242,14 +262,21 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
 
         sys.exit(forward_command(compiled, point_list, direction, chosen, strict, show_steps,
                                  output, precision, console()))
-    if path is not None and path not in compiled.variables:
+    if path is not None and compiled.tape.node(path) is None:
         raise usage(f"--path names '{path}', which is not a variable of the expression",
                     compiled.variables)
     record = show_steps or path is not None
+    of = split_assignments(outputs) if outputs is not None else None
+    if of is not None and len(of) > 1 and record:  # a Jacobian's tables: one set per output
+        code = each_output(compiled, point_list, of, chosen, strict, output, precision,
+                           show_steps, path)
+        warn_unused(compiled)
+        sys.exit(code)
     results: list[Result | ExprError] = []
     for point in point_list:
         try:
-            results.append(compiled.grad(point, wrt=chosen, strict=strict, record=record))
+            results.append(compiled.grad(point, wrt=chosen, strict=strict, record=record,
+                                         of=of))
         except ExprError as problem:
             if problem.kind in ("usage", "parse"):
                 raise
@@ -259,7 +286,9 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
         from exprdiff.oracle.check import checked
 
         results = checked(results, timeout=timeout)
-    sys.exit(emit_results(results, point_list, output, precision, steps=show_steps, path=path))
+    code = emit_results(results, point_list, output, precision, steps=show_steps, path=path)
+    warn_unused(compiled)  # after any error: stderr starts with the error
+    sys.exit(code)
 
 
 @main.command("diff")
@@ -282,6 +311,7 @@ def diff(expr: str, wrt: str | None, output: str, timeout: float) -> None:
     from exprdiff.oracle.check import symbolic_partials
 
     chosen = split_assignments(wrt) if wrt is not None else None
+    expr = source_text(expr)
     compiled = compile(expr, tree=True)  # limits, and 9**9**9**9 caught before SymPy's integers
     partials, note = symbolic_partials(compiled.tree, chosen, timeout=timeout)
     emit_symbolic(console(), expr, partials, output, note)
@@ -323,7 +353,7 @@ def graph(expr: str, point: str | None, path: str | None, fmt: str | None, const
     if to_stdout and chosen in ("png", "pdf") and sys.stdout.isatty():
         raise ExprError("usage", f"{chosen} is binary: not written to a terminal",
                         hint=f"give -o graph.{chosen}, or redirect: > graph.{chosen}")
-    compiled = compile(expr)
+    compiled = compile(source_text(expr))
     at = parse_assignments(point, compiled.variables) if point is not None else None
     picture = Graph.of(compiled, at, constants=constants, direction=direction, width=width,
                        precision=precision)

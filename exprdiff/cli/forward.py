@@ -50,12 +50,12 @@ def _one(compiled: Compiled, point: dict[str, float], along: dict[str, float] | 
          steps: bool) -> tuple[dict[str, Any], list[TangentTable]]:
     if along is not None:
         jvp = compiled.jvp(point, along, strict=strict)
-        record = jvp.to_dict()
+        record = _named(compiled, jvp.to_dict())
         table = build(compiled.tape, jvp.values, jvp.partials, jvp.tangents, jvp.direction,
                       jvp.warnings)
         return record, [table] if steps else []
     result = compiled.forward_gradient(point, wrt=wrt, strict=strict)
-    record = result.to_dict() | {"mode": "forward"}
+    record = _named(compiled, result.to_dict() | {"mode": "forward"})
     found = []
     if steps:
         for name in result.gradient:
@@ -63,6 +63,15 @@ def _one(compiled: Compiled, point: dict[str, float], along: dict[str, float] | 
             found.append(build(compiled.tape, jvp.values, jvp.partials, jvp.tangents,
                                {name: 1.0}, jvp.warnings))
     return record, found
+
+
+def _named(compiled: Compiled, record: dict[str, Any]) -> dict[str, Any]:
+    """A program's record also names its output, as reverse mode's does (`outputs`)."""
+    if compiled.tape.statements is None:
+        return record
+    from exprdiff.outputs import output_name
+
+    return record | {"outputs": {output_name(compiled.tape): record["value"]}}
 
 
 def _write(records: list[dict[str, Any]], tables: list[list[TangentTable]], output: str,
@@ -104,16 +113,19 @@ def _write(records: list[dict[str, Any]], tables: list[list[TangentTable]], outp
 def _headline(record: dict[str, Any], precision: int | None) -> list[str]:
     from exprdiff.errors import printable
     from exprdiff.render.numbers import fmt
+    from exprdiff.render.outputs import heading, output_label
 
     at = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in record["at"].items())
-    lines = [f"f = {printable(record['expression'])}"] + ([f"at {at}"] if at else [])
-    lines.append(f"f = {fmt(record['value'], precision)}")
+    head, text = heading(record)
+    f = output_label(record)
+    lines = [f"{head}{printable(text)}"] + ([f"at {at}"] if at else [])
+    lines.append(f"{f} = {fmt(record['value'], precision)}")
     if "direction" in record:
         along = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in record["direction"].items())
         derivative = fmt(record["derivative"], precision)
         lines.append(f"along {along}: directional derivative {derivative}")
     else:
-        lines += [f"∂f/∂{n} = {fmt(v, precision)}  (forward mode)"
+        lines += [f"∂{f}/∂{n} = {fmt(v, precision)}  (forward mode)"
                   for n, v in record["gradient"].items()]
     lines += [f"warning: {w['message']}" for w in record["warnings"]]
     return lines

@@ -61,7 +61,9 @@ BATCH = Mode(
              "--points": "give one EXPR with --points FILE.csv, or the points on the batch lines",
              "--max-size": "a batch line keeps the default limit of 1 000 000 characters: give "
                            "a longer expression as EXPR",
-             "--conventions": "it compares conventions for one EXPR at --at points"},
+             "--conventions": "it compares conventions for one EXPR at --at points",
+             "--of": "a batch line's program has one output: give the program as EXPR",
+             "--data": "a training set goes with one program as EXPR"},
     limited={"--precision": (("table",), "in a batch it rounds the table only; json, jsonl and "
                                          "csv keep every digit")},
 )
@@ -77,7 +79,9 @@ POINTS = Mode(
              "--timeout": "it limits --check, which needs --at or a batch",
              "--jobs": "one NumPy sweep covers every row; --jobs is for a batch",
              "--conventions": "it compares conventions at --at points: drop --points",
-             "--precision": "csv and jsonl keep every digit"},
+             "--precision": "csv and jsonl keep every digit",
+             "--of": "the NumPy sweep has one output: give one --of, or use --at",
+             "--data": "give the rows as --data (a training set) or as --points, not both"},
     limited={},
 )
 
@@ -91,7 +95,9 @@ EXPECT = Mode(
              "--precision": "the verdicts show the numbers that disagree in full",
              "--mode": "claims are compared with reverse mode: drop --mode",
              "--direction": "claims are partials, not directional derivatives: drop it",
-             "--conventions": "check the claims first; then ask for the conventions alone"},
+             "--conventions": "check the claims first; then ask for the conventions alone",
+             "--of": "claims are about one output: drop --of",
+             "--data": "claims are checked at points, not over a training set"},
     limited={},
     provides=("--expect", "--check"),  # SymPy runs for the claims' formulas: --timeout limits it
 )
@@ -101,7 +107,9 @@ FORWARD = Mode(
     ("table", "json", "jsonl", "markdown", "latex"),
     refused={"--path": "paths belong to the backward sweep: drop --mode forward/--direction",
              "--check": "check the gradient in reverse mode: drop --mode forward/--direction",
-             "--jobs": "worker processes run a batch: give the expressions with '-' or --file"},
+             "--jobs": "worker processes run a batch: give the expressions with '-' or --file",
+             "--of": "forward mode here has one output: drop --of, or --mode forward",
+             "--data": "the training-set gradient is swept in reverse mode: drop --mode"},
     limited={"--precision": (("table", "markdown", "latex"), "it rounds table, markdown and "
                              "latex output; json and jsonl keep every digit")},
     provides=("--mode forward",),
@@ -116,16 +124,30 @@ CONVENTIONS = Mode(
              "--jobs": "worker processes run a batch: give the expressions with '-' or --file",
              "--wrt": "the table covers every argument of each kink or jump",
              "--mode": "the conventions are reverse mode's partials: drop --mode",
-             "--direction": "the conventions are partials, not directional derivatives"},
+             "--direction": "the conventions are partials, not directional derivatives",
+             "--of": "the conventions are about the nodes, not an output: drop --of",
+             "--data": "the conventions are shown at --at points, not over a training set"},
     limited={"--precision": (("table", "markdown"), "json keeps every digit")},
     provides=("--conventions",),
+)
+
+DATA = Mode(
+    "with --data", "{option} does not work with --data", ("table", "json"),
+    refused={"--path": "paths are for one point: use --at without --data",
+             "--check": "check one row at its point: use --at without --data",
+             "--jobs": "one NumPy sweep covers every row; --jobs is for a batch",
+             "--of": "the mean is of one output: drop --of"},
+    limited={"--steps": (("table",), "a row's tables are drawn as a table")},
+    provides=("--data",),
 )
 
 #: Options that do nothing without another one, in every mode that takes them.
 NEEDS = {"--timeout": ("--check", "it limits SymPy's work for --check: add --check, or drop "
                                   "--timeout"),
          "--samples": ("--expect", "it chooses how many random points check the claims"),
-         "--seed": ("--expect", "it seeds the random points that check the claims")}
+         "--seed": ("--expect", "it seeds the random points that check the claims"),
+         "--reduce": ("--data", "it reduces the rows of a training set: add --data"),
+         "--row": ("--data", "it picks the row of --data whose tables --steps prints")}
 
 
 def check_options(ctx: click.Context) -> Mode:
@@ -139,7 +161,8 @@ def check_options(ctx: click.Context) -> Mode:
 
 
 def mode_of(params: Mapping[str, object]) -> Mode:
-    """BATCH for EXPR `-` or --file, else POINTS for --points, EXPECT for --expect, else ONE."""
+    """BATCH for EXPR `-` or --file, else POINTS for --points, EXPECT for --expect, DATA for
+    --data, FORWARD for forward mode, else ONE."""
     if params["expr"] == "-" or params["files"]:
         return BATCH
     if params["points_file"] is not None:
@@ -148,6 +171,9 @@ def mode_of(params: Mapping[str, object]) -> Mode:
         return EXPECT
     if params.get("conventions"):
         return CONVENTIONS
+    if params.get("data_file") is not None and params.get("mode_name") != "forward" and (
+            params.get("direction") is None):
+        return DATA
     forward = params.get("mode_name") == "forward" or params.get("direction") is not None
     return FORWARD if forward else ONE
 

@@ -66,6 +66,7 @@ class Paths:
     limit: str | None = None
     cap: int = PATH_CAP
     edges: int = PATH_EDGES
+    output: str = "f"  # the output's name: a program's statement name, else f
 
     @property
     def complete(self) -> bool:

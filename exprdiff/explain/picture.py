@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from exprdiff.errors import ExprError
 from exprdiff.forward import KinkWarning
 from exprdiff.ops import formula_text
+from exprdiff.outputs import output_name
 from exprdiff.tape import CONSTANT, Tape, bounded_expressions, format_number
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class Node:
     kink: KinkWarning | None = None
     error: ExprError | None = None  # the node where evaluation failed
     note: str = ""  # at the failing node: what failed, with its arguments' values
+    of: str = "f"  # the output's name (a program's statement), for ∂of/∂node
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,10 @@ class Picture:
 
     @property
     def title(self) -> str:
-        """`f = <expression>`, elided, on one line."""
+        """`f = <expression>` (a program: `program: <statements>`), elided, on one line."""
+        if self.tape.statements is not None:
+            lines = [line.strip().rstrip(";") for line in self.tape.source.splitlines()]
+            return "program: " + elide("; ".join(line for line in lines if line), 80)
         return "f = " + elide(" ".join(self.tape.source.split()), 80)
 
     @property
@@ -161,6 +166,7 @@ def _build(
     kinks = {w.node: w for w in (result.warnings if result is not None else ())}
     adjoints = result.adjoints if result is not None else None
     nodes: list[Node] = []
+    of = output_name(tape)
     for i in range(last + 1):
         if not shown[i]:
             continue
@@ -169,7 +175,7 @@ def _build(
             texts[i], values[i] if values is not None else None,
             adjoints[i] if adjoints is not None else None, i == tape.output,
             kinks.get(tape.labels[i]), error if i == failing else None,
-            _failure_note(tape, i, error, values) if i == failing else ""))
+            _failure_note(tape, i, error, values) if i == failing else "", of))
     partials = result.partials if result is not None else None
     edges: list[Edge] = []
     for i, _, _, args in tape.program:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from exprdiff.errors import ExprError, usage
@@ -31,6 +31,7 @@ from exprdiff.explain.paths import (  # noqa: F401 - re-exported: steps.find_pat
 )
 from exprdiff.forward import KinkWarning
 from exprdiff.ops import formula_text
+from exprdiff.outputs import output_name
 from exprdiff.reverse import reverse
 from exprdiff.tape import CONSTANT, INPUT, Tape, bounded_texts, format_number
 
@@ -106,7 +107,11 @@ class Term:
 
     @property
     def formula(self) -> str:
-        return f"∂f/∂{self.consumer}·∂{self.consumer}/∂{self.node}"
+        return self.text("f")
+
+    def text(self, output: str) -> str:
+        """The term with the output called `output`: ∂y/∂z4·∂z4/∂z3."""
+        return f"∂{output}/∂{self.consumer}·∂{self.consumer}/∂{self.node}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +122,17 @@ class BackwardRow:
     kind: str
     adjoint: float
     terms: tuple[Term, ...]
+    output: str = "f"  # the output's name: a program's statement name, else f
+
+    @property
+    def symbol(self) -> str:
+        return f"∂{self.output}/∂{self.node}"
 
     @property
     def formula(self) -> str:
-        return " + ".join(t.formula for t in self.terms) if self.terms else "1"
+        if not self.terms:
+            return "1"
+        return " + ".join(t.text(self.output) for t in self.terms)
 
     def substituted(self, number: Any = format_number) -> str:
         """The sum with numbers in: `1·1 + 3·(-1)`; `number` formats each float."""
@@ -149,6 +161,7 @@ class Steps:
     warnings: tuple[KinkWarning, ...] = ()
     paths: Paths | None = None
     tape: Tape | None = field(default=None, repr=False, compare=False)
+    output: str = "f"  # what the tables call the output: a program's statement name, else f
 
     def to_dict(self, *, tables: bool = True) -> dict[str, Any]:
         """SPEC §5's JSON: forward, edges, backward, gradient (with `tables`) and paths."""
@@ -193,15 +206,19 @@ def _build(result: Result, path: str | None, width: int | None, cap: int,
     kinks = {w.node: w for w in result.warnings}
     paths = None
     if path is not None:
-        if path not in tape.inputs:
+        node = tape.node(path)  # an input, or a program's statement name
+        if node is None:
             raise usage(f"--path names '{path}', which is not a variable of the expression",
                         tape.variables)
-        paths = find_paths(tape, partials, tape.inputs[path], adjoints, cap)
+        paths = replace(find_paths(tape, partials, node, adjoints, cap),
+                        output=output_name(tape))
+    output = output_name(tape)
     return Steps(
+        output=output,
         expression=result.expression,
         forward=tuple(_forward_rows(tape, values, kinks, width)) if tables else (),
         edges=tuple(_edge_rows(tape, partials, kinks)) if tables else (),
-        backward=tuple(_backward_rows(tape, adjoints, partials)) if tables else (),
+        backward=tuple(_backward_rows(tape, adjoints, partials, output)) if tables else (),
         gradient=dict(result.gradient),
         value=result.value,
         warnings=result.warnings,
@@ -250,16 +267,28 @@ def _forward_rows(tape: Tape, values: Sequence[float | None], kinks: dict[str, K
     bound = TEXT_BOUND if width is None else width
     texts, lengths = bounded_texts(tape, bound)
     labels, kinds = tape.labels, tape.kinds
+    also = _aliases(tape)
     for i, value in enumerate(values):
         kind = kinds[i]
         label = labels[i]
         op = label if kind in (INPUT, CONSTANT) else tape.operation_text(i)
+        if label in also:
+            op += f" (also {', '.join(also[label])}: the same node)"
         if width is not None and len(op) > width:
             op = _elide(op, width)
         length = lengths[i] if lengths[i] > bound else None
         rows.append(ForwardRow(i, label, kind, op, texts[i], value, kinks.get(label), None,
                                length))
     return rows
+
+
+def _aliases(tape: Tape) -> dict[str, list[str]]:
+    """A node's label → the other statement names of that node (same right-hand side)."""
+    found: dict[str, list[str]] = {}
+    if tape.statements is not None:
+        for name, label in tape.statements.aliases().items():
+            found.setdefault(label or tape.labels[tape.statements.node_of[name]], []).append(name)
+    return found
 
 
 def _edge_rows(tape: Tape, partials: dict[int, tuple[float, ...]],
@@ -285,16 +314,19 @@ def _edge_rows(tape: Tape, partials: dict[int, tuple[float, ...]],
 
 
 def _backward_rows(tape: Tape, adjoints: Sequence[float],
-                   partials: dict[int, tuple[float, ...]]) -> list[BackwardRow]:
+                   partials: dict[int, tuple[float, ...]], output: str) -> list[BackwardRow]:
     # Terms in the order the sweep added them: later consumers first, arguments left to right.
     labels, kinds = tape.labels, tape.kinds
     terms: list[list[Term]] = [[] for _ in kinds]
+    last = tape.output  # nodes after it (a program's other outputs) do not reach it
     for i, _, _, args in reversed(tape.program):
+        if i > last:
+            continue
         label, adjoint, local = labels[i], adjoints[i], partials[i]
         for position, a in enumerate(args):
             terms[a].append(Term(label, labels[a], adjoint, local[position]))
-    return [BackwardRow(labels[i], kinds[i], adjoints[i], tuple(terms[i]))
-            for i in range(len(tape) - 1, -1, -1) if kinds[i] != CONSTANT]
+    return [BackwardRow(labels[i], kinds[i], adjoints[i], tuple(terms[i]), output)
+            for i in range(last, -1, -1) if kinds[i] != CONSTANT]
 
 
 def _operand(label: str) -> str:

@@ -93,7 +93,7 @@ class Check:
         }
 
 
-def check(result: Any, tree: ast.Node, *, timeout: float = 5.0, simplify: bool = True,
+def check(result: Any, tree: ast.Tree, *, timeout: float = 5.0, simplify: bool = True,
           oracle: Oracle | None = None) -> Check:
     """Compare `result` (an api.Result) with SymPy and finite differences, within `timeout` s.
 
@@ -102,7 +102,7 @@ def check(result: Any, tree: ast.Node, *, timeout: float = 5.0, simplify: bool =
     return check_points([result], tree, timeout=timeout, simplify=simplify, oracle=oracle)[0]
 
 
-def check_points(results: Sequence[Any], tree: ast.Node, *, timeout: float = 5.0,
+def check_points(results: Sequence[Any], tree: ast.Tree, *, timeout: float = 5.0,
                  simplify: bool = True, oracle: Oracle | None = None) -> list[Check]:
     """check() of each of `results`: api.Results of the expression `tree` at several points,
     the same variables asked. SymPy differentiates once and evaluates at every point in one
@@ -243,7 +243,7 @@ class Symbolic:
     simplified: bool
 
 
-def symbolic_partials(tree: ast.Node, wrt: Sequence[str] | None = None, *,
+def symbolic_partials(tree: ast.Tree, wrt: Sequence[str] | None = None, *,
                       timeout: float = 5.0) -> tuple[list[Symbolic], str | None]:
     """∂f/∂v of the expression `tree` for each variable (or `wrt`), simplified; plus a note when
     time ran short.

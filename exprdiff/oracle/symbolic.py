@@ -35,11 +35,15 @@ def clip(text: str, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def program(tree: ast.Node) -> Program:
-    """`tree` as a flat post-order program (built without recursion, pickled without it)."""
+def program(tree: ast.Tree) -> Program:
+    """`tree` as a flat post-order program (built without recursion, pickled without it); a
+    statement `h = …` is ("assign", "h") after its value, a program's output ("variable", name)
+    of its last statement when there is no final expression."""
     items: list[tuple[Any, ...]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Assign):
+            items.append(("assign", node.name))
+        elif isinstance(node, ast.Call):
             items.append(("call", node.op, len(node.args)))
         elif isinstance(node, ast.Variable):
             items.append(("variable", node.name))
@@ -47,6 +51,8 @@ def program(tree: ast.Node) -> Program:
             items.append(("constant", node.name))
         else:
             items.append(("number", node.text, node.value))
+    if isinstance(tree, ast.Program) and tree.result is None:
+        items.append(("variable", tree.statements[-1].name))
     return tuple(items)
 
 
@@ -99,12 +105,13 @@ def _stand_in(module: str, *classes: str) -> None:
 # ---- AST → SymPy ------------------------------------------------------------------------------
 
 
-def to_sympy(source: ast.Node | Program) -> tuple[Any, dict[str, Any]]:
+def to_sympy(source: ast.Tree | Program) -> tuple[Any, dict[str, Any]]:
     """(SymPy expression, {variable name: real Symbol}) of a tree or its program, built node
-    by node, without recursion."""
+    by node, without recursion; a statement's name stands for its SymPy expression."""
     import sympy as sp
 
     symbols: dict[str, Any] = {}
+    assigned: dict[str, Any] = {}
     stack: list[Any] = []
     for item in source if isinstance(source, tuple) else program(source):
         kind = item[0]
@@ -113,6 +120,10 @@ def to_sympy(source: ast.Node | Program) -> tuple[Any, dict[str, Any]]:
             args = stack[-count:]
             del stack[-count:]
             stack.append(lookup(item[1]).sympy(sp, *args))
+        elif kind == "assign":
+            assigned[item[1]] = stack.pop()
+        elif kind == "variable" and item[1] in assigned:
+            stack.append(assigned[item[1]])
         elif kind == "variable":
             name = item[1]
             if name not in symbols:
@@ -198,7 +209,7 @@ def _pretty(sp: Any, expr: Any) -> tuple[str, int]:
 
 
 def partials_job(
-    source: ast.Node | Program, names: Sequence[str], point: dict[str, float] | None,
+    source: ast.Tree | Program, names: Sequence[str], point: dict[str, float] | None,
     simplify: bool, texts: bool = True,
 ) -> Iterator[Message]:
     """SymPy's work as messages: ("partial", name, text, value, note[, latex, pretty]), then

@@ -48,7 +48,7 @@ class Csv:
 
     def write(self, record: Record) -> None:
         if self.layout is None:
-            self.records.append(record)
+            self.records.extend(per_output(record))
             return
         if not self.started:
             self._start(self.layout)
@@ -88,6 +88,17 @@ def point_layout(names: Sequence[str]) -> Layout:
     return header, row
 
 
+def per_output(record: Record) -> list[Record]:
+    """A record with a Jacobian as one record per output (its row of the Jacobian, an
+    "output" column naming it); any other record as it is."""
+    matrix = record.get("jacobian")
+    if matrix is None:
+        return [record]
+    rest = {k: v for k, v in record.items() if k not in ("jacobian", "outputs")}
+    return [{**rest, "output": name, "value": record["outputs"][name], "gradient": row}
+            for name, row in matrix.items()]
+
+
 def record_layout(records: Sequence[Record]) -> Layout:
     """The columns of single results and batches, over the union of the variables met."""
     point_names: dict[str, None] = {}
@@ -100,6 +111,8 @@ def record_layout(records: Sequence[Record]) -> Layout:
     head = ["file"] if any("file" in r for r in records) else []
     checked = any("check" in r for r in records)
     expected = any("expect" in r for r in records)
+    if any("output" in r for r in records):
+        head.append("output")
     header = [*head, "line", "expression", "value", *map(text_cell, point_names),
               *(text_cell(f"df/d{name}") for name in gradient_names),
               "warnings", "error_kind", "error_column", "error", *(["check_ok"] if checked else []),

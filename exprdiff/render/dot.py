@@ -78,7 +78,8 @@ def node_lines(node: Node, number: Number = format_number) -> list[tuple[str, st
     Styles: "head", "muted", "plain", "adjoint", "warn". Shared by the DOT and Mermaid renderers.
     """
     head = node.name if node.operation == node.name else f"{node.name} = {node.operation}"
-    lines = [("head", ("f = " if node.output else "") + head)]
+    named = node.of != "f"  # a program's output is named by its statement already
+    lines = [("head", ("f = " if node.output and not named else "") + head)]
     if node.expression not in (node.name, node.operation):
         lines.append(("muted", node.expression))
     if node.value is not None:
@@ -86,7 +87,7 @@ def node_lines(node: Node, number: Number = format_number) -> list[tuple[str, st
     elif node.error is not None:
         lines.append(("plain", "value undefined"))
     if node.adjoint is not None and node.kind != "constant":
-        lines.append(("adjoint", f"∂f/∂{node.name} = {number(node.adjoint)}"))
+        lines.append(("adjoint", f"∂{node.of}/∂{node.name} = {number(node.adjoint)}"))
     if node.kink is not None:
         used = ", ".join(number(u) for u in node.kink.used)
         lines.append(("warn", f"⚠ {node.kink.reason}; used {used}"))

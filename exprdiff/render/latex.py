@@ -173,13 +173,14 @@ def partial(of: str, wrt: str) -> str:
 def _result_block(result: Result, precision: int | None) -> list[str]:
     pairs = [f"{symbol(n)} = {number(v, precision)}" for n, v in result.at.items()]
     at = " \\\\\n&\\quad ".join(", ".join(pairs[k:k + 4]) for k in range(0, len(pairs), 4))
-    lines = [BEGIN, rf"f &= {_whole(result.tape, result.expression)} \\"]
+    output = symbol(next(iter(result.outputs))) if result.outputs else "f"  # a program's
+    lines = [BEGIN, rf"{output} &= {_whole(result.tape, result.expression)} \\"]
     if at:
         lines.append(rf"&\text{{at }} {at} \\")
-    lines.append(rf"f &= {number(result.value, precision)}")
+    lines.append(rf"{output} &= {number(result.value, precision)}")
     for name, value in result.gradient.items():
         lines[-1] += r" \\"
-        lines.append(rf"{partial('f', symbol(name))} &= {number(value, precision)}")
+        lines.append(rf"{partial(output, symbol(name))} &= {number(value, precision)}")
     lines.append(END)
     for warning in result.warnings:
         lines.append(r"\noindent warning: " + texttt(warning.message, math=False) + r"\par")
@@ -236,13 +237,13 @@ def _edges(steps: Steps, precision: int | None) -> list[str]:
 
 
 def _backward_line(row: BackwardRow, precision: int | None) -> str:
-    left = partial("f", symbol(row.node))
+    left = partial(symbol(row.output), symbol(row.node))
     value = number(row.adjoint, precision)
     if not row.terms:
         return f"{left} &= {value}"
-    chain = [partial("f", symbol(t.consumer)) + r" \cdot " + partial(symbol(t.consumer),
-                                                                      symbol(t.node))
-             for t in row.terms]
+    output = symbol(row.output)
+    chain = [partial(output, symbol(t.consumer)) + r" \cdot "
+             + partial(symbol(t.consumer), symbol(t.node)) for t in row.terms]
     numbers = [_factor(number(t.adjoint, precision)) + r" \cdot "
                + _factor(number(t.partial, precision)) for t in row.terms]
     if len(row.terms) <= TERMS_PER_LINE:
@@ -273,7 +274,8 @@ def _align(body: list[str]) -> list[str]:
 
 
 def _gradient(steps: Steps, precision: int | None) -> list[str]:
-    body = [f"{partial('f', symbol(n))} &= {number(v, precision)}"
+    output = symbol(steps.output)
+    body = [f"{partial(output, symbol(n))} &= {number(v, precision)}"
             for n, v in steps.gradient.items()]
     return _align(body)
 
@@ -297,7 +299,8 @@ def _paths(paths: Paths, precision: int | None) -> list[str]:
     noun = "path" if paths.total == 1 else "paths"
     total = (rf"more than ${number(float(paths.total))}$" if paths.capped
              else str(paths.total))
-    body.append(rf"{partial('f', symbol(paths.variable))} &= \sum_{{\text{{{total} "
+    whole = partial(symbol(paths.output), symbol(paths.variable))
+    body.append(rf"{whole} &= \sum_{{\text{{{total} "
                 rf"{noun}}}{shown}}} = {number(paths.listed_sum, precision)}")
     lines += [" \\\\\n".join(body), END]
     if not paths.complete:

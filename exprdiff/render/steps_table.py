@@ -161,7 +161,7 @@ def backward_table(steps: Steps, precision: int | None) -> FastTable:
     table.add_column("value", justify="right", no_wrap=True)
     for row in _rows(table, steps.backward):
         formula, numbers = _sum_cells(row, lambda v: fmt(v, precision))
-        table.add_row(f"∂f/∂{row.node}", formula, _spaced(numbers), fmt(row.adjoint, precision))
+        table.add_row(row.symbol, formula, _spaced(numbers), fmt(row.adjoint, precision))
     return table
 
 
@@ -170,7 +170,7 @@ def gradient_table(steps: Steps, precision: int | None) -> FastTable:
     table.add_column("", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     for name, value in _rows(table, list(steps.gradient.items())):
-        table.add_row(f"∂f/∂{name}", fmt(value, precision))
+        table.add_row(f"∂{steps.output}/∂{name}", fmt(value, precision))
     return table
 
 
@@ -186,10 +186,10 @@ def paths_table(paths: Paths, precision: int | None) -> RenderableType:
     if paths.complete:
         total = count(paths.total, "path")
         note = (f"sum over the {total} = {fmt(paths.listed_sum, precision)} = "
-                f"∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
+                f"∂{paths.output}/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
     else:
         note = (f"{len(paths.listed)} of {paths.total_text} paths listed (their sum "
-                f"{fmt(paths.listed_sum, precision)}); ∂f/∂{paths.variable} = "
+                f"{fmt(paths.listed_sum, precision)}); ∂{paths.output}/∂{paths.variable} = "
                 f"{fmt(paths.adjoint, precision)}")
         if paths.why:
             note += f"\n({paths.why})"
@@ -217,7 +217,7 @@ def _sum_cells(row: BackwardRow, number: Callable[[float], str]) -> tuple[str, s
         return row.formula, row.substituted(number)
     shown = [*row.terms[:TERMS - 1], row.terms[-1]]
     more = f" + … ({len(row.terms):,} terms) + "
-    formulas = [t.formula for t in shown]
+    formulas = [t.text(row.output) for t in shown]
     numbers = [f"{_factor(number(t.adjoint))}·{_factor(number(t.partial))}" for t in shown]
     return (" + ".join(formulas[:-1]) + more + formulas[-1],
             " + ".join(numbers[:-1]) + more + numbers[-1])

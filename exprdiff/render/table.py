@@ -15,17 +15,29 @@ from rich.text import Text
 from exprdiff.errors import printable
 from exprdiff.render.formats import Options, Record
 from exprdiff.render.numbers import fmt
+from exprdiff.render.outputs import heading, output_label
 from exprdiff.render.prose import wrap
 
 
 def result_table(record: Record, precision: int | None = None) -> RichTable:
-    """One point: f first, then ∂f/∂var for each chosen variable."""
+    """One point: f first, then ∂f/∂var for each chosen variable (a program's output by its
+    name); several outputs: their Jacobian, a row per output and a column per variable."""
     table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
-    table.add_row("f", fmt(record["value"], precision))
+    matrix = record.get("jacobian")
+    if matrix is not None:
+        names = list(record["gradient"])
+        for name in names:
+            table.add_column(f"∂/∂{printable(name)}", justify="right", no_wrap=True)
+        for output, row in matrix.items():
+            table.add_row(printable(output), fmt(record["outputs"][output], precision),
+                          *(fmt(row[name], precision) for name in names))
+        return table
+    output = printable(output_label(record))
+    table.add_row(output, fmt(record["value"], precision))
     for name, partial in record["gradient"].items():
-        table.add_row(f"∂f/∂{name}", fmt(partial, precision))
+        table.add_row(f"∂{output}/∂{name}", fmt(partial, precision))
     return table
 
 
@@ -39,8 +51,9 @@ def print_results(console: Console, records: Sequence[Record], precision: int | 
         if k:
             console.print()
         at = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in record["at"].items())
-        expression = printable(_elide(record["expression"], 200))
-        console.print(Text("f = ", style="bold") + Text(expression))
+        head, text = heading(record)
+        expression = printable(_elide(text, 200))
+        console.print(Text(head, style="bold") + Text(expression))
         if at and len(record["at"]) > PLAIN_ROWS:
             console.file.write(f"at {at}\n")  # rich would wrap it word by word, for seconds
         elif at:

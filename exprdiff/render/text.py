@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from exprdiff.explain.steps import FailedSteps, ForwardRow, Paths, Steps
 from exprdiff.render.numbers import count, fmt
+from exprdiff.render.outputs import heading
 from exprdiff.result import Result
 
 KINK_MARK = "⚠"
@@ -28,12 +29,22 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[
 
 
 def _result(result: Result, precision: int | None) -> list[str]:
-    lines = [f"**f** = {code(result.expression)}"]
+    head, text = heading({"expression": result.expression, "outputs": result.outputs})
+    lines = [f"{'**f** =' if head == 'f = ' else '**program**:'} {code(text)}"]
     if result.at:
         at = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in result.at.items())
         lines[-1] += f" at {at}"
-    rows = [["f", fmt(result.value, precision)]]
-    rows += [[f"∂f/∂{n}", fmt(v, precision)] for n, v in result.gradient.items()]
+    if result.jacobian is not None and result.outputs is not None:
+        names = list(result.gradient)
+        rows = [[output, fmt(result.outputs[output], precision),
+                 *(fmt(row[n], precision) for n in names)]
+                for output, row in result.jacobian.items()]
+        lines += ["", table(["output", "value", *(f"∂/∂{n}" for n in names)], rows,
+                            right=list(range(1, len(names) + 2)))]
+        return lines
+    output = "f" if not result.outputs else next(iter(result.outputs))
+    rows = [[output, fmt(result.value, precision)]]
+    rows += [[f"∂{output}/∂{n}", fmt(v, precision)] for n, v in result.gradient.items()]
     lines += ["", table(["", "value"], rows, right=[1])]
     lines += [f"\n> **warning:** {w.message}" for w in result.warnings]
     return lines
@@ -64,7 +75,7 @@ def _edges(steps: Steps, precision: int | None) -> str:
 
 
 def _backward(steps: Steps, precision: int | None) -> str:
-    rows = [[f"∂f/∂{row.node}", row.formula, row.substituted(lambda v: fmt(v, precision)),
+    rows = [[row.symbol, row.formula, row.substituted(lambda v: fmt(v, precision)),
              fmt(row.adjoint, precision)] for row in steps.backward]
     return table(["adjoint", "chain rule", "numbers", "value"], rows, right=[3])
 
@@ -77,11 +88,11 @@ def _paths(paths: Paths, precision: int | None) -> list[str]:
     if paths.complete:
         total = count(paths.total, "path")
         lines.append(f"Sum over the {total}: {fmt(paths.listed_sum, precision)}"
-                     f" = ∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
+                     f" = ∂{paths.output}/∂{paths.variable} = {fmt(paths.adjoint, precision)}")
     else:
         lines.append(f"{len(paths.listed)} of {paths.total_text} paths listed (their sum: "
                      f"{fmt(paths.listed_sum, precision)}); "
-                     f"∂f/∂{paths.variable} = {fmt(paths.adjoint, precision)}"
+                     f"∂{paths.output}/∂{paths.variable} = {fmt(paths.adjoint, precision)}"
                      + (f" ({paths.why})" if paths.why else ""))
     return lines
 
@@ -95,7 +106,7 @@ def render(result: Result, steps: Steps | None, precision: int | None = None,
                   "", "### Local partials", "", _edges(steps, precision),
                   "", "### Backward", "", _backward(steps, precision),
                   "", "### Gradient", "",
-                  table(["variable", "∂f/∂variable"],
+                  table(["variable", f"∂{steps.output}/∂variable"],
                         [[n, fmt(v, precision)] for n, v in steps.gradient.items()], right=[1])]
         if steps.warnings:
             lines += ["", f"{KINK_MARK} a non-differentiable point: see the warning above."]

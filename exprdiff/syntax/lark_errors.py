@@ -16,7 +16,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
-from exprdiff import ast
+from exprdiff import ast, statements
 from exprdiff.errors import ExprError
 from exprdiff.ops import CONSTANTS, FUNCTIONS
 from exprdiff.syntax import wording
@@ -75,10 +75,36 @@ class _Builder(Transformer[Token, ast.Node]):
     def call(self, name: Token, lpar: Token, args: list[ast.Node], rpar: Token) -> ast.Node:
         op = FUNCTIONS.get(name.value)
         if op is None:
-            raise wording.unknown_function(name.value, _column(name))
+            error = wording.unknown_function(name.value, _column(name))
+            if lpar.line != name.line:  # as parser.py words it
+                error.hint = wording.NEWLINE_CALL
+            raise error
         if not op.accepts(len(args)):
             raise wording.wrong_arity(op, len(args), _column(name))
         return ast.Call(op.name, tuple(args), _column(name))
+
+    # A program's statements (the error path only: parser.py's loop checks how they are put
+    # together; Lark parses only text that loop cannot judge).
+    def assign(self, name: Token, equal: Token, value: ast.Node) -> ast.Assign:
+        problem = statements.unassignable(name.value)
+        if problem is not None:  # as syntax/program.py words it
+            raise wording.statement_mistake(problem, _column(name), statements.NAME_HINT)
+        return ast.Assign(name.value, value, _column(name))
+
+    def separator(self, token: Token) -> None:
+        return None
+
+    def statements(self, *children: Any) -> list[ast.Assign]:
+        listed: list[ast.Assign] = []
+        for child in children:
+            if isinstance(child, list):
+                listed.extend(child)
+            elif child is not None:
+                listed.append(child)
+        return listed
+
+    def program(self, listed: list[ast.Assign], result: ast.Node | None = None) -> ast.Program:
+        return ast.Program(tuple(listed), result)
 
 
 @lru_cache(maxsize=1)

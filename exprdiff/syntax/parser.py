@@ -22,7 +22,7 @@ from exprdiff import ast
 from exprdiff.errors import ExprError
 from exprdiff.lowering import TapeBuilder, lower, node_maker
 from exprdiff.ops import CONSTANTS, FUNCTIONS, OPERATORS
-from exprdiff.syntax import lalr
+from exprdiff.syntax import lalr, program
 from exprdiff.syntax.grammar import cache_folder, grammar_text
 from exprdiff.tape import Tape
 
@@ -177,7 +177,7 @@ def _columns(text: str, indices: list[int]) -> list[int]:
     return [offsets[k] + 1 for k in indices]
 
 
-def _fast_tree(text: str) -> ast.Node:
+def _fast_tree(text: str) -> ast.Tree:
     tables = _tables()
     found = lalr.pieces(tables, text)
     return lalr.run(tables, found, _tree_callbacks(), _Run(found, lalr.offsets(found)))
@@ -214,7 +214,8 @@ def _tape_number(b: TapeBuilder, k: int) -> int:
 def _tape_call(b: TapeBuilder, k: int, lpar: int, args: list[int], rpar: int) -> int:
     op = FUNCTIONS.get(b.texts[k])
     if op is None or not op.accepts(len(args)):
-        raise _call_mistake(b.texts[k], len(args), _start(b.texts, k) + 1)
+        raise _call_mistake(b.texts[k], len(args), _start(b.texts, k) + 1,
+                            "\n" in "".join(b.texts[k + 1:lpar]))
     return b.apply(op, tuple(args), k)
 
 
@@ -230,12 +231,15 @@ def _mistake(what: str, text: str, column: int) -> lalr.Mistake:
     return lalr.Mistake(error=getattr(wording, what)(text, column))
 
 
-def _call_mistake(name: str, count: int, column: int) -> lalr.Mistake:
+def _call_mistake(name: str, count: int, column: int, newline: bool = False) -> lalr.Mistake:
     from exprdiff.syntax import wording
 
     op = FUNCTIONS.get(name)
     if op is None:
-        return lalr.Mistake(error=wording.unknown_function(name, column))
+        error = wording.unknown_function(name, column)
+        if newline:  # `a = x` then a line `(a + 1)**2`: read as the call x(a + 1)
+            error.hint = wording.NEWLINE_CALL
+        return lalr.Mistake(error=error)
     return lalr.Mistake(error=wording.wrong_arity(op, count, column))
 
 
@@ -272,7 +276,8 @@ def _tree_number(r: _Run, k: int) -> ast.Node:
 def _tree_call(r: _Run, k: int, lpar: int, args: list[ast.Node], rpar: int) -> ast.Node:
     op = FUNCTIONS.get(r.texts[k])
     if op is None or not op.accepts(len(args)):
-        raise _call_mistake(r.texts[k], len(args), r.starts[k] + 1)
+        raise _call_mistake(r.texts[k], len(args), r.starts[k] + 1,
+                            "\n" in "".join(r.texts[k + 1:lpar]))
     return ast.Call(op.name, tuple(args), r.starts[k] + 1)
 
 
@@ -298,7 +303,9 @@ def _bind_tape(tables: lalr.Tables) -> lalr.Bound:
         **{n: node_maker(OPERATORS[n], 2) for n in _BINARY}, "neg": node_maker(_NEG, 1),
         "pos": _second,
         "group": _second, "number": _tape_number, "name": _tape_name, "call": _tape_call,
-        "arguments": _arguments})
+        "arguments": _arguments, "assign": program.tape_assign,
+        "separator": program.tape_separator, "statements": program.listed_statements,
+        "program": program.tape_program})
 
 
 @lru_cache(maxsize=1)
@@ -306,10 +313,12 @@ def _tree_callbacks() -> lalr.Bound:
     return lalr.bind(_tables(), {
         **{n: _tree_binary(n) for n in _BINARY}, "neg": _tree_neg, "pos": _second,
         "group": _second, "number": _tree_number, "name": _tree_name, "call": _tree_call,
-        "arguments": _arguments})
+        "arguments": _arguments, "assign": program.tree_assign,
+        "separator": program.tree_separator, "statements": program.listed_statements,
+        "program": program.tree_program})
 
 
-def parse(text: str) -> ast.Node:
+def parse(text: str) -> ast.Tree:
     """Parse one expression; raise ExprError (kind 'parse') with a column on any mistake.
 
     >>> parse("x**2").op

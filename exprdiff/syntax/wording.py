@@ -23,19 +23,18 @@ from exprdiff.syntax.lookalikes import LOOKALIKES
 
 #: Characters that are not in the language, with a word on what to write instead.
 FOREIGN = {
-    "=": "write an expression, not an equation",
     "[": "use '(' and ')' for grouping",
     "]": "use '(' and ')' for grouping",
     "{": "use '(' and ')' for grouping",
     "}": "use '(' and ')' for grouping",
     "!": "there is no factorial; exprdiff differentiates smooth functions",
     "%": "there is no modulo operator",
-    ";": "one expression at a time (';' separates points only in batch input)",
 }
 
 TOKEN_WORDS = {
     "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "POW": "'**'",
-    "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "NUMBER": "a number", "NAME": "a name",
+    "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "EQUAL": "'='", "SEMI": "';'",
+    "NUMBER": "a number", "NAME": "a name",
     "$END": "the end of the expression",
 }
 
@@ -46,6 +45,16 @@ TOKEN_WORDS = {
 def number_too_large(text: str, column: int) -> ExprError:
     return ExprError("parse", f"the number {shorten(text)} is too large for a double "
                      "(at most about 1.8e308)", column=column)
+
+
+#: The hint for `a = x` then a line `(a + 1)**2`, read as the call x(a + 1).
+NEWLINE_CALL = ("a line that begins with '(' continues the line above: end the statement above "
+                "with ';' to start a new one")
+
+
+def statement_mistake(message: str, column: int, hint: str) -> ExprError:
+    """A program's statements badly put together: an empty one, two on one line."""
+    return ExprError("parse", message, column=column, hint=hint)
 
 
 def function_as_name(name: str, column: int) -> ExprError:
@@ -107,10 +116,19 @@ def unexpected(kind: str, value: str, start: int, expected: Collection[str], tex
         return with_source(ExprError("parse", message, column=column, hint=hint), text)
     column = start + 1
     message = f"unexpected '{shorten(value)}'"
-    hint = suggest(kind, value, before) or expected_words(expected)
+    hint = suggest(kind, value, before) or _statement_hint(kind) or expected_words(expected)
     if kind == "RPAR" and unclosed_paren(text[: column - 1]) is None:
         hint = "this ')' has no matching '('"
     return with_source(ExprError("parse", message, column=column, hint=hint), text)
+
+
+def _statement_hint(kind: str) -> str | None:
+    if kind == "EQUAL":
+        return ("a statement is NAME = EXPR, one name on the left; exprdiff writes no "
+                "equations")
+    if kind == "SEMI":
+        return ("';' ends a statement NAME = EXPR; only the last one may be a bare expression")
+    return None
 
 
 def bad_character(char: str, offset: int, text: str) -> ExprError:

@@ -20,6 +20,11 @@ HERE = Path(__file__).parent / "steps"
 CASES: dict[str, list[str]] = {
     "seed001": ["x1**2 + 3*(x2*x3 - x1**2)", "--at", "x1=1,x2=2,x3=3", "--path", "x1"],
     "seed002": ["y - max(0, w*x + b)", "--at", "y=5,w=2,x=1,b=1", "--path", "w"],
+    # The same two seeds written as programs in their own notation (SPEC §9, issue 16).
+    "program001": ["z1 = x1**2; z2 = x2*x3; z3 = z2 - z1; z4 = 3*z3; y = z1 + z4", "--at",
+                   "x1=1,x2=2,x3=3", "--path", "x1"],
+    "program002": ["w5 = w*x; w6 = w5 + b; w7 = max(0, w6); w8 = y - w7", "--at",
+                   "y=5,w=2,x=1,b=1", "--path", "w"],
 }
 FORMATS = {"table": "txt", "markdown": "md", "latex": "tex", "json": "json"}
 #: Forward mode's tangent tables of seed 001 (tests/test_modes.py): for ẋ1 = 1 and ẋ2 = 1.
