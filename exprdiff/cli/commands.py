@@ -147,8 +147,9 @@ def point_options(command: F) -> F:
 @click.option("--jobs", type=click.IntRange(0), default=1, show_default=True, metavar="N",
               help="Batch: worker processes (0 = all cores); output order is kept.")
 @click.option("--format", "output",
-              type=click.Choice(["table", "json", "jsonl", "csv", "markdown", "latex"]),
-              default="table", show_default=True, help="Output format.")
+              type=click.Choice(["table", "json", "jsonl", "csv", "markdown", "latex", "html"]),
+              default="table", show_default=True,
+              help="Output format; html: one offline page that explains the gradient.")
 @click.option("--precision", type=click.IntRange(1, 17), metavar="N",
               help="Significant digits in table, markdown and latex output (json, jsonl and "
                    "csv keep every digit).")
@@ -200,6 +201,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
       exprdiff grad "x1**2 + 3*(x2*x3 - x1**2)" --at x1=1,x2=2,x3=3 --mode forward --steps
       exprdiff grad "x*y + sin(x)" --at x=1,y=2 --direction x=1,y=-2
       exprdiff grad "abs(x) + max(x, y)" --at x=0,y=0 --conventions
+      exprdiff grad "x1**2 + 3*(x2*x3 - x1**2)" --at x1=1,x2=2,x3=3 --format html > page.html
       cat exprs.txt | exprdiff grad - --format jsonl    # lines: EXPR ; x=1, y=2 ; x=3, y=4
 
     Exit status: 0 success (warnings allowed), 1 evaluation failed, 2 usage or parse error.
@@ -245,7 +247,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     if path is not None and path not in compiled.variables:
         raise usage(f"--path names '{path}', which is not a variable of the expression",
                     compiled.variables)
-    record = show_steps or path is not None
+    record = show_steps or path is not None or output == "html"  # a page shows every table
     results: list[Result | ExprError] = []
     for point in point_list:
         try:

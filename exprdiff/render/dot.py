@@ -209,7 +209,7 @@ def run_dot(text: str, fmt: str, timeout: float = 120.0) -> bytes:
     import shutil
     import subprocess  # noqa: S404 - a fixed argv, no shell
 
-    if fmt not in ("svg", "png", "pdf"):
+    if fmt not in ("svg", "png", "pdf", "json0"):
         raise ExprError("usage", f"dot cannot draw '{fmt}' here; use svg, png or pdf")
     program = shutil.which("dot")
     if program is None:
