@@ -66,8 +66,9 @@ def render_all(items: Sequence[tuple[Result, Steps | None] | FailedSteps],
         section, drawn_by_page = _section(k, result, steps, number, layout)
         needs_dagre = needs_dagre or drawn_by_page
         sections.append(section)
-    title = items[0].expression if items and isinstance(items[0], FailedSteps) else (
-        items[0][0].expression if items else "")
+    first = items[0] if items else None
+    title = "" if first is None else (
+        first.expression if isinstance(first, FailedSteps) else first[0].expression)
     return _page(title, "\n".join(sections), needs_dagre)
 
 
