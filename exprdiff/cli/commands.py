@@ -315,7 +315,8 @@ def graph(expr: str, point: str | None, path: str | None, fmt: str | None, const
       exprdiff graph "sin(x)*exp(-t)" | dot -Tpng > graph.png
 
     Exit status: 0 drawn (warnings allowed), 1 the point is outside the domain (the graph is
-    still drawn, up to the failing node), 2 usage or parse error, or Graphviz missing.
+    still drawn, up to the failing node), 2 usage or parse error, Graphviz missing, or a limit
+    (an image of more than 1000 nodes, or dot past its 60 s).
     """
     from exprdiff.drawing import Graph
     from exprdiff.render.picture import output_format

@@ -32,7 +32,7 @@ def dot_text(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> str:
     out = ["digraph page {", "  graph [rankdir=BT, nodesep=0.3, ranksep=0.55];",
            '  node [shape=box, fixedsize=true, label=""];']
     if len(nodes) > STRAIGHT:
-        out.append("  graph [splines=line, nslimit=2, nslimit1=2];")
+        out.append("  graph [splines=line, nslimit=0.2, nslimit1=2];")
     for node in nodes:
         out.append(f"  n{node['id']} [width={node['w'] / 72:.3f}, height={node['h'] / 72:.3f}];")
     for edge in edges:
