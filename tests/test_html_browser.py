@@ -119,8 +119,13 @@ def test_seed_001_page(browser: Any, tmp_path: Path, layout: bool) -> None:
         browser.find_element(By.CSS_SELECTOR, "button.next").click()
     assert sorted(filled(browser)) == ["z3", "z4", "z5"]  # the sweep's first three
     assert "step 3 of" in browser.find_element(By.CSS_SELECTOR, ".status").text
+    shared = node(browser, "z1").find_element(By.CSS_SELECTOR, "text.adjoint")
+    assert shared.text == "∂f/∂z1: 2 of 2 terms"  # x1**2 is shared: its sum grows in view
     browser.find_element(By.CSS_SELECTOR, "button.prev").click()
     assert len(filled(browser)) == 2
+    assert shared.text == "∂f/∂z1: 1 of 2 terms"
+    browser.find_element(By.CSS_SELECTOR, "button.all").click()
+    assert len(filled(browser)) == 8 and shared.text == "∂f/∂z1 = -2"
     Select(browser.find_element(By.CSS_SELECTOR, "select.variable")).select_by_value("x1")
     total = browser.find_element(By.CSS_SELECTOR, ".path-sum").text
     assert total.startswith("sum of the products: -4 ")

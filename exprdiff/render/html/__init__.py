@@ -103,7 +103,11 @@ def _section(k: int, result: Result, steps: Steps, number: Callable[[float], str
     data = page_data(result, steps, number)
     big = len(data["nodes"]) > GRAPH_NODE_LIMIT
     for node in data["nodes"]:
-        node["w"], node["h"] = box(_label_lines(node))
+        lines = _label_lines(node)
+        node["w"], node["h"] = box(lines)
+        terms = len(node.get("terms", ()))
+        if terms > 1:  # the sweep part way through a shared node: "∂f/∂z1: 1 of 2 terms"
+            node["w"] = max(node["w"], box([f"∂f/∂{node['name']}: {terms} of {terms} terms"])[0])
     data["layout"], data["layout_note"] = None, ""
     if big:
         data["layout_note"] = (f"the graph has {len(data['nodes'])} nodes: the page draws at "
@@ -117,7 +121,7 @@ def _section(k: int, result: Result, steps: Steps, number: Callable[[float], str
     warnings = "".join(f'<li class="warn">⚠ {esc(text)}</li>' for text in data["warnings"])
     parts = [
         f'<section class="explainer" id="point-{k + 1}" aria-label="point {k + 1}">',
-        f'<h2>f = <code class="expr">{esc(result.expression)}</code></h2>',
+        f'<h2 class="title">f = <code class="expr">{esc(result.expression)}</code></h2>',
         f'<div class="summary"><p class="point">at {at}</p>',
         '<table class="result"><tbody>'
         f'<tr><th>f</th><td>{esc(data["value"])}</td></tr>{gradient}</tbody></table></div>',
@@ -152,6 +156,7 @@ def _label_lines(node: dict[str, Any]) -> list[str]:
         lines.append(f"value {node['value']}")
     if node["kind"] != "constant" and node["adjoint"] is not None:
         lines.append(f"∂f/∂{node['name']} = {node['adjoint']}")
+
     if "warning" in node:
         lines[0] = "⚠ " + lines[0]
     return lines

@@ -81,8 +81,10 @@
       return g;
     });
     this.nodeViews = {};
+    var wrap = svg.parentNode;
     data.nodes.forEach(function (n) {
       var p = layout.nodes[n.id];
+      if (n.output) wrap.scrollLeft = Math.max(0, p[0] + pad - wrap.clientWidth / 2);
       var cls = "node " + n.kind + (n.output ? " output" : "") + (n.warning ? " kink" : "");
       var g = el("g", { "class": cls, tabindex: "0", role: "button",
         transform: "translate(" + (p[0] - n.w / 2) + "," + (p[1] - n.h / 2) + ")",
@@ -155,18 +157,19 @@
         view.g.classList.toggle("filled", !!done[n.name]);
         view.g.classList.toggle("current", current === n);
         if (!view.adjoint) return;
+        view.g.classList.remove("growing");
         if (done[n.name]) { view.adjoint.textContent = "∂f/∂" + n.name + " = " + n.adjoint; return; }
-        var partial = (n.terms || []).filter(function (t) { return done[t.consumer]; });
-        view.adjoint.textContent = partial.length ?
-          "∂f/∂" + n.name + " ⊇ " + partial.map(function (t) { return factor(t.adjoint) + "·" + factor(t.partial); }).join(" + ") + " + …" :
+        var terms = n.terms || [];
+        var added = terms.length > 1 ? terms.filter(function (t) { return done[t.consumer]; }).length : 0;
+        view.adjoint.textContent = added ?  /* a shared node, part way: its sum is growing */
+          "∂f/∂" + n.name + ": " + added + " of " + terms.length + " terms" :
           "∂f/∂" + n.name + " = ?";
+        view.g.classList.toggle("growing", added > 0);
       });
     }
     this.status.textContent = this.step === 0 ? "Backward sweep: press Next (→) to start" :
       "Backward sweep: step " + this.step + " of " + total + (current ? ", " + current.sum : "");
   };
-
-  function factor(text) { return text.charAt(0) === "-" ? "(" + text + ")" : text; }
 
   Explainer.prototype.select = function (n) {
     var data = this.data, self = this;
