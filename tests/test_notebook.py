@@ -86,3 +86,15 @@ def test_the_tutorial_runs():
     assert any("one-sided" in d.get("text/html", "") for d in shown)  # the tie's warning
     if shutil.which("dot") is not None:
         assert sum("image/svg+xml" in d for d in shown) == 2
+
+
+def test_tables_text_is_what_grad_steps_prints(seed, runner):
+    from conftest import point_text
+
+    from exprdiff.cli.commands import main
+
+    expression, at, _, _ = SEED_001
+    printed = runner.invoke(main, ["--no-color", "grad", expression, "--at", point_text(at),
+                                   "--steps", "--path", "x1"], env={"COLUMNS": "80"})
+    assert printed.exit_code == 0
+    assert seed.tables(path="x1").text(width=80) == printed.stdout

@@ -77,15 +77,29 @@ class StepTables:
         """The rich tables of `grad --steps`, as plain text `width` columns wide."""
         import io
 
+        from rich import box
         from rich.console import Console
+        from rich.table import Table
 
         from exprdiff.render.steps_table import print_steps
-        from exprdiff.render.table import print_results
 
         out = io.StringIO()
         console = Console(file=out, width=width, no_color=True, highlight=False, emoji=False,
                           color_system=None, force_terminal=False)
-        print_results(console, [self.result.to_dict()], self.precision)
+        result = self.result
+        console.print(f"f = {printable(result.expression)}", markup=False)
+        if result.at:
+            console.print("at " + ", ".join(f"{n} = {self.number(v)}"
+                                            for n, v in result.at.items()), markup=False)
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)  # as `grad` prints
+        table.add_column("", no_wrap=True)
+        table.add_column("value", justify="right", no_wrap=True)
+        for name, value in [("f", result.value), *((f"∂f/∂{n}", v)
+                                                   for n, v in result.gradient.items())]:
+            table.add_row(name, self.number(value))
+        console.print(table)
+        for warning in result.warnings:
+            console.print(f"warning: {printable(warning.message)}", markup=False)
         print_steps(console, self.steps, self.precision, bool(self.steps.forward))
         return out.getvalue()
 
