@@ -19,6 +19,7 @@ import pytest
 from conftest import SEED_001, SEED_002
 
 import exprdiff
+import exprdiff.render.numbers
 from exprdiff.render.html import render_all
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (the `test` extra)")
@@ -206,3 +207,25 @@ def test_seed_002_and_200_nodes_render_fast(browser: Any, tmp_path: Path) -> Non
         assert count >= 200
         assert elapsed < 2.0, f"{count} nodes took {elapsed:.2f} s (layout by dot: {layout})"
         assert_quiet(browser, page)
+
+
+def test_the_network_page_in_one_expression(browser: Any, tmp_path: Path) -> None:
+    # The "Programs" issue's two-neuron network, written as one expression (programs of named
+    # statements have not landed yet).
+    network = ("((v1*relu(w11*x1 + w12*x2 + b1) + v2*relu(w21*x1 + w22*x2 + b2) + c) - y)**2"
+               " / 2")
+    at = {"w11": 0.5, "w12": -0.3, "b1": 0.1, "w21": 0.2, "w22": 0.4, "b2": -0.1, "x1": 1,
+          "x2": 2, "v1": 1.5, "v2": -0.7, "c": 0.05, "y": 1}
+    page = page_file(tmp_path, network, at, "network")
+    start = time.perf_counter()
+    open_page(browser, page)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "g.node")) > 20
+    assert time.perf_counter() - start < 2.0
+    expected = exprdiff.grad(network, at).gradient["w11"]
+    Select(browser.find_element(By.CSS_SELECTOR, "select.variable")).select_by_value("w11")
+    total = browser.find_element(By.CSS_SELECTOR, ".path-sum").text
+    assert total.endswith(f"= ∂f/∂w11 = {exprdiff.render.numbers.fmt(expected)}")
+    browser.find_element(By.CSS_SELECTOR, "button.all").click()
+    assert len(filled(browser)) == len(browser.execute_script(
+        "return document.querySelector('section.explainer').explainer.data.sweep"))
+    assert_quiet(browser, page)
