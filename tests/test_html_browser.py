@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +96,13 @@ def assert_quiet(driver: Any, page: Path) -> None:
             web.append(url)
     assert ours == [page.as_uri()], ours
     assert web == []
+
+
+def assert_renders_within_2_s(driver: Any, what: str) -> None:
+    """From the start of navigation to the graph drawn and the page live, by the browser's
+    own clock (the page stamps it when its script is done): WebDriver's round trips aside."""
+    ready = driver.find_element(By.TAG_NAME, "html").get_attribute("data-ready-ms")
+    assert ready is not None and int(ready) < 2000, f"{what}: ready after {ready} ms"
 
 
 @pytest.mark.parametrize("layout", [True, False], ids=["graphviz", "dagre"])
@@ -200,12 +206,10 @@ def test_seed_002_and_200_nodes_render_fast(browser: Any, tmp_path: Path) -> Non
     terms = " + ".join(f"sin(x*{k} + y)*{k}" for k in range(1, 41))  # ~200 nodes
     for layout in (True, False):
         page = page_file(tmp_path, terms, {"x": 0.5, "y": 0.25}, f"big-{layout}", layout)
-        start = time.perf_counter()
         open_page(browser, page)
         count = len(browser.find_elements(By.CSS_SELECTOR, "g.node"))
-        elapsed = time.perf_counter() - start
         assert count >= 200
-        assert elapsed < 2.0, f"{count} nodes took {elapsed:.2f} s (layout by dot: {layout})"
+        assert_renders_within_2_s(browser, f"{count} nodes (layout by dot: {layout})")
         assert_quiet(browser, page)
 
 
@@ -217,10 +221,9 @@ def test_the_network_page_in_one_expression(browser: Any, tmp_path: Path) -> Non
     at = {"w11": 0.5, "w12": -0.3, "b1": 0.1, "w21": 0.2, "w22": 0.4, "b2": -0.1, "x1": 1,
           "x2": 2, "v1": 1.5, "v2": -0.7, "c": 0.05, "y": 1}
     page = page_file(tmp_path, network, at, "network")
-    start = time.perf_counter()
     open_page(browser, page)
     assert len(browser.find_elements(By.CSS_SELECTOR, "g.node")) > 20
-    assert time.perf_counter() - start < 2.0
+    assert_renders_within_2_s(browser, "the network")
     expected = exprdiff.grad(network, at).gradient["w11"]
     Select(browser.find_element(By.CSS_SELECTOR, "select.variable")).select_by_value("w11")
     total = browser.find_element(By.CSS_SELECTOR, ".path-sum").text

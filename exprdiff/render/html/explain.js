@@ -224,6 +224,8 @@
     var source = root.querySelector("script.page-data");
     if (source) root.explainer = new Explainer(root, JSON.parse(source.textContent));
   });
+  /* when the page was ready, in ms from the start of navigation (read by the tests) */
+  document.documentElement.setAttribute("data-ready-ms", String(Math.round(performance.now())));
   window.addEventListener("beforeprint", function () {  /* paper shows every adjoint */
     Array.prototype.forEach.call(document.querySelectorAll("section.explainer"), function (root) {
       if (root.explainer) { root.explainer.stop(); root.explainer.show(root.explainer.data.sweep.length); }
