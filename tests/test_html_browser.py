@@ -232,3 +232,18 @@ def test_the_network_page_in_one_expression(browser: Any, tmp_path: Path) -> Non
     assert len(filled(browser)) == len(browser.execute_script(
         "return document.querySelector('section.explainer').explainer.data.sweep"))
     assert_quiet(browser, page)
+
+
+def test_print_shows_every_adjoint_without_controls(browser: Any, tmp_path: Path) -> None:
+    expression, at, _, _ = SEED_001
+    page = page_file(tmp_path, expression, at, "print")
+    open_page(browser, page)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        browser.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+        assert len(filled(browser)) == 8
+        assert not browser.find_element(By.CSS_SELECTOR, ".controls").is_displayed()
+        assert browser.find_element(By.CSS_SELECTOR, "table.steps").is_displayed()
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert_quiet(browser, page)
