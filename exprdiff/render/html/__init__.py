@@ -55,7 +55,7 @@ def render_all(items: Sequence[tuple[Result, Steps | None] | FailedSteps],
     """
     number: Callable[[float], str] = lambda value: fmt(value, precision)  # noqa: E731
     sections = []
-    needs_dagre = False
+    drawn_by: set[str] = set()  # "dagre" (in the browser) or "Graphviz"
     for k, item in enumerate(items):
         if isinstance(item, FailedSteps):
             sections.append(_failed_section(item, number))
@@ -63,16 +63,17 @@ def render_all(items: Sequence[tuple[Result, Steps | None] | FailedSteps],
         result, steps = item
         if steps is None or not steps.forward:
             steps = build(result, width=72)
-        section, drawn_by_page = _section(k, result, steps, number, layout)
-        needs_dagre = needs_dagre or drawn_by_page
+        section, by = _section(k, result, steps, number, layout)
+        drawn_by |= {by} if by else set()
         sections.append(section)
     first = items[0] if items else None
     title = "" if first is None else (
         first.expression if isinstance(first, FailedSteps) else first[0].expression)
-    return _page(title, "\n".join(sections), needs_dagre)
+    return _page(title, "\n".join(sections), drawn_by)
 
 
-def _page(title: str, body: str, dagre: bool) -> str:
+def _page(title: str, body: str, drawn_by: set[str]) -> str:
+    dagre = "dagre" in drawn_by
     scripts = []
     if dagre:
         scripts.append(f"<script>{_script(asset('dagre.min.js'))}</script>")
@@ -89,8 +90,10 @@ def _page(title: str, body: str, dagre: bool) -> str:
         "chain-rule sum; step through the backward sweep with Next / Previous / Play (keys "
         "→ / ← / p); pick a variable to light up its paths from the output.</p></header>",
         f"<main>{body}</main>",
-        '<footer><p>Made by exprdiff. Graph layout: Graphviz when installed, else the dagre '
-        "library (MIT licence, © 2012-2014 Chris Pettitt, included in this page).</p></footer>",
+        "<footer><p>Made by exprdiff."
+        + (" Graph layout: Graphviz." if "Graphviz" in drawn_by else "")
+        + (" Graph layout in your browser: the dagre library (MIT licence, © 2012-2014 Chris "
+           "Pettitt), included in this page." if dagre else "") + "</p></footer>",
         *scripts, "</body>", "</html>", ""])
 
 
@@ -99,7 +102,7 @@ def _script(text: str) -> str:
 
 
 def _section(k: int, result: Result, steps: Steps, number: Callable[[float], str],
-             layout: bool) -> tuple[str, bool]:
+             layout: bool) -> tuple[str, str | None]:
     data = page_data(result, steps, number)
     big = len(data["nodes"]) > GRAPH_NODE_LIMIT
     for node in data["nodes"]:
@@ -144,7 +147,8 @@ def _section(k: int, result: Result, steps: Steps, number: Callable[[float], str
         f'<script type="application/json" class="page-data">{_json(data)}</script>',
         "</section>",
     ]
-    return "\n".join(p for p in parts if p), data["draw"] and data["layout"] is None
+    by = None if not data["draw"] else "dagre" if data["layout"] is None else "Graphviz"
+    return "\n".join(p for p in parts if p), by
 
 
 def _label_lines(node: dict[str, Any]) -> list[str]:

@@ -88,8 +88,9 @@
       var cls = "node " + n.kind + (n.output ? " output" : "") + (n.warning ? " kink" : "");
       var g = el("g", { "class": cls, tabindex: "0", role: "button",
         transform: "translate(" + (p[0] - n.w / 2) + "," + (p[1] - n.h / 2) + ")",
-        "data-name": n.name, "aria-label": "node " + n.name }, nodeLayer);
-      el("rect", { width: n.w, height: n.h, rx: n.kind === "operation" ? 6 : n.h / 2 }, g);
+        "data-name": n.name, "aria-label": "node " + n.name + (n.name === n.operation ? "" :
+          " = " + n.operation) + ", value " + n.value + (n.warning ? ", warning" : "") }, nodeLayer);
+      el("rect", { width: n.w, height: n.h, rx: n.kind === "operation" ? 6 : 16 }, g);
       var title = el("title", {}, g);
       title.textContent = n.expression + (n.warning ? "\n⚠ " + n.warning : "");
       var head = n.name === n.operation ? n.name : n.name + " = " + n.operation;
