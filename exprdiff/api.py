@@ -54,7 +54,7 @@ class Result(result.Result):
 
     def tables(self, *, path: str | None = None, precision: int | None = None) -> StepTables:
         """The step tables rendered: HTML in a notebook, `.text()` (or `str()`) as the terminal
-        shows them, `.markdown()`, `.latex()`. Needs a Result made with `record=True`."""
+        shows them, `.markdown()`, `.latex()` (read off this result's sweeps, as steps())."""
         from exprdiff.render.notebook import StepTables
 
         return StepTables(self, self.steps(path=path), precision)
