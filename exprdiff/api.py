@@ -25,6 +25,7 @@ from exprdiff.tape import Tape
 if TYPE_CHECKING:
     from exprdiff.explain.steps import Steps
     from exprdiff.modes.hessian import Hessian, HessianVector
+    from exprdiff.render.notebook import StepTables
     from exprdiff.vector.runtime import Batch
 
 
@@ -52,6 +53,23 @@ class Result(result.Result):
         from exprdiff.explain.steps import build
 
         return build(self, path=path, width=width, tables=tables)
+
+    def tables(self, *, path: str | None = None, precision: int | None = None) -> StepTables:
+        """The step tables rendered: HTML in a notebook, `.text()` (or `str()`) as the terminal
+        shows them, `.markdown()`, `.latex()` (read off this result's sweeps, as steps())."""
+        from exprdiff.render.notebook import StepTables
+
+        return StepTables(self, self.steps(path=path), precision)
+
+    def _repr_html_(self) -> str:  # Jupyter: the value and gradient as a table
+        from exprdiff.render.notebook import result_html
+
+        return result_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from exprdiff.render.notebook import result_markdown
+
+        return result_markdown(self)
 
 
 class Compiled:

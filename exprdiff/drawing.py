@@ -79,5 +79,12 @@ class Graph(Picture):
         """Write the drawing to `path`, in `fmt` or the format its suffix names."""
         return output.write(self, path, fmt)
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows the graph inline as SVG (None, so the text repr, without Graphviz)."""
+        try:
+            return self.image("svg").decode("utf-8")
+        except ExprError:
+            return None
+
     def __repr__(self) -> str:
         return f"<Graph {len(self.nodes)} nodes, {len(self.edges)} edges: {self.title}>"

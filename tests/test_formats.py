@@ -221,6 +221,9 @@ def test_steps_print_in_exactly_the_registry_s_step_formats(runner, name):
         if FORMATS[name].steps:
             assert result.exit_code == 0, result.output
             assert result.stdout.startswith(plain.stdout[:20])
+            if name == "html":  # the page always holds the tables and every variable's paths
+                assert result.stdout == plain.stdout
+                continue
             assert len(result.stdout) > len(plain.stdout) + 100  # the tables or the paths
         else:
             assert result.exit_code == 2 and "--steps and --path need" in result.stderr

@@ -489,4 +489,47 @@ def test_huge_images_are_refused_but_text_is_written(runner, tmp_path):
     assert outcome.exit_code == 2 and "at most 1000" in outcome.stderr
     outcome = runner.invoke(main, ["graph", terms, "-o", str(tmp_path / "g.dot")])
     assert outcome.exit_code == 0
-    assert "nslimit=2" in (tmp_path / "g.dot").read_text()  # big graphs bound dot's passes
+    assert "nslimit=0.2" in (tmp_path / "g.dot").read_text()  # big graphs bound dot's passes
+
+
+@needs_dot
+def test_a_500_node_svg_is_drawn_within_10_seconds(runner, tmp_path):
+    import time
+
+    terms = " + ".join(f"sin(x*{k} + y)*{k}" for k in range(1, 101))  # 501 nodes
+    start = time.perf_counter()
+    outcome = runner.invoke(main, ["graph", terms, "--at", "x=0.5,y=0.25",
+                                   "-o", str(tmp_path / "g.svg")])
+    elapsed = time.perf_counter() - start
+    assert outcome.exit_code == 0, outcome.output
+    assert elapsed <= 10, f"{elapsed:.1f} s"
+    svg = (tmp_path / "g.svg").read_text()
+    assert svg.count('class="node"') == 501
+
+
+def test_big_graphs_get_straight_edges():
+    terms = " + ".join(f"w{k}*x{k}" for k in range(120))  # 359 nodes
+    assert "splines=line" in to_dot(Graph.of(terms))
+    assert "splines" not in to_dot(Graph.of("w*x + b"))
+
+
+def test_a_50000_node_image_ends_at_once_with_a_message(runner, tmp_path):
+    import time
+
+    start = time.perf_counter()
+    outcome = runner.invoke(main, ["graph", "x" + "*x" * 49_999, "--at", "x=1",
+                                   "-o", str(tmp_path / "g.svg")])
+    assert outcome.exit_code == 2  # a limit, as `exprdiff graph --help` documents
+    assert "the graph has 50000 nodes; images are drawn for at most 1000" in outcome.stderr
+    assert time.perf_counter() - start < 30 and not (tmp_path / "g.svg").exists()
+
+
+@needs_dot
+def test_dot_past_its_time_limit_ends_with_a_message():
+    from exprdiff.render.dot import run_dot
+
+    terms = " + ".join(f"sin(x*{k} + y)*{k}" for k in range(1, 101))
+    with pytest.raises(ExprError) as caught:
+        run_dot(to_dot(Graph.of(terms, {"x": 0.5, "y": 0.25})), "svg", timeout=0.05)
+    assert caught.value.kind == "limit" and caught.value.exit_code == 2
+    assert "Graphviz's dot took longer than 0.05 s" in caught.value.message

@@ -76,7 +76,7 @@ def test_shell_completion_completes_commands_options_and_formats():
     assert complete("exprdiff gr", 1) == ["grad", "graph"]
     assert "--format" in complete("exprdiff grad x --fo", 3)
     assert complete("exprdiff grad x --format ", 4) == ["table", "json", "jsonl", "csv",
-                                                         "markdown", "latex"]
+                                                         "markdown", "latex", "html"]
 
 
 def test_shell_completion_script_is_printed():

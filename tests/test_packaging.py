@@ -30,6 +30,12 @@ def test_wheel_contains_the_grammar(wheel):
     assert packaged == (ROOT / "grammar" / "exprdiff.lark").read_text()
 
 
+def test_wheel_contains_the_page_assets(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    for asset in ("explain.js", "explain.css", "dagre.min.js", "DAGRE-LICENSE.txt"):
+        assert f"exprdiff/render/html/{asset}" in names
+
+
 def test_non_editable_install_in_a_fresh_venv_runs_grad(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)  # this pip installs into it (--python): no ensurepip

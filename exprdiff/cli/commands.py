@@ -148,8 +148,9 @@ def point_options(command: F) -> F:
 @click.option("--jobs", type=click.IntRange(0), default=1, show_default=True, metavar="N",
               help="Batch: worker processes (0 = all cores); output order is kept.")
 @click.option("--format", "output",
-              type=click.Choice(["table", "json", "jsonl", "csv", "markdown", "latex"]),
-              default="table", show_default=True, help="Output format.")
+              type=click.Choice(["table", "json", "jsonl", "csv", "markdown", "latex", "html"]),
+              default="table", show_default=True,
+              help="Output format; html: one offline page that explains the gradient.")
 @click.option("--precision", type=click.IntRange(1, 17), metavar="N",
               help="Significant digits in table, markdown and latex output (json, jsonl and "
                    "csv keep every digit).")
@@ -215,6 +216,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
       exprdiff grad "abs(x) + max(x, y)" --at x=0,y=0 --conventions
       exprdiff grad "h = relu(w*x + b); L = (h - y)**2" --at w=1,x=2,b=0,y=1 --wrt w,h
       exprdiff grad @net.txt --at x=1,w=2 --of L,yhat    # a program from a file; Jacobian
+      exprdiff grad "x1**2 + 3*(x2*x3 - x1**2)" --at x1=1,x2=2,x3=3 --format html > page.html
       cat exprs.txt | exprdiff grad - --format jsonl    # lines: EXPR ; x=1, y=2 ; x=3, y=4
 
     Exit status: 0 success (warnings allowed), 1 evaluation failed, 2 usage or parse error.
@@ -265,7 +267,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
     if path is not None and compiled.tape.node(path) is None:
         raise usage(f"--path names '{path}', which is not a variable of the expression",
                     compiled.variables)
-    record = show_steps or path is not None
+    record = show_steps or path is not None or output == "html"  # a page shows every table
     of = split_assignments(outputs) if outputs is not None else None
     if of is not None and len(of) > 1 and record:  # a Jacobian's tables: one set per output
         code = each_output(compiled, point_list, of, chosen, strict, output, precision,
@@ -343,7 +345,8 @@ def graph(expr: str, point: str | None, path: str | None, fmt: str | None, const
       exprdiff graph "sin(x)*exp(-t)" | dot -Tpng > graph.png
 
     Exit status: 0 drawn (warnings allowed), 1 the point is outside the domain (the graph is
-    still drawn, up to the failing node), 2 usage or parse error, or Graphviz missing.
+    still drawn, up to the failing node), 2 usage or parse error, Graphviz missing, or a limit
+    (an image of more than 1000 nodes, or dot past its 60 s).
     """
     from exprdiff.drawing import Graph
     from exprdiff.render.picture import output_format
@@ -411,7 +414,7 @@ def hessian(expr: str, points: tuple[str, ...], wrt: str | None, times: str | No
         from exprdiff.oracle.child import shared
 
         shared().start()
-    compiled = compile(expr, tree=check)
+    compiled = compile(source_text(expr), tree=check)
     chosen = split_assignments(wrt) if wrt is not None else None
     sys.exit(hessian_command(compiled, read_points(compiled, points), chosen, times, strict,
                              check, timeout, output, precision))

@@ -20,7 +20,7 @@ from exprdiff.render.formats import FORMATS, names
 #: Every format of the registry: one EXPR can be written in any of them.
 ALL_FORMATS = tuple(FORMATS)
 STEPS_FORMATS = tuple(name for name in ALL_FORMATS if FORMATS[name].steps)
-_STEPS_NEED = "--steps and --path need --format table, json, jsonl, markdown or latex"
+_STEPS_NEED = "--steps and --path need --format table, json, jsonl, markdown, latex or html"
 _ONE_POINT = "give the expression as EXPR, with --at"
 
 class Mode(Frozen):
@@ -49,8 +49,9 @@ ONE = Mode(
     "for one EXPR", "{option} does not work with one EXPR", ALL_FORMATS,
     refused={"--jobs": "worker processes run a batch: give the expressions with '-' or --file"},
     limited={"--steps": (STEPS_FORMATS, _STEPS_NEED), "--path": (STEPS_FORMATS, _STEPS_NEED),
-             "--precision": (("table", "markdown", "latex"), "it rounds table, markdown and "
-                             "latex output; json, jsonl and csv keep every digit")},
+             "--precision": (("table", "markdown", "latex", "html"), "it rounds table, "
+                             "markdown, latex and html output; json, jsonl and csv keep every "
+                             "digit")},
 )
 BATCH = Mode(
     "for a batch", "{option} works on one EXPR, not in batch mode", names("batch"),

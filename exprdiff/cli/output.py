@@ -76,7 +76,7 @@ def emit_steps(results: Sequence[Result | ExprError], output: str, precision: in
     """Results with SPEC §5's step tables (`tables`) and/or --path's paths, drawn from the results
     and their steps themselves: rich tables, or the `render_all` of markdown's or latex's module
     (json and jsonl carry the steps in their records)."""
-    wanted = tables or path is not None
+    wanted = tables or path is not None or output == "html"  # a page always has its tables
     if output != "table":
         from importlib import import_module
 

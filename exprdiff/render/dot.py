@@ -158,8 +158,10 @@ def to_dot(graph: Picture) -> str:
         'margin="0.12,0.06"];',
         f'  edge [fontname="{FONT}", fontsize=10, color="#4b5563", arrowsize=0.7];',
     ]
-    if len(graph.nodes) > BIG:  # bound dot's network-simplex passes: minutes → seconds
-        out.append("  graph [nslimit=2, nslimit1=2];")
+    if len(graph.nodes) > BIG:  # bound dot's network-simplex passes, route edges as straight
+        # lines. Measured on 501 nodes: 163 s with splines; straight, 2.2 s CPU with nslimit=2
+        # and 0.8 s with 0.2 (the same drawing); 625 nodes took 292 s unbounded.
+        out.append("  graph [nslimit=0.2, nslimit1=2, splines=line];")
     number = label_number(graph)
     for node in graph.nodes:
         out.append(f"  n{node.index} [{_node_attributes(node, number)}];")
@@ -205,12 +207,16 @@ def _edge_attributes(edge: Edge, number: Number) -> str:
     return ", ".join(attributes)
 
 
-def run_dot(text: str, fmt: str, timeout: float = 120.0) -> bytes:
+#: Seconds any one `dot` call may take; past it the call is killed and ends with a clear message.
+DOT_TIMEOUT = 60.0
+
+
+def run_dot(text: str, fmt: str, timeout: float = DOT_TIMEOUT) -> bytes:
     """Graphviz's `dot -T<fmt>` on `text`; a clear error when `dot` is missing or fails."""
     import shutil
     import subprocess  # noqa: S404 - a fixed argv, no shell
 
-    if fmt not in ("svg", "png", "pdf"):
+    if fmt not in ("svg", "png", "pdf", "json0"):
         raise ExprError("usage", f"dot cannot draw '{fmt}' here; use svg, png or pdf")
     program = shutil.which("dot")
     if program is None:

@@ -107,6 +107,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     # results and step tables drawn by render_all
     Format("markdown", "exprdiff.render.text", None, ("single",), steps=True),
     Format("latex", "exprdiff.render.latex", None, ("single",), steps=True),
+    # one self-contained interactive page: graph, sweep stepper, paths, step tables
+    Format("html", "exprdiff.render.html", None, ("single",), steps=True),
 )}
 
 
