@@ -122,7 +122,7 @@ def differences(gradient: Gradient, point: Sequence[float],
     return [(a - b) / (2 * h) for a, b in zip(above, below, strict=True)]
 
 
-def check_second(tree: ast.Node, names: Sequence[str], at: Mapping[str, float],
+def check_second(tree: ast.Tree, names: Sequence[str], at: Mapping[str, float],
                  gradient: Gradient, hessian: Sequence[Sequence[float]] | None = None,
                  hvp: tuple[Sequence[float], Sequence[float]] | None = None, *,
                  kinked: bool = False, timeout: float = 5.0,
