@@ -22,6 +22,7 @@ ALL_FORMATS = tuple(FORMATS)
 STEPS_FORMATS = tuple(name for name in ALL_FORMATS if FORMATS[name].steps)
 _STEPS_NEED = "--steps and --path need --format table, json, jsonl, markdown or latex"
 _ONE_POINT = "give the expression as EXPR, with --at"
+_CLUSTER = "a Dask cluster runs a batch: give the expressions with --file"
 
 class Mode(Frozen):
     """A way `grad` runs: the formats it writes and the options it refuses, with the way out."""
@@ -47,7 +48,8 @@ class Mode(Frozen):
 
 ONE = Mode(
     "for one EXPR", "{option} does not work with one EXPR", ALL_FORMATS,
-    refused={"--jobs": "worker processes run a batch: give the expressions with '-' or --file"},
+    refused={"--jobs": "worker processes run a batch: give the expressions with '-' or --file",
+             "--dask": _CLUSTER},
     limited={"--steps": (STEPS_FORMATS, _STEPS_NEED), "--path": (STEPS_FORMATS, _STEPS_NEED),
              "--precision": (("table", "markdown", "latex"), "it rounds table, markdown and "
                              "latex output; json, jsonl and csv keep every digit")},
@@ -63,7 +65,8 @@ BATCH = Mode(
                            "a longer expression as EXPR",
              "--conventions": "it compares conventions for one EXPR at --at points"},
     limited={"--precision": (("table",), "in a batch it rounds the table only; json, jsonl and "
-                                         "csv keep every digit")},
+                                         "csv keep every digit"),
+             "--output-dir": (("jsonl", "csv"), "part files are for programs: jsonl or csv")},
 )
 POINTS = Mode(
     "for --points", "{option} does not work with --points", names("points"),
@@ -77,7 +80,7 @@ POINTS = Mode(
              "--timeout": "it limits --check, which needs --at or a batch",
              "--jobs": "one NumPy sweep covers every row; --jobs is for a batch",
              "--conventions": "it compares conventions at --at points: drop --points",
-             "--precision": "csv and jsonl keep every digit"},
+             "--precision": "csv and jsonl keep every digit", "--dask": _CLUSTER},
     limited={},
 )
 
@@ -91,7 +94,8 @@ EXPECT = Mode(
              "--precision": "the verdicts show the numbers that disagree in full",
              "--mode": "claims are compared with reverse mode: drop --mode",
              "--direction": "claims are partials, not directional derivatives: drop it",
-             "--conventions": "check the claims first; then ask for the conventions alone"},
+             "--conventions": "check the claims first; then ask for the conventions alone",
+             "--dask": _CLUSTER},
     limited={},
     provides=("--expect", "--check"),  # SymPy runs for the claims' formulas: --timeout limits it
 )
@@ -101,7 +105,8 @@ FORWARD = Mode(
     ("table", "json", "jsonl", "markdown", "latex"),
     refused={"--path": "paths belong to the backward sweep: drop --mode forward/--direction",
              "--check": "check the gradient in reverse mode: drop --mode forward/--direction",
-             "--jobs": "worker processes run a batch: give the expressions with '-' or --file"},
+             "--jobs": "worker processes run a batch: give the expressions with '-' or --file",
+             "--dask": _CLUSTER},
     limited={"--precision": (("table", "markdown", "latex"), "it rounds table, markdown and "
                              "latex output; json and jsonl keep every digit")},
     provides=("--mode forward",),
@@ -116,7 +121,8 @@ CONVENTIONS = Mode(
              "--jobs": "worker processes run a batch: give the expressions with '-' or --file",
              "--wrt": "the table covers every argument of each kink or jump",
              "--mode": "the conventions are reverse mode's partials: drop --mode",
-             "--direction": "the conventions are partials, not directional derivatives"},
+             "--direction": "the conventions are partials, not directional derivatives",
+             "--dask": _CLUSTER},
     limited={"--precision": (("table", "markdown"), "json keeps every digit")},
     provides=("--conventions",),
 )
@@ -125,7 +131,13 @@ CONVENTIONS = Mode(
 NEEDS = {"--timeout": ("--check", "it limits SymPy's work for --check: add --check, or drop "
                                   "--timeout"),
          "--samples": ("--expect", "it chooses how many random points check the claims"),
-         "--seed": ("--expect", "it seeds the random points that check the claims")}
+         "--seed": ("--expect", "it seeds the random points that check the claims"),
+         "--output-dir": ("--dask", "the cluster's workers write the part files; a local batch "
+                                    "writes to stdout")}
+
+#: Options that do not go together, in every mode.
+EXCLUDES = {"--dask": ("--jobs", "the cluster's workers evaluate the blocks: drop --jobs, or "
+                                 "give --dask local:N for N processes here")}
 
 
 def check_options(ctx: click.Context) -> Mode:
@@ -176,6 +188,9 @@ def _problems(ctx: click.Context) -> list[tuple[str, str]]:
         if option in given and other not in given and other not in mode.provides and (
                 option not in mode.refused):
             found.append((option, f"{option} does nothing without {other} ({why})"))
+    for option, (other, why) in EXCLUDES.items():
+        if option in given and other in given and option not in mode.refused:
+            found.append((other, f"{other} does not work with {option} ({why})"))
     return found
 
 
