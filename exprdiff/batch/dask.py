@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import operator
 import os
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -89,6 +90,10 @@ class DieWithUs(WorkerPlugin):
         if os.getppid() == self.parent:  # a worker process, not a thread of this one
             children.die_with_parent(self.parent)
             children.detach_standard_streams()
+            try:  # Ctrl-C at a terminal reaches the whole process group: exprdiff decides
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+            except ValueError:  # not the worker's main thread: Dask's own handling stays
+                pass
 
 
 # -- the library's bags -------------------------------------------------------------------------
@@ -152,19 +157,28 @@ class Cluster:
                 self.client.register_plugin(DieWithUs(os.getpid()))
             else:
                 self.client = Client(scheduler, timeout=self.timeout)
-        except (OSError, TimeoutError, ValueError, TypeError) as problem:
+        except (OSError, TimeoutError) as problem:
             self.__exit__(None)
             raise ExprError("usage", f"--dask {self.address}: cannot reach a Dask scheduler "
                                      f"there ({_reason(problem)})") from None
+        except Exception as problem:  # noqa: BLE001 - a bad address, or another server there
+            self.__exit__(None)
+            raise ExprError("usage", f"--dask {self.address}: no Dask scheduler answered there "
+                                     f"({type(problem).__name__}: {_reason(problem)})") from None
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.client is not None:
-            self.client.close(timeout=self.timeout)
-            self.client = None
-        if self.local is not None:
-            self.local.close(timeout=self.timeout)
-            self.local = None
+        client, local, self.client, self.local = self.client, self.local, None, None
+        try:
+            if client is not None:
+                client.close(timeout=self.timeout)
+            if local is not None:
+                local.close(timeout=self.timeout)
+        except Exception:  # noqa: BLE001, S110 - closing after Ctrl-C may be cut short:
+            pass  # whatever it left running is ended below
+        finally:
+            if local is not None:
+                _end_children()
 
     def threads(self) -> int:
         info = self.client.scheduler_info()
@@ -249,6 +263,15 @@ def _start_local(count: int) -> Any:
     with children.streams_hidden():
         return LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
                             dashboard_address=None, silence_logs=logging.CRITICAL)
+
+
+def _end_children() -> None:
+    """Kill what the LocalCluster's close left behind: its worker processes are ours."""
+    import multiprocessing
+
+    for process in multiprocessing.active_children():
+        process.kill()
+        process.join(1.0)
 
 
 def _reason(problem: BaseException) -> str:

@@ -41,7 +41,7 @@ def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: 
         from exprdiff.cli import dask as cluster
 
         cluster.refuse_typed(live)
-        with cluster.cluster(dask) as engine:
+        with cluster.cluster(dask, output_dir) as engine:
             if output_dir is not None:
                 return _report(cluster.write_parts(engine, sources, settings, output, output_dir))
             return _run(Batch(sources, settings, engine=engine), output, precision, console,

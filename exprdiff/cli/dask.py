@@ -20,11 +20,17 @@ from exprdiff.batch.run import Summary
 from exprdiff.errors import ExprError
 
 INSTALL = "pip install 'exprdiff[dask]'"
+CONNECT_SECONDS = 3.0  # as batch/dask.py's: a scheduler that does not answer by then is refused
 MANIFEST = "manifest.json"
 
 
-def cluster(address: str) -> AbstractContextManager[Any]:
-    """The Cluster for `--dask ADDRESS` (not yet connected); a usage error without Dask."""
+def cluster(address: str, output_dir: str | None = None) -> AbstractContextManager[Any]:
+    """The Cluster for `--dask ADDRESS` (not yet connected); a usage error without Dask, for
+    a TCP scheduler that refuses or does not answer, or an --output-dir already used."""
+    if output_dir is not None:
+        _empty_directory(output_dir)
+    if not address.startswith("local"):
+        _reachable(address, CONNECT_SECONDS)
     try:
         from exprdiff.batch.dask import Cluster
     except ImportError as problem:
@@ -32,6 +38,22 @@ def cluster(address: str) -> AbstractContextManager[Any]:
         raise ExprError("usage", f"--dask needs the Python package {missing}, not installed "
                                  f"here: {INSTALL}") from None
     return Cluster(address)
+
+
+def _reachable(address: str, timeout: float) -> None:
+    """Nothing listening at a tcp:// address is said at once, without importing Dask."""
+    import socket
+
+    rest = address.removeprefix("tcp://")
+    host, _, port = rest.rpartition(":")
+    if "://" in rest or not host or not port.isdigit():
+        return  # another protocol, or not an address: Dask says what is wrong with it
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as problem:
+        reason = problem.strerror or str(problem) or type(problem).__name__
+        raise ExprError("usage", f"--dask {address}: cannot reach a Dask scheduler there "
+                                 f"({reason})") from None
 
 
 def refuse_typed(live: bool) -> None:
@@ -47,7 +69,6 @@ def write_parts(engine: Any, sources: Sequence[str], settings: Settings, output:
                 directory: str) -> Summary:
     """Every block's records into its part file, by the worker that evaluated it; the
     manifest lists the parts in input order. Returns the batch's summary."""
-    _empty_directory(directory)
     summary = Summary()
     parts: list[dict[str, Any]] = []
     where = os.path.abspath(directory)
