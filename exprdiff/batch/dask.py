@@ -164,10 +164,12 @@ class Cluster:
                 self.client.register_plugin(DieWithUs(os.getpid()))
             else:
                 self.client = Client(scheduler, timeout=self.timeout)
-        except (OSError, TimeoutError) as problem:
+        except (OSError, TimeoutError, RuntimeError) as problem:
             self.__exit__(None)
-            raise ExprError("usage", f"--dask {self.address}: cannot reach a Dask scheduler "
-                                     f"there ({_reason(problem)})") from None
+            what = ("could not start its worker processes" if scheduler is None
+                    else "cannot reach a Dask scheduler there")
+            raise ExprError("usage", f"--dask {self.address}: {what} "
+                                     f"({_reason(problem)})") from None
         except Exception as problem:  # noqa: BLE001 - a bad address, or another server there
             self.__exit__(None)
             raise ExprError("usage", f"--dask {self.address}: no Dask scheduler answered there "

@@ -29,7 +29,7 @@ def cluster(address: str, output_dir: str | None = None) -> AbstractContextManag
     a TCP scheduler that refuses or does not answer, or an --output-dir already used."""
     if output_dir is not None:
         _empty_directory(output_dir)
-    if not address.startswith("local"):
+    if address != "local" and not address.startswith("local:"):
         _reachable(address, CONNECT_SECONDS)
     try:
         from exprdiff.batch.dask import Cluster
