@@ -156,7 +156,11 @@ class Cluster:
         import logging
 
         scheduler, count = parse_address(self.address)
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # we word what goes wrong
+        # We word what goes wrong; Dask's config gives some loggers levels of their own
+        # ("distributed.client" warns as it re-gathers a killed worker's blocks).
+        for name in ["distributed", *logging.root.manager.loggerDict]:
+            if name.split(".")[0] == "distributed":
+                logging.getLogger(name).setLevel(logging.CRITICAL)
         try:
             if scheduler is None:
                 self.local = _start_local(count)
