@@ -30,7 +30,7 @@ import exprdiff
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
 
-from . import cases, hessian, oracle_batch, peers, timing
+from . import cases, dask_throughput, hessian, oracle_batch, peers, timing
 from .steps_render import steps_render
 
 
@@ -465,7 +465,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--runs", type=int, default=15, help="fresh-process runs per command")
     parser.add_argument("--only", choices=["text", "sweeps", "points", "start", "memory", "steps",
-                                            "oracle", "hessian"],
+                                            "oracle", "hessian", "dask"],
                         action="append", help="run only these tables (repeatable)")
     parser.add_argument("--output", metavar="FILE", help="also write the markdown here")
     args = parser.parse_args()
@@ -473,7 +473,7 @@ def main() -> None:
     if args.smoke:
         args.runs = 1
     wanted = set(args.only or ["text", "sweeps", "points", "start", "memory", "steps", "oracle",
-                               "hessian"])
+                               "hessian", "dask"])
     out = [f"Machine: {machine()}", ""]
     if "text" in wanted:
         out += ["### String → full gradient, in process (median)", ""]
@@ -489,6 +489,8 @@ def main() -> None:
         ("steps", "Step tables of a 1 002-node expression: rich table vs JSON", steps_render),
         ("oracle", "The oracle: --check on a batch, at many points, and once", oracle_batch.table),
         ("hessian", "Second order: Hessian and H·v (median)", hessian.table),
+        ("dask", "A batch on Dask: --jobs 2 vs --dask local:2 on this machine",
+         dask_throughput.table),
     ]
     failed = []
     for name, title, table in tables:

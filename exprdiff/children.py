@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -53,6 +54,26 @@ def detach_standard_streams() -> None:
         if fd != null:
             os.dup2(null, fd)
     if null > 2:
+        os.close(null)
+
+
+@contextmanager
+def streams_hidden() -> Iterator[None]:
+    """While it lasts, this process's stdin, stdout and stderr are /dev/null: children started
+    by code we do not control (Dask's LocalCluster, multiprocessing's resource tracker) inherit
+    that, not the caller's terminal or pipes. Start no thread that prints meanwhile."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(fd) for fd in (0, 1, 2)]  # not inheritable: no child gets these
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        yield
+    finally:
+        for fd, copy in zip((0, 1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
         os.close(null)
 
 

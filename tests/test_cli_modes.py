@@ -133,6 +133,23 @@ REFUSED: list[tuple[Mode, list[str], str, str]] = [
        f"{option} does nothing without") for option in ("--timeout", "--samples", "--seed")],
     *[(CONVENTIONS, ["abs(x)", "--at", "x=0", "--conventions", "--format", f], "--format",
        f"--format {f} is not available with --conventions") for f in ("csv", "jsonl", "latex")],
+    # --dask (a batch on a Dask cluster) and its --output-dir: batch mode only, not with --jobs
+    *[(mode, [*args, "--dask", "local"], "--dask", mode.refusal.format(option="--dask"))
+      for mode, args in (
+        (ONE, ["x", "--at", "x=1"]), (POINTS, ["x*y", "--points", CSV]),
+        (EXPECT, ["x*y", "--expect", "x=y"]), (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode",
+                                                         "forward"]),
+        (CONVENTIONS, ["abs(x)", "--at", "x=0", "--conventions"]))],
+    *[(mode, [*args, "--output-dir", "parts"], "--output-dir", "does nothing without --dask")
+      for mode, args in (
+        (ONE, ["x", "--at", "x=1"]), (POINTS, ["x*y", "--points", CSV]),
+        (EXPECT, ["x*y", "--expect", "x=y"]), (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode",
+                                                         "forward"]),
+        (CONVENTIONS, ["abs(x)", "--at", "x=0", "--conventions"]),
+        (BATCH, ["-", "--format", "jsonl"]))],
+    (BATCH, ["-", "--dask", "local", "--output-dir", "parts"], "--output-dir",
+     "--output-dir does not work with --format table for a batch"),
+    (BATCH, ["-", "--dask", "local", "--jobs", "2"], "--jobs", "--jobs does not work with --dask"),
 ]
 
 

@@ -10,6 +10,8 @@ import json
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from exprdiff.errors import ExprError
@@ -147,11 +149,72 @@ def read_lines(sources: Sequence[str], *, label: bool) -> Iterator[Line]:
 BOM = b"\xef\xbb\xbf"
 
 
-def _numbered(name: str | None, stream: Any) -> Iterator[Line]:
-    for number, raw in enumerate(stream, 1):
+def _numbered(name: str | None, stream: Any, first: int = 1) -> Iterator[Line]:
+    for number, raw in enumerate(stream, first):
         if number == 1 and raw.startswith(BOM):
             raw = raw[len(BOM):]  # a mark of the file's encoding, not part of line 1
         yield name, number, raw
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Whole lines of one source, bytes `start` to `end`, the first of them line `first`: read
+    from `path` by whoever evaluates them, or carried in `data` (standard input). `index`
+    counts blocks across all sources."""
+
+    label: str | None
+    path: str | None
+    start: int
+    end: int
+    first: int
+    index: int = 0
+    data: bytes | None = None
+
+
+def blocks(sources: Sequence[str], *, label: bool, size: int) -> Iterator[Block]:
+    """Every source cut into blocks of about `size` bytes, each ending at a line's end."""
+    import sys
+
+    index = 0
+    for source in sources:
+        name = ("<stdin>" if source == "-" else source) if label else None
+        with (open(source, "rb") if source != "-" else _unclosed(sys.stdin.buffer)) as stream:
+            path = None if source == "-" else os.path.abspath(source)
+            for block in _cut(stream, name, path, size, index):
+                yield block
+                index += 1
+
+
+def _cut(stream: Any, name: str | None, path: str | None, size: int,
+         index: int) -> Iterator[Block]:
+    """One pass over the stream: where each block ends and its first line's number."""
+    start, first = 0, 1
+    while data := stream.read(size):
+        if not data.endswith(b"\n"):
+            data += stream.readline()  # lines are never cut
+        end = start + len(data)
+        yield Block(name, path, start, end, first, index, data if path is None else None)
+        start, index = end, index + 1
+        first += data.count(b"\n") + (not data.endswith(b"\n"))
+
+
+@contextmanager
+def _unclosed(stream: Any) -> Iterator[Any]:
+    yield stream
+
+
+def read_block(block: Block) -> Iterator[Line]:
+    """The lines of `block`, numbered as read_lines numbers them."""
+    import io
+
+    data = block.data
+    if data is None:
+        with open(str(block.path), "rb") as stream:
+            stream.seek(block.start)
+            data = stream.read(block.end - block.start)
+        if len(data) != block.end - block.start:
+            raise OSError(f"{block.path} is shorter than when it was cut into blocks")
+    return _numbered(block.label, io.BytesIO(data), block.first)
 
 
 def known_size(sources: Sequence[str]) -> int | None:

@@ -61,10 +61,12 @@ class Batch:
     asks for the next one.
     """
 
-    def __init__(self, sources: Sequence[str], settings: Settings, *, jobs: int = 1) -> None:
+    def __init__(self, sources: Sequence[str], settings: Settings, *, jobs: int = 1,
+                 engine: Any = None) -> None:
         self.sources = list(sources)
         self.settings = settings
         self.jobs = jobs or os.cpu_count() or 1
+        self.engine = engine  # e.g. batch/dask.py's Cluster: its `outcomes` replace the workers
         self.summary = Summary()
         self._interrupts = _Interrupts()
         self._workers: Any = None
@@ -72,7 +74,10 @@ class Batch:
 
     def __enter__(self) -> Batch:
         lines = read_lines(self.sources, label=len(self.sources) > 1)
-        if self.jobs > 1:  # before the caller starts any thread: forking with threads is unsafe
+        if self.engine is not None:
+            outcomes = self.engine.outcomes(self.sources, self.settings,
+                                            lambda: self._interrupts.pending)
+        elif self.jobs > 1:  # before the caller starts any thread: forking with threads is unsafe
             from exprdiff.batch.workers import Workers, parallel
 
             self._workers = Workers(self.settings, self.jobs)

@@ -150,7 +150,7 @@ def parallel(workers: Workers, lines: Iterator[Line],
         except (EOFError, OSError):
             # A worker died (killed, out of memory): its chunk's lines become error records,
             # and the rest runs here, one line at a time, as with --jobs 1.
-            yield from _lost(chunk, workers.processes[index % len(workers)].exitcode)
+            yield from lost(chunk, workers.processes[index % len(workers)].exitcode)
             rest = chain((line for _, c in pending for line in c), lines)
             yield from evaluate_lines(rest, settings)
             return
@@ -158,12 +158,13 @@ def parallel(workers: Workers, lines: Iterator[Line],
         submit()
 
 
-def _lost(chunk: Chunk, code: int | None) -> Iterator[Processed]:
+def lost(chunk: Chunk, code: int | None, why: str | None = None) -> Iterator[Processed]:
+    """Error records for the lines of a chunk whose worker died (exit `code`, or `why`)."""
     for file, number, raw in chunk:
         text = raw.decode("utf-8", "replace").strip()
         if not text or text.startswith("#"):
             yield file, number, len(raw), None
             continue
         head = {"line": number} if file is None else {"file": file, "line": number}
-        message = f"the worker process evaluating this line stopped (exit code {code})"
+        message = why or f"the worker process evaluating this line stopped (exit code {code})"
         yield file, number, len(raw), ([error_record(head, text, "internal", message)], True)

@@ -22,10 +22,12 @@ from exprdiff.render.formats import Options, Writer, writer
 
 def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: str | None,
             output: str, *, precision: int | None, strict: bool, check: bool, jobs: int,
-            console: Any, timeout: float = 5.0) -> int:
+            console: Any, timeout: float = 5.0, dask: str | None = None,
+            output_dir: str | None = None) -> int:
     """`exprdiff grad -` / `--file F`: run the batch, print the summary, return the exit code.
 
     The options are checked already (cli/modes.py): `expr` is `-` or None, `output` a batch's.
+    With `dask` (an address, or local[:N]) the blocks run on a Dask cluster (cli/dask.py).
     """
     sources = (["-"] if expr == "-" else []) + list(files)
     settings = Settings(defaults=tuple(_default_point(text) for text in points),
@@ -34,19 +36,35 @@ def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: 
     # Lines typed at a terminal: each record is shown as its line arrives (not at the end), and
     # evaluated here, as workers would wait for a chunk of 256 lines.
     live = "-" in sources and _typed(sys.stdin)
+    total = known_size(sources) if sys.stderr.isatty() else None
+    if dask is not None:
+        from exprdiff.cli import dask as cluster
+
+        cluster.refuse_typed(live)
+        with cluster.cluster(dask, output_dir) as engine:
+            if output_dir is not None:
+                return _report(cluster.write_parts(engine, sources, settings, output, output_dir))
+            return _run(Batch(sources, settings, engine=engine), output, precision, console,
+                        live, total, cluster.blocks_text(engine))
+    return _run(Batch(sources, settings, jobs=1 if live else jobs), output, precision, console,
+                live, total)
+
+
+def _run(batch: Batch, output: str, precision: int | None, console: Any, live: bool,
+         total: int | None, blocks: Callable[[], str] | None = None) -> int:
     out = writer(output, sys.stdout, Options("batch", console=lambda: console,
                                              precision=precision, live=live))
-    total = known_size(sources) if sys.stderr.isatty() else None
-    with Batch(sources, settings, jobs=1 if live else jobs) as batch:
+    with batch:
         try:
-            _write(batch, out, total)
+            _write(batch, out, total, blocks)
         finally:
             out.finish()  # also after a second Ctrl-C: CSV and the table show what was done
     return _report(batch.summary)
 
 
-def _write(batch: Batch, out: Writer, total: int | None) -> None:
-    with _progress_bar(total) as advance:  # gone before the table or summary is printed
+def _write(batch: Batch, out: Writer, total: int | None,
+           blocks: Callable[[], str] | None) -> None:
+    with _progress_bar(total, blocks) as advance:  # gone before the table or summary is printed
         for records in batch.lines():
             for record in records:
                 out.write(record)
@@ -80,8 +98,10 @@ def _default_point(text: str) -> dict[str, float]:
 
 
 @contextmanager
-def _progress_bar(total: int | None) -> Iterator[Callable[[Summary], None]]:
-    """A rich bar on stderr over `total` input bytes; a no-op without a total."""
+def _progress_bar(total: int | None, blocks: Callable[[], str] | None = None,
+                  ) -> Iterator[Callable[[Summary], None]]:
+    """A rich bar on stderr over `total` input bytes (and `blocks()`, the blocks a cluster
+    has done); a no-op without a total."""
     if not total:
         yield lambda summary: None
         return
@@ -96,9 +116,11 @@ def _progress_bar(total: int | None) -> Iterator[Callable[[Summary], None]]:
         TimeRemainingColumn,
     )
 
-    bar = Progress(BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[lines]:,} lines"),
-                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-    task = bar.add_task("lines", total=total, lines=0)
+    columns = [BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[lines]:,} lines")]
+    if blocks is not None:
+        columns.append(TextColumn("{task.fields[blocks]}"))
+    bar = Progress(*columns, TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    task = bar.add_task("lines", total=total, lines=0, blocks="")
     shown = 0.0
 
     def advance(summary: Summary) -> None:
@@ -106,7 +128,8 @@ def _progress_bar(total: int | None) -> Iterator[Callable[[Summary], None]]:
         now = time.monotonic()
         if now - shown > 0.1:  # a refresh per record would cost more than the record
             shown = now
-            bar.update(task, completed=summary.bytes_done, lines=summary.lines)
+            bar.update(task, completed=summary.bytes_done, lines=summary.lines,
+                       blocks=blocks() if blocks is not None else "")
 
     with bar:
         yield advance

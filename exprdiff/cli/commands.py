@@ -68,6 +68,11 @@ def point_options(command: F) -> F:
                    "prints CSV, or JSON Lines with --format jsonl.")
 @click.option("--jobs", type=click.IntRange(0), default=1, show_default=True, metavar="N",
               help="Batch: worker processes (0 = all cores); output order is kept.")
+@click.option("--dask", metavar="ADDRESS", help="Batch: run on the Dask scheduler at ADDRESS "
+              "(tcp://host:8786), or local[:N] worker processes here (pip install "
+              "'exprdiff[dask]'; docs/scaling.md).")
+@click.option("--output-dir", metavar="DIR", help="With --dask: each worker writes its block's "
+              "records to a part file in DIR, plus manifest.json (jsonl or csv).")
 @click.option("--format", "output",
               type=click.Choice(["table", "json", "jsonl", "csv", "markdown", "latex", "html"]),
               default="table", show_default=True,
@@ -121,7 +126,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
          expect: str | None = None, samples: int = 20, seed: int = 0,
          mode_name: str = "reverse", direction: str | None = None,
          conventions: bool = False, outputs: str | None = None,
-         data_file: str | None = None, reduce: str = "mean", row: int | None = None) -> None:
+         data_file: str | None = None, reduce: str = "mean", row: int | None = None,
+         dask: str | None = None, output_dir: str | None = None) -> None:
     """Value and gradient of EXPR at one or more points (reverse mode, one sweep).
 
     \b
@@ -147,7 +153,8 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
         from exprdiff.cli.batch import command as batch
 
         sys.exit(batch(expr, files, points, wrt, output, precision=precision, strict=strict,
-                       check=check, timeout=timeout, jobs=jobs, console=console()))
+                       check=check, timeout=timeout, jobs=jobs, console=console(), dask=dask,
+                       output_dir=output_dir))
     if check:  # SymPy's process imports it while this one parses and sweeps (cli/__init__.py)
         from exprdiff.oracle.child import shared
 

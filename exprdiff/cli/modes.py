@@ -22,6 +22,7 @@ ALL_FORMATS = tuple(FORMATS)
 STEPS_FORMATS = tuple(name for name in ALL_FORMATS if FORMATS[name].steps)
 _STEPS_NEED = "--steps and --path need --format table, json, jsonl, markdown, latex or html"
 _ONE_POINT = "give the expression as EXPR, with --at"
+_CLUSTER = "a Dask cluster runs a batch: give the expressions with --file"
 
 class Mode(Frozen):
     """A way `grad` runs: the formats it writes and the options it refuses, with the way out."""
@@ -47,7 +48,8 @@ class Mode(Frozen):
 
 ONE = Mode(
     "for one EXPR", "{option} does not work with one EXPR", ALL_FORMATS,
-    refused={"--jobs": "worker processes run a batch: give the expressions with '-' or --file"},
+    refused={"--jobs": "worker processes run a batch: give the expressions with '-' or --file",
+             "--dask": _CLUSTER},
     limited={"--steps": (STEPS_FORMATS, _STEPS_NEED), "--path": (STEPS_FORMATS, _STEPS_NEED),
              "--precision": (("table", "markdown", "latex", "html"), "it rounds table, "
                              "markdown, latex and html output; json, jsonl and csv keep every "
@@ -66,7 +68,8 @@ BATCH = Mode(
              "--of": "a batch line's program has one output: give the program as EXPR",
              "--data": "a training set goes with one program as EXPR"},
     limited={"--precision": (("table",), "in a batch it rounds the table only; json, jsonl and "
-                                         "csv keep every digit")},
+                                         "csv keep every digit"),
+             "--output-dir": (("jsonl", "csv"), "part files are for programs: jsonl or csv")},
 )
 POINTS = Mode(
     "for --points", "{option} does not work with --points", names("points"),
@@ -82,7 +85,8 @@ POINTS = Mode(
              "--conventions": "it compares conventions at --at points: drop --points",
              "--precision": "csv and jsonl keep every digit",
              "--of": "the NumPy sweep has one output: give one --of, or use --at",
-             "--data": "give the rows as --data (a training set) or as --points, not both"},
+             "--data": "give the rows as --data (a training set) or as --points, not both",
+             "--dask": _CLUSTER},
     limited={},
 )
 
@@ -98,7 +102,8 @@ EXPECT = Mode(
              "--direction": "claims are partials, not directional derivatives: drop it",
              "--conventions": "check the claims first; then ask for the conventions alone",
              "--of": "claims are about one output: drop --of",
-             "--data": "claims are checked at points, not over a training set"},
+             "--data": "claims are checked at points, not over a training set",
+             "--dask": _CLUSTER},
     limited={},
     provides=("--expect", "--check"),  # SymPy runs for the claims' formulas: --timeout limits it
 )
@@ -110,7 +115,8 @@ FORWARD = Mode(
              "--check": "check the gradient in reverse mode: drop --mode forward/--direction",
              "--jobs": "worker processes run a batch: give the expressions with '-' or --file",
              "--of": "forward mode here has one output: drop --of, or --mode forward",
-             "--data": "the training-set gradient is swept in reverse mode: drop --mode"},
+             "--data": "the training-set gradient is swept in reverse mode: drop --mode",
+             "--dask": _CLUSTER},
     limited={"--precision": (("table", "markdown", "latex"), "it rounds table, markdown and "
                              "latex output; json and jsonl keep every digit")},
     provides=("--mode forward",),
@@ -127,7 +133,8 @@ CONVENTIONS = Mode(
              "--mode": "the conventions are reverse mode's partials: drop --mode",
              "--direction": "the conventions are partials, not directional derivatives",
              "--of": "the conventions are about the nodes, not an output: drop --of",
-             "--data": "the conventions are shown at --at points, not over a training set"},
+             "--data": "the conventions are shown at --at points, not over a training set",
+             "--dask": _CLUSTER},
     limited={"--precision": (("table", "markdown"), "json keeps every digit")},
     provides=("--conventions",),
 )
@@ -137,7 +144,8 @@ DATA = Mode(
     refused={"--path": "paths are for one point: use --at without --data",
              "--check": "check one row at its point: use --at without --data",
              "--jobs": "one NumPy sweep covers every row; --jobs is for a batch",
-             "--of": "the mean is of one output: drop --of"},
+             "--of": "the mean is of one output: drop --of",
+             "--dask": _CLUSTER},
     limited={"--steps": (("table",), "a row's tables are drawn as a table")},
     provides=("--data",),
 )
@@ -148,7 +156,13 @@ NEEDS = {"--timeout": ("--check", "it limits SymPy's work for --check: add --che
          "--samples": ("--expect", "it chooses how many random points check the claims"),
          "--seed": ("--expect", "it seeds the random points that check the claims"),
          "--reduce": ("--data", "it reduces the rows of a training set: add --data"),
-         "--row": ("--data", "it picks the row of --data whose tables --steps prints")}
+         "--row": ("--data", "it picks the row of --data whose tables --steps prints"),
+         "--output-dir": ("--dask", "the cluster's workers write the part files; a local batch "
+                                    "writes to stdout")}
+
+#: Options that do not go together, in every mode.
+EXCLUDES = {"--dask": ("--jobs", "the cluster's workers evaluate the blocks: drop --jobs, or "
+                                 "give --dask local:N for N processes here")}
 
 
 def check_options(ctx: click.Context) -> Mode:
@@ -203,6 +217,9 @@ def _problems(ctx: click.Context) -> list[tuple[str, str]]:
         if option in given and other not in given and other not in mode.provides and (
                 option not in mode.refused):
             found.append((option, f"{option} does nothing without {other} ({why})"))
+    for option, (other, why) in EXCLUDES.items():
+        if option in given and other in given and option not in mode.refused:
+            found.append((other, f"{other} does not work with {option} ({why})"))
     return found
 
 
