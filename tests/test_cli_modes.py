@@ -139,13 +139,15 @@ REFUSED: list[tuple[Mode, list[str], str, str]] = [
         (ONE, ["x", "--at", "x=1"]), (POINTS, ["x*y", "--points", CSV]),
         (EXPECT, ["x*y", "--expect", "x=y"]), (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode",
                                                          "forward"]),
-        (CONVENTIONS, ["abs(x)", "--at", "x=0", "--conventions"]))],
+        (CONVENTIONS, ["abs(x)", "--at", "x=0", "--conventions"]),
+        (DATA, ["x*y", "--data", CSV, "--at", "y=1"]))],
     *[(mode, [*args, "--output-dir", "parts"], "--output-dir", "does nothing without --dask")
       for mode, args in (
         (ONE, ["x", "--at", "x=1"]), (POINTS, ["x*y", "--points", CSV]),
         (EXPECT, ["x*y", "--expect", "x=y"]), (FORWARD, ["x*y", "--at", "x=1,y=2", "--mode",
                                                          "forward"]),
         (CONVENTIONS, ["abs(x)", "--at", "x=0", "--conventions"]),
+        (DATA, ["x*y", "--data", CSV, "--at", "y=1"]),
         (BATCH, ["-", "--format", "jsonl"]))],
     (BATCH, ["-", "--dask", "local", "--output-dir", "parts"], "--output-dir",
      "--output-dir does not work with --format table for a batch"),
