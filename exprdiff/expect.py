@@ -101,8 +101,12 @@ class Expectation:
 
 
 def parse_claims(text: str, compiled: Compiled) -> list[Claim]:
-    """`x=2*x*y, y=x**2` → one Claim per variable; usage errors name what is wrong."""
+    """`x=2*x*y, y=x**2` → one Claim per variable; usage errors name what is wrong. In a
+    program a claim may be about a statement (`h=2*h`: ∂L/∂h), and a formula may use the
+    statements' names for their values."""
     names = compiled.variables
+    statements = compiled.tape.statements
+    known = set(names) | (set(statements.node_of) if statements is not None else set())
     claims: list[Claim] = []
     seen: set[str] = set()
     for part in split_assignments(text):
@@ -110,9 +114,9 @@ def parse_claims(text: str, compiled: Compiled) -> list[Claim]:
         variable, formula = variable.strip(), formula.strip()
         if not sep or not variable or not formula:
             raise usage(f"'{part}' is not NAME=FORMULA (a claim looks like x=2*x*y)", names)
-        if variable not in names:
+        if variable not in known:
             raise usage(f"--expect claims ∂f/∂{variable}, but {variable} is not a variable of "
-                        "the expression", names)
+                        "the expression" + (" nor a statement" if statements else ""), names)
         if variable in seen:
             raise usage(f"--expect claims ∂f/∂{variable} twice", names)
         seen.add(variable)
@@ -121,7 +125,7 @@ def parse_claims(text: str, compiled: Compiled) -> list[Claim]:
         except ExprError as problem:
             raise ExprError("usage", f"the claim for ∂f/∂{variable} does not parse: "
                             f"{problem.message}", hint=f"the claim: {formula}") from None
-        unknown = [n for n in formula_compiled.variables if n not in names]
+        unknown = [n for n in formula_compiled.variables if n not in known]
         if unknown:
             raise usage(f"the claim for ∂f/∂{variable} uses {unknown[0]}, which is not a "
                         "variable of the expression", names)
@@ -167,13 +171,17 @@ def expect(compiled: Compiled, claims: str | Sequence[Claim],
             notes.append(note)
     else:
         chosen = [dict(p) for p in points]
-    truths = [compiled.grad(p) for p in chosen]
+    targets = [claim.variable for claim in parsed]
+    about_statements = any(t not in compiled.variables for t in targets)
+    truths = [compiled.grad(p, wrt=targets) if about_statements else compiled.grad(p)
+              for p in chosen]
     for point, truth in zip(chosen, truths, strict=True):
         if truth.warnings:
             notes.append(f"at {_where(point)}: {truth.warnings[0].message}; the claim is "
                          "compared with the partial used there")
     verdicts = [_judge(claim, chosen, truths) for claim in parsed]
-    wrong = [v.variable for v in verdicts if not v.ok]
+    # SymPy's formulas are for inputs; a claim about a statement shows the numbers only
+    wrong = [v.variable for v in verdicts if not v.ok and v.variable in compiled.variables]
     if wrong and symbolic:
         verdicts = _with_sympy(compiled, verdicts, wrong, timeout, notes)
     return Expectation(compiled.source, tuple(verdicts), tuple(chosen), sampled,
@@ -187,8 +195,7 @@ def _judge(claim: Claim, points: Sequence[dict[str, float]], truths: Sequence[An
     for point, truth in zip(points, truths, strict=True):
         true = truth.gradient[claim.variable]
         try:
-            claimed: float | None = claim.formula.value(
-                {n: v for n, v in point.items() if n in claim.formula.variables})
+            claimed: float | None = claim.formula.value(_values(claim, point, truth))
             why = None
         except ExprError as problem:
             claimed, why = None, problem.message
@@ -205,6 +212,16 @@ def _judge(claim: Claim, points: Sequence[dict[str, float]], truths: Sequence[An
         return Verdict(claim.variable, claim.text, "wrong", 0, len(points), first)
     return Verdict(claim.variable, claim.text, "partly", len(agree), len(points), first,
                    _region(agree, disagree))
+
+
+def _values(claim: Claim, point: Mapping[str, float], truth: Any) -> dict[str, float]:
+    """The formula's variables at the point: inputs from the point, statements' names from
+    the forward sweep's values."""
+    found = {}
+    for name in claim.formula.variables:
+        found[name] = (point[name] if name in point
+                       else truth.values[truth.tape.node(name)])
+    return found
 
 
 def _region(agree: Sequence[dict[str, float]], disagree: Sequence[dict[str, float]]) -> str:

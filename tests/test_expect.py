@@ -88,3 +88,22 @@ def test_samples_and_seed_go_with_random_points_only():
     assert done.exit_code == 2 and "--samples and --seed choose random points" in done.stderr
     assert run("grad", F, "--samples", "5", "--at", "x=1,y=2").exit_code == 2
     assert run("grad", F, "--expect", RIGHT, "--steps").exit_code == 2
+
+
+def test_claims_about_a_program_s_statements_and_in_their_names():
+    """Issue 18: in a program, a claim may be about an intermediate (∂L/∂h) and its formula
+    may use the statements' names."""
+    compiled = exprdiff.compile("h = x*y; L = h**2 + x")
+    found = expect(compiled, "x=2*h*y + 1, y=2*h*x, h=2*h", samples=10, symbolic=False)
+    assert found.ok and [v.verdict for v in found.verdicts] == ["right"] * 3
+    wrong = expect(compiled, "h=h", [{"x": 1.0, "y": 2.0}], symbolic=False)
+    (verdict,) = wrong.verdicts
+    assert verdict.verdict == "wrong"
+    assert (verdict.first_mismatch.claimed, verdict.first_mismatch.true) == (2.0, 4.0)
+
+
+def test_a_claim_about_an_unknown_name_in_a_program_says_so():
+    compiled = exprdiff.compile("h = x*y; L = h**2")
+    with pytest.raises(exprdiff.ExprError, match="not a variable of the expression nor a "
+                                                 "statement"):
+        expect(compiled, "g=1", symbolic=False)
