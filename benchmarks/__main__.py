@@ -9,7 +9,6 @@ one size is not run at the next), --runs N (fresh-process runs), --output FILE (
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import json
 import math
@@ -17,13 +16,12 @@ import os
 import platform
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import exprdiff
@@ -79,7 +77,7 @@ class Peer:
             return None
         try:
             start = time.perf_counter()
-            with _deadline(self.budget):
+            with timing.deadline(self.budget):
                 got = self.run(tape, point)
             seconds = time.perf_counter() - start
             if not peers.close(got, expected):
@@ -87,7 +85,7 @@ class Peer:
             if repeat and seconds < 1.0:  # else the one checked call is the measurement
                 seconds, _ = timing.timeit(lambda: self.run(tape, point), min_total=0.3,
                                            warm=False)
-        except _OverBudget:
+        except timing.OverBudget:
             self.notes.append(f"{self.name} did not finish {label} within the budget "
                               f"({self.budget:.0f} s)" + ("" if last else
                                                           ": not run on larger sizes"))
@@ -103,26 +101,6 @@ class Peer:
             self.notes.append(f"{self.name} took {show(seconds)} on {label}: larger sizes of "
                               f"this family not run (budget {self.budget:.0f} s)")
         return seconds
-
-
-class _OverBudget(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """Interrupt a pure-Python peer (SymPy, tracing) that runs past `seconds` (SIGALRM)."""
-    def stop(signum: int, frame: Any) -> None:
-        raise _OverBudget
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    # Again every second: an alarm landing in a gc callback (JAX has one) is swallowed there.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, float]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import resource
 import statistics
 import subprocess
 import sys
@@ -28,24 +27,21 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import timing
 from .batch_throughput import distinct_lines
 
 TARGET = 1.3
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
 
 def _run(command: list[str]) -> tuple[float, float]:
-    before = _cpu()
+    before = timing.children_cpu()
     start = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[3:])} failed: {done.stderr.strip()[-300:]}")
-    return time.perf_counter() - start, _cpu() - before
+    return time.perf_counter() - start, timing.children_cpu() - before
 
 
 def _block_round_trip(client: object, path: Path, count: int) -> float:

@@ -10,10 +10,8 @@ before it is timed; SymPy runs under the budget's alarm.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import exprdiff
@@ -24,24 +22,6 @@ from . import cases, peers, timing
 def rosenbrock(n: int) -> str:
     """Σ_i (1 - x_i)² + 100 (x_{i+1} - x_i²)², i = 1…n-1: n variables."""
     return " + ".join(f"(1-x{i})**2 + 100*(x{i + 1}-x{i}**2)**2" for i in range(1, n))
-
-
-class _OverBudget(Exception):
-    pass
-
-
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    def stop(signum: int, frame: Any) -> None:
-        raise _OverBudget
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _sympy(compiled: exprdiff.Compiled, point: dict[str, float],
@@ -105,7 +85,7 @@ def _peer(make: Callable[[], Callable[[], Any]], expected: list[float],
           budget: float) -> float | None:
     """Seconds per call of a peer (None: over budget, failed, or wrong)."""
     try:
-        with _deadline(budget):
+        with timing.deadline(budget):
             run = make()
             if not _close(run(), expected):
                 return None

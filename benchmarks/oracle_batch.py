@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -28,23 +27,20 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import timing
 from .batch_throughput import distinct_lines
 from .cases import POINTS_EXPR, SEEDS
 
 TARGETS = {"batch": 100.0, "points": 2000.0, "once": 1.3}
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
 
 def _run(command: list[str]) -> tuple[float, float]:
     """Wall and CPU seconds (the command and every process it waited for)."""
-    before = _cpu()
+    before = timing.children_cpu()
     start = time.perf_counter()
     subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start, _cpu() - before
+    return time.perf_counter() - start, timing.children_cpu() - before
 
 
 def _exprdiff(*args: str) -> list[str]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+import resource
+import signal
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 Timing = tuple[float, int]  # (median seconds, repetitions)
@@ -73,3 +76,29 @@ def round_robin(runs: dict[str, Callable[[], Any]], *, min_total: float = 0.5,
         if max(spent.values()) > 30:
             break
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+class OverBudget(Exception):
+    """A peer ran past its time budget (deadline)."""
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Interrupt a pure-Python peer (SymPy, tracing) that runs past `seconds` (SIGALRM)."""
+    def stop(signum: int, frame: Any) -> None:
+        raise OverBudget
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    # Again every second: an alarm landing in a gc callback (JAX has one) is swallowed there.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of every child process waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
