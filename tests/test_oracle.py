@@ -81,7 +81,7 @@ def test_reverse_mode_agrees_with_sympy_on_random_expressions(shard):
             assert any(v is None for v, _ in values.values()), (text, point, problem)
             return
         previous = signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, 10.0, 0.25)  # repeated: see test_numerics_property
+        signal.setitimer(signal.ITIMER_REAL, 10.0)
         try:
             symbolic = sympy_gradient(text, point, list(result.gradient))
         except _TooSlow:
