@@ -9,7 +9,6 @@ careful sweep (careful.py), which gives the true adjoints or says why there are 
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Sequence
 
 from exprdiff.errors import ExprError
@@ -97,7 +96,9 @@ _NEXT = bytes(int(b & 0xF0 == 0) for b in range(256))
 def _below_normal(tape: Tape, numbers: list[float]) -> int:
     """How many of `numbers` (one per node) are 0 or subnormal: exponent field 0."""
     packer = tape.memo.get("doubles")
-    if packer is None:
+    if packer is None:  # (struct imported here: once per tape, not at every start-up)
+        import struct
+
         packer = tape.memo["doubles"] = struct.Struct(f"<{len(tape)}d")
     raw = packer.pack(*numbers)
     return (int.from_bytes(raw[7::8].translate(_TOP), "little")

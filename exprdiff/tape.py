@@ -12,7 +12,6 @@ forward table:
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Container, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -125,6 +124,8 @@ class Tape:
     def with_output(self, node: int) -> Tape:
         """The same tape (sharing every list) with another output node: one of a program's
         several outputs, for its own reverse sweep."""
+        import copy  # (only programs with several outputs: not at every start-up)
+
         other = copy.copy(self)
         other.output = node
         return other
