@@ -333,8 +333,10 @@ def _finite_or_raise(tape: Tape, values: list[float], dots: list[float]) -> None
     if all(math.isfinite(d) for d in dots):
         return
     reverse(tape, values)  # raises the domain error naming the node
-    raise ExprError("domain", "the directional derivative is not finite at this point",
-                    source=tape.source)
+    raise ExprError("domain", "forward mode cannot carry the derivative at this point: a "
+                    "tangent is undefined or beyond the range of doubles",
+                    source=tape.source, hint="reverse mode (without --mode forward) carries "
+                    "numbers beyond the doubles' range edge by edge")
 
 
 def _is_array(value: object) -> bool:

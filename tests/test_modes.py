@@ -120,3 +120,22 @@ def test_forward_latex_compiles(tmp_path):
     run = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "forward.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-3000:]
+
+
+def test_forward_mode_takes_partials_below_the_normal_range_from_the_scaled_rows():
+    """x**2 at 5e-324: the partial 2x is subnormal (the rows say UNDERFLOW); forward mode takes
+    it from the row's scaled form, as the careful reverse sweep does (found by the Hessian's
+    random programs)."""
+    compiled = exprdiff.compile("s0 = log(1 + x**2)*x; L = x + s0")
+    assert compiled.forward_gradient({"x": 5e-324}).gradient == {"x": 1.0}
+    assert exprdiff.compile("x**2").forward_gradient({"x": 1e-200}).gradient == {"x": 2e-200}
+
+
+def test_forward_mode_says_so_where_a_tangent_leaves_the_doubles():
+    """tanh'(400)·exp(700) is a normal double, but its first factor (1e-347) is not: reverse
+    mode carries it edge by edge; forward mode refuses rather than give a false 0."""
+    compiled = exprdiff.compile("tanh(x)*exp(y)")
+    point = {"x": 400.0, "y": 700.0}
+    assert compiled.grad(point).gradient["x"] > 0
+    with pytest.raises(exprdiff.ExprError, match="forward mode cannot carry"):
+        compiled.forward_gradient(point)

@@ -39,7 +39,8 @@ def tangent(tape: Tape, values: Sequence[float], direction: Sequence[float],
             continue
         warning = kinks.get(i) if kinks is not None else None
         if warning is None:
-            dot[i] = sum(d * t for d, t in zip(local, moving, strict=True) if t)
+            total = sum(d * t for d, t in zip(local, moving, strict=True) if t)
+            dot[i] = total if total == total else _wide_sum(tape, i, values, local, moving)
             continue
         slope = _kink_slope(tape, i, values, warning, moving)
         if slope is None:
@@ -62,4 +63,32 @@ def _kink_slope(tape: Tape, i: int, values: Sequence[float], warning: KinkWarnin
         if slope is None:  # a jump: no one-sided derivative
             return None
         total += slope * t
+    return total
+
+
+def _wide_sum(tape: Tape, i: int, values: Sequence[float], local: Sequence[float],
+              moving: Sequence[float]) -> float:
+    """Σ ∂i/∂a·ȧ where some partial is below the doubles' range (the rows return UNDERFLOW,
+    a NaN, there): those terms from the row's scaled partials (m·2**e), as the careful
+    reverse sweep takes them; NaN if a partial is undefined, not just tiny, or a term is below
+    every double."""
+    from exprdiff import scaled as S
+
+    op = tape.ops[i]
+    args = [values[a] for a in tape.args[i]]
+    wide = op.scaled(values[i], *args) if op is not None and op.scaled is not None else None
+    total = 0.0
+    for k, (d, t) in enumerate(zip(local, moving, strict=True)):
+        if not t:
+            continue
+        if d == d:
+            total += d * t
+        elif wide is None:
+            return math.nan
+        else:
+            term = S.mul(wide[k], S.wide(t))
+            near = S.to_float(term)
+            if term[0] and not near:  # below every double: the tangent would be a false 0,
+                return math.nan       # so none (the reverse sweep words why)
+            total += near
     return total
