@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from strategies import PRIMITIVES, cases
+from test_programs_oracle import programs
 
 import exprdiff
 from exprdiff.errors import ExprError
@@ -121,3 +122,35 @@ def test_the_shards_together_use_every_primitive() -> None:
             used.update(names)
     missing = set(PRIMITIVES) - set(used)
     assert not missing, f"the shards never use {sorted(missing)}"
+
+
+PROGRAM_EXAMPLES = 200
+
+
+@seed(SEED + 100)
+@settings(max_examples=PROGRAM_EXAMPLES, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(programs())
+def test_programs_forward_equals_reverse_and_the_hessian_agrees_with_sympy(case) -> None:
+    """Issue 17, acceptance 3 on programs (issue 16): statements reusing earlier names. The
+    forward-mode gradient is reverse mode's within 1e-12; the Hessian is symmetric to 1e-12
+    and SymPy's (from the statements' tree) within 1e-9."""
+    text, point = case
+    compiled = exprdiff.compile(text)
+    reverse = compiled.grad(point).gradient
+    forward = compiled.forward_gradient(point).gradient
+    for name, value in reverse.items():
+        assert abs(forward[name] - value) <= 1e-12 * max(1.0, abs(value)), (text, name)
+    result = compiled.hessian(point)
+    names, h = result.variables, result.hessian
+    largest = max([1.0] + [abs(v) for row in h for v in row])
+    sp, symbols, found = second_derivatives(text, names)
+    subs = _subs(sp, symbols, point)
+    for r, a in enumerate(names):
+        for c in range(r, len(names)):
+            assert abs(h[r][c] - h[c][r]) <= SYMMETRY * max(abs(h[r][c]), abs(h[c][r]), 1e-300)
+            value, _ = evaluate(sp, found[a, names[c]], subs)
+            assert value is not None, f"{text} at {point}: SymPy has no ∂²/∂{a}∂{names[c]}"
+            scale = max(abs(value), 1e-5 * largest)
+            assert abs(h[r][c] - value) <= RTOL * scale, (
+                f"∂²/∂{a}∂{names[c]} of {text} at {point}: exprdiff {h[r][c]!r}, SymPy {value!r}")
