@@ -131,8 +131,8 @@ def json_safe(json_text: str) -> str:
     bidirectional controls stay raw. They can stand only inside strings (JSON's own syntax is
     ASCII, and its whitespace is kept), so the text still reads back as the same data.
     """
-    if json_text.isprintable():
-        return json_text
+    if json_text.isprintable() or json_text.replace("\n", "").replace("\t", "").isprintable():
+        return json_text  # (indented JSON has line breaks, which are safe: no regex to compile)
     return re.sub(_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", json_text)
 
 
