@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEED_001, SEED_002
+from conftest import SEED_001, SEED_002, missing_tool
 
 import exprdiff
 import exprdiff.render.numbers
@@ -30,10 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "screenshots"
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    BROWSER is None or DRIVER is None,
-    reason="headless Chromium and its driver are not installed "
-           "(apt-get install chromium chromium-driver)")
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    if BROWSER is None or DRIVER is None:
+        missing_tool("headless Chromium and its driver are not installed "
+                     "(apt-get install chromium chromium-driver)")
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +111,7 @@ def assert_renders_within_2_s(driver: Any, what: str) -> None:
 @pytest.mark.parametrize("layout", [True, False], ids=["graphviz", "dagre"])
 def test_seed_001_page(browser: Any, tmp_path: Path, layout: bool) -> None:
     if layout and shutil.which("dot") is None:
-        pytest.skip("Graphviz's dot is not installed: the page lays out with dagre")
+        missing_tool("Graphviz's dot is not installed: the page lays out with dagre")
     expression, at, _, _ = SEED_001
     page = page_file(tmp_path, expression, at, "seed-001", layout)
     open_page(browser, page)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import missing_tool
 from hypothesis import HealthCheck, given, seed, settings
 from strategies import cases
 
@@ -111,7 +112,7 @@ def test_forward_latex_compiles(tmp_path):
 
     engine = shutil.which("pdflatex")
     if engine is None:
-        pytest.skip("no pdflatex (.ci/run installs texlive-latex-base as root)")
+        missing_tool("no pdflatex (.ci/run installs texlive-latex-base as root)")
     bodies = [p.read_text(encoding="utf-8") for p, _ in FORWARD_CASES if p.suffix == ".tex"]
     kink = make_golden.run(["abs(x)*y", "--at", "x=0,y=2", "--direction", "x=-1"], "latex")
     document = "\n".join([r"\documentclass{article}", r"\usepackage{amsmath,longtable}",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import missing_tool
 
 import exprdiff
 from exprdiff.cli import main
@@ -173,7 +174,7 @@ def test_latex_of_a_network_fits_an_a4_page(tmp_path, extra):
 
     engine = shutil.which("pdflatex")
     if engine is None:
-        pytest.skip("no pdflatex (.ci/run installs texlive-latex-base as root)")
+        missing_tool("no pdflatex (.ci/run installs texlive-latex-base as root)")
     done = run("grad", NETWORK, "--at", NETWORK_AT, "--steps", *extra, "--format", "latex")
     assert done.exit_code == 0, done.output
     assert r"\texttt" not in done.stdout.split("\\paragraph")[0]  # the formula is math

@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
+from conftest import missing_tool
 
 import exprdiff
 from exprdiff import ops
@@ -131,7 +132,7 @@ def test_check_and_diff_on_every_row(runner, name):
 def test_every_row_latex_compiles(runner, tmp_path):
     engine = shutil.which("pdflatex") or shutil.which("lualatex") or shutil.which("xelatex")
     if engine is None:
-        pytest.skip("no LaTeX engine on PATH; .ci/run installs texlive-latex-base as root")
+        missing_tool("no LaTeX engine on PATH; .ci/run installs texlive-latex-base as root")
     bodies = []
     for name in sorted(ROWS):
         text, point = call(ROWS[name])

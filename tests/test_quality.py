@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import missing_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _tool(name: str) -> list[str]:
     if shutil.which(name) is None and subprocess.run(
             [sys.executable, "-m", name, "--version"], capture_output=True).returncode != 0:
-        pytest.skip(f"{name} is not installed (pip install -e '.[test]')")
+        missing_tool(f"{name} is not installed (pip install -e '.[test]')")
     return [sys.executable, "-m", name]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import missing_tool
 
 from exprdiff.cli import main
 
@@ -60,7 +61,7 @@ def test_latex_of_underscore_names_shows_and_compiles(name, tmp_path):
     assert r"\frac{\partial f}{\partial }" not in done.stdout  # a name that prints nothing
     engine = shutil.which("pdflatex")
     if engine is None:
-        pytest.skip("no pdflatex (.ci/run installs texlive-latex-base as root)")
+        missing_tool("no pdflatex (.ci/run installs texlive-latex-base as root)")
     document = "\n".join([r"\documentclass{article}", r"\usepackage{amsmath,longtable}",
                           r"\begin{document}", done.stdout, r"\end{document}"])
     (tmp_path / "names.tex").write_text(document, encoding="utf-8")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import missing_tool
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -128,9 +129,8 @@ def _latex_engine() -> str | None:
 def test_latex_output_compiles(tmp_path):
     engine = _latex_engine()
     if engine is None:
-        print("skip reason: no LaTeX engine (pdflatex/lualatex/xelatex) on PATH")
-        pytest.skip("no LaTeX engine (pdflatex/lualatex/xelatex) on PATH; .ci/run installs "
-                    "texlive-latex-base when it runs as root")
+        missing_tool("no LaTeX engine (pdflatex/lualatex/xelatex) on PATH; .ci/run installs "
+                     "texlive-latex-base when it runs as root")
     kink = cli("abs(x) + max(x, y) + theta_2*log(y + 2, 3) + hypot(x, y, 1)", "--at",
                "x=0,y=0,theta_2=1e-7", "--steps", "--path", "x", "--format", "latex")
     assert kink.exit_code == 0, kink.output
