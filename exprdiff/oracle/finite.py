@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exprdiff.errors import ExprError
-from exprdiff.forward import KinkWarning
+from exprdiff.forward import KinkWarning, _all_finite
 from exprdiff.modes.tangent import tangent
 from exprdiff.tape import ONE, Tape
 
@@ -124,8 +124,7 @@ class Study:
                     values[i] = f(*[values[j] for j in many[i]])
         except _MATH_ERRORS:
             raise ExprError("domain", "no value at this step") from None
-        total = sum(values)  # as forward(): one C-level pass, then the slow scan if need be
-        if total - total != 0.0 and not all(math.isfinite(v) for v in values):
+        if not _all_finite(values):  # forward()'s own test: one C-level pass, then a scan
             raise ExprError("domain", "no finite value at this step")
         tape = self.tape
         return values[tape.output], signature(tape, values) if tape.kink_nodes else ()
