@@ -95,15 +95,18 @@ def _peer(make: Callable[[], Callable[[], Any]], expected: list[float],
 
 
 def table(args: argparse.Namespace, out: list[str]) -> None:
-    """Hessian of seed 001 and of Rosenbrock over 10 and 100 variables; H·v on wide(N)."""
+    """Hessian of seed 001, of Rosenbrock over 10 and 100 variables and of the benchmarks'
+    network loss (cases.network: 16 inputs × 32 tanh units, 576 weights); H·v on wide(N)."""
     from .__main__ import ratio, show
 
     width, many = (10, 10) if timing.SMOKE else (1000, 100)
+    inputs, hidden = (2, 2) if timing.SMOKE else (16, 32)  # the harness's network: 576 weights
     seed_text, seed_point = cases.SEEDS["seed-001"]
     rows: list[tuple[str, str, dict[str, float] | None, bool]] = [
         ("seed-001 Hessian", seed_text, seed_point, False),
         ("Rosenbrock(10) Hessian", rosenbrock(10), None, False),
         (f"Rosenbrock({many}) Hessian", rosenbrock(many), None, False),
+        (f"network({inputs}×{hidden}) Hessian", cases.network(inputs, hidden), None, False),
         (f"wide({width}) H·v", cases.wide(width), None, True),
     ]
     others = [(name, make) for name, make in (("PyTorch", _torch), ("JAX", _jax))
