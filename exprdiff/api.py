@@ -205,7 +205,8 @@ class Compiled:
             second.finite_or_raise(tape, local, values, [h for row in rows for h in row])
         return second.Hessian(self.source, dict(zip(self.variables, point, strict=True)),
                               chosen, values[tape.output],
-                              {n: adjoints[tape.inputs[n]] for n in chosen}, rows, warnings)
+                              {n: adjoints[tape.inputs[n]] for n in chosen}, rows, warnings,
+                              self._outputs(values))
 
     def hvp(self, at: Mapping[str, Any], direction: Mapping[str, Any], *,
             strict: bool = False) -> HessianVector:
@@ -229,7 +230,13 @@ class Compiled:
         return second.HessianVector(self.source, dict(zip(names, point, strict=True)),
                                     dict(zip(names, seed, strict=True)), values[tape.output],
                                     {n: adjoints[tape.inputs[n]] for n in names},
-                                    dict(zip(names, found, strict=True)), warnings)
+                                    dict(zip(names, found, strict=True)), warnings,
+                                    self._outputs(values))
+
+    def _outputs(self, values: list[float]) -> dict[str, float] | None:
+        """A program's output statement and its value (None for one expression)."""
+        tape = self.tape
+        return None if tape.statements is None else {output_name(tape): values[tape.output]}
 
     def _second(self, at: Mapping[str, Any], strict: bool) -> tuple[Any, ...]:
         """What every second-order result starts from: the point, values, adjoints, and a
@@ -305,7 +312,7 @@ class Compiled:
             values=values,
             adjoints=adjoints,
             partials=partials,
-            outputs=None if tape.statements is None else {output_name(tape): values[tape.output]},
+            outputs=self._outputs(values),
         )
 
     def _wrt(self, wrt: Sequence[str] | None) -> Sequence[str]:

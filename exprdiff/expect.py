@@ -23,6 +23,7 @@ from typing import Any
 
 from exprdiff.api import Compiled, compile
 from exprdiff.errors import ExprError, usage
+from exprdiff.outputs import output_name
 from exprdiff.points import split_assignments
 
 #: A claimed partial agrees with reverse mode within this relative error (or this absolute
@@ -89,6 +90,7 @@ class Expectation:
     sampled: bool
     seed: int | None
     notes: tuple[str, ...] = field(default=())
+    output: str = "f"  # what the claims are partials of: a program's output statement, else f
 
     @property
     def ok(self) -> bool:
@@ -96,7 +98,8 @@ class Expectation:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "points": len(self.points), "sampled": self.sampled,
-                "seed": self.seed, "claims": {v.variable: v.to_dict() for v in self.verdicts},
+                "seed": self.seed, "output": self.output,
+                "claims": {v.variable: v.to_dict() for v in self.verdicts},
                 "notes": list(self.notes)}
 
 
@@ -185,7 +188,7 @@ def expect(compiled: Compiled, claims: str | Sequence[Claim],
     if wrong and symbolic:
         verdicts = _with_sympy(compiled, verdicts, wrong, timeout, notes)
     return Expectation(compiled.source, tuple(verdicts), tuple(chosen), sampled,
-                       seed if sampled else None, tuple(notes))
+                       seed if sampled else None, tuple(notes), output_name(compiled.tape))
 
 
 def _judge(claim: Claim, points: Sequence[dict[str, float]], truths: Sequence[Any]) -> Verdict:

@@ -306,3 +306,73 @@ def test_forward_mode_names_the_output():
     table = run("grad", "h = x*y; L = sin(h) + x", "--at", "x=0,y=2", "--mode", "forward")
     assert "program: h = x*y; L = sin(h) + x" in table.stdout
     assert "∂L/∂x = 3  (forward mode)" in table.stdout  # y·cos(0) + 1
+
+
+# ---- the output's own name in every report -----------------------------------------------------
+
+
+def test_check_tables_name_the_output_statement():
+    out = run("grad", "h = x*y; L = h**2 + x", "--at", "x=1,y=2", "--check").output
+    assert "∂L/∂x = 2*x*y**2 + 1" in out and "∂L/∂y" in out
+    assert "∂f/" not in out
+
+
+def test_check_of_a_jacobian_says_which_row_it_checked():
+    out = run("grad", "h = x*y; L = h**2 + x", "--at", "x=1,y=2", "--of", "L,h",
+              "--check").output
+    assert "the check is of L's row of the Jacobian; check h with --of h --check" in out
+
+
+def test_hessian_of_a_program_names_its_output():
+    result = run("hessian", "h = x*y; L = h**2 + x", "--at", "x=1,y=2")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("program: h = x*y; L = h**2 + x\n")
+    assert "∂L/∂x = 9" in result.output and "∂f/" not in result.output
+    record = json.loads(run("hessian", "h = x*y; L = h**2 + x", "--at", "x=1,y=2",
+                            "--format", "json").output)
+    assert record["outputs"] == {"L": 5.0} and record["hessian"] == [[8.0, 8.0], [8.0, 2.0]]
+    assert "outputs" not in json.loads(run("hessian", "x*y", "--at", "x=1,y=2",
+                                           "--format", "json").output)
+
+
+def test_expect_on_a_program_names_its_output():
+    out = run("grad", "h = x*y; L = h**2 + x", "--at", "x=1,y=2",
+              "--expect", "x=2*h*y+1,y=2*h").output
+    assert "∂L/∂x = 2*h*y+1: right (at the one point)" in out
+    assert "∂L/∂y = 2*h: right" in out and "∂f/" not in out
+
+
+def test_latex_writes_the_statements_and_every_row_of_the_jacobian():
+    out = run("grad", NETWORK, "--at", NETWORK_ARG, "--of", "L,yhat", "--wrt", "w11,v1",
+              "--format", "latex").output
+    assert r"h_{1} &= \operatorname{relu}\left(w_{11} \cdot x_{1} + w_{12} \cdot x_{2}" in out
+    assert r"L &= \frac{{\left(\mathit{yhat} - y\right)}^{2}}{2} \\" in out
+    assert r"\frac{\partial L}{\partial w_{11}} &= -4.875" in out
+    assert r"\frac{\partial \mathit{yhat}}{\partial v_{1}} &= 0.1" in out
+    assert "z_{" not in out  # no intermediate is named in place of the statements
+
+
+def test_a_wide_jacobian_is_split_into_tables_that_fit_the_terminal():
+    result = CliRunner().invoke(main, ["grad", NETWORK, "--at", NETWORK_ARG, "--of", "L,yhat"],
+                                env={"COLUMNS": "80"})
+    lines = result.output.splitlines()
+    table = lines[lines.index(next(line for line in lines if "value" in line)):]
+    assert max(map(len, table)) <= 80, table
+    assert "…" not in "".join(table)  # no cell cut short
+    for name in NETWORK_AT:
+        assert sum(f"∂/∂{name} " in line + " " for line in table) == 1, name
+    assert sum(line.startswith("yhat ") for line in table) >= 2  # each part names its rows
+
+
+def test_graph_legend_names_the_output_statement():
+    out = run("graph", "h = x*y; L = h**2 + x", "--at", "x=1,y=2", "--format", "dot").output
+    assert "adjoint ∂L/∂node" in out and "∂L/∂h = " in out and "∂f/" not in out
+
+
+def test_batch_blocks_name_the_output_statement():
+    from exprdiff.render.batch_table import block
+
+    line = json.dumps({"expr": "h = x*y; L = h**2 + x", "at": {"x": 1, "y": 2}})
+    record = json.loads(run("grad", "-", "--format", "jsonl", input=line + "\n").stdout)
+    text = "\n".join(str(part) for part in block(record, None, 80))
+    assert "∂L/∂x  9" in text and "∂f/" not in text

@@ -189,7 +189,8 @@ class Hessian(Value):
     """Value, gradient and Hessian at one point (Compiled.hessian): `hessian[r][c]` is
     ∂²f/∂v_r∂v_c for `variables` v in the order asked."""
 
-    __slots__ = ("expression", "at", "variables", "value", "gradient", "hessian", "warnings")
+    __slots__ = ("expression", "at", "variables", "value", "gradient", "hessian", "warnings",
+                 "outputs")
     expression: str
     at: dict[str, float]
     variables: tuple[str, ...]
@@ -197,10 +198,12 @@ class Hessian(Value):
     gradient: dict[str, float]
     hessian: tuple[tuple[float, ...], ...]
     warnings: tuple[SecondWarning, ...]
+    outputs: dict[str, float] | None  # a program's output statement → value (SPEC §9)
 
     def __init__(self, expression: str, at: dict[str, float], variables: tuple[str, ...],
                  value: float, gradient: dict[str, float], hessian: tuple[tuple[float, ...], ...],
-                 warnings: tuple[SecondWarning, ...] = ()) -> None:
+                 warnings: tuple[SecondWarning, ...] = (),
+                 outputs: dict[str, float] | None = None) -> None:
         _set(self, "expression", expression)
         _set(self, "at", at)
         _set(self, "variables", variables)
@@ -208,19 +211,21 @@ class Hessian(Value):
         _set(self, "gradient", gradient)
         _set(self, "hessian", hessian)
         _set(self, "warnings", warnings)
+        _set(self, "outputs", outputs)
 
     def to_dict(self) -> dict[str, object]:
         """JSON: expression, at, variables, value, gradient, hessian (rows), warnings."""
         return {"expression": self.expression, "at": dict(self.at),
                 "variables": list(self.variables), "value": self.value,
                 "gradient": dict(self.gradient), "hessian": [list(r) for r in self.hessian],
-                "warnings": [w.to_dict() for w in self.warnings]}
+                "warnings": [w.to_dict() for w in self.warnings]} | _outputs(self.outputs)
 
 
 class HessianVector(Value):
     """Value, gradient and the Hessian-vector product H·direction (Compiled.hvp)."""
 
-    __slots__ = ("expression", "at", "direction", "value", "gradient", "hvp", "warnings")
+    __slots__ = ("expression", "at", "direction", "value", "gradient", "hvp", "warnings",
+                 "outputs")
     expression: str
     at: dict[str, float]
     direction: dict[str, float]
@@ -228,10 +233,12 @@ class HessianVector(Value):
     gradient: dict[str, float]
     hvp: dict[str, float]
     warnings: tuple[SecondWarning, ...]
+    outputs: dict[str, float] | None
 
     def __init__(self, expression: str, at: dict[str, float], direction: dict[str, float],
                  value: float, gradient: dict[str, float], hvp: dict[str, float],
-                 warnings: tuple[SecondWarning, ...] = ()) -> None:
+                 warnings: tuple[SecondWarning, ...] = (),
+                 outputs: dict[str, float] | None = None) -> None:
         _set(self, "expression", expression)
         _set(self, "at", at)
         _set(self, "direction", direction)
@@ -239,10 +246,16 @@ class HessianVector(Value):
         _set(self, "gradient", gradient)
         _set(self, "hvp", hvp)
         _set(self, "warnings", warnings)
+        _set(self, "outputs", outputs)
 
     def to_dict(self) -> dict[str, object]:
         """JSON: expression, at, direction, value, gradient, hvp, warnings."""
         return {"expression": self.expression, "at": dict(self.at),
                 "direction": dict(self.direction), "value": self.value,
                 "gradient": dict(self.gradient), "hvp": dict(self.hvp),
-                "warnings": [w.to_dict() for w in self.warnings]}
+                "warnings": [w.to_dict() for w in self.warnings]} | _outputs(self.outputs)
+
+
+def _outputs(outputs: dict[str, float] | None) -> dict[str, object]:
+    """A program's "outputs" in JSON, as grad writes it (none for one expression)."""
+    return {} if outputs is None else {"outputs": dict(outputs)}

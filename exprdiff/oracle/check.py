@@ -71,6 +71,7 @@ class Check:
     gave_up: str | None = None
     timeout: float = 5.0
     failures: list[str] = field(default_factory=list)
+    output: str = "f"  # what the partials are of: a program's output statement, else f
 
     @property
     def ok(self) -> bool:
@@ -137,10 +138,11 @@ def check_points(results: Sequence[Any], tree: ast.Tree, *, timeout: float = 5.0
     for k, (result, study) in enumerate(zip(results, studies, strict=True)):
         symbolic = dict(_at_point(k, names, first, later))
         reason = None if len(symbolic) == len(names) else gave_up  # only simplifying ran out
+        output = next(iter(result.outputs)) if result.outputs else "f"
         partials = [_judge(name, result.gradient[name], symbolic.get(name),
-                           simplified.get(name), study) for name in names]
+                           simplified.get(name), study, output) for name in names]
         failures = [p.note or p.variable for p in partials if not p.ok]
-        checks.append(Check(tuple(partials), reason, timeout, failures))
+        checks.append(Check(tuple(partials), reason, timeout, failures, output))
     return checks
 
 
@@ -185,7 +187,7 @@ def checked(results: Sequence[Any], *, timeout: float = 5.0) -> list[Any]:
 
 
 def _judge(name: str, reverse: float, message: Message | None, simple: str | None,
-           study: Study) -> PartialCheck:
+           study: Study, output: str = "f") -> PartialCheck:
     """One variable's verdict from SymPy's message and the finite-difference study."""
     text = simple if simple is not None else (message[2] if message else None)
     sym_value: float | None = message[3] if message else None
@@ -202,7 +204,8 @@ def _judge(name: str, reverse: float, message: Message | None, simple: str | Non
         # At a kink SymPy's own convention (Heaviside(0) = 1/2, …) is shown, not judged.
         problems += numeric_result.problems
         return PartialCheck(**base, one_sided=numeric_result.one_sided,
-                            ok=not problems, note=_join(name, problems, numeric_result.note))
+                            ok=not problems,
+                            note=_join(output, name, problems, numeric_result.note))
     if error is not None and error > RTOL:
         problems.append(f"reverse mode gives {reverse!r} but SymPy gives {sym_value!r} "
                         f"(relative error {error:.3g})")
@@ -220,12 +223,12 @@ def _judge(name: str, reverse: float, message: Message | None, simple: str | Non
                             f"{reference!r}")
     note = numeric_result.note if numeric_result else None
     return PartialCheck(**base, finite_difference=fd, fd_relative_error=fd_error,
-                        ok=not problems, note=_join(name, problems, note or sym_note))
+                        ok=not problems, note=_join(output, name, problems, note or sym_note))
 
 
-def _join(name: str, problems: list[str], note: str | None) -> str | None:
+def _join(output: str, name: str, problems: list[str], note: str | None) -> str | None:
     if problems:
-        return f"∂f/∂{name}: " + "; ".join(problems)
+        return f"∂{output}/∂{name}: " + "; ".join(problems)
     return note
 
 

@@ -24,6 +24,7 @@ from rich.text import Text
 from exprdiff.errors import printable
 from exprdiff.render.formats import Record
 from exprdiff.render.numbers import fmt
+from exprdiff.render.outputs import output_label
 from exprdiff.render.prose import one_line, wrap
 
 HEADERS = ("line", "expression", "at", "value", "gradient", "note")
@@ -141,7 +142,8 @@ def block(record: Record, precision: int | None, wrap_width: int | None) -> list
     if "expect" in record:
         lines.append(Text("  " + row.note, style=row.style))
     elif "error" not in record:
-        named = [("f", row.value)] + [(f"∂f/∂{one_line(n)}", fmt(v, precision))
+        of = output_label(record)
+        named = [(of, row.value)] + [(f"∂{of}/∂{one_line(n)}", fmt(v, precision))
                                       for n, v in record["gradient"].items()]
         left = max(len(name) for name, _ in named)
         right = max(len(value) for _, value in named)
@@ -229,7 +231,8 @@ def _notes(record: Record) -> list[tuple[str, str]]:
             at = ", ".join(f"{n} = {fmt(v)}" for n, v in mismatch["at"].items())
             claimed = "undefined" if mismatch["claimed"] is None else fmt(mismatch["claimed"])
             sympy = f" (SymPy: {claim['sympy']})" if claim.get("sympy") else ""
-            found.append(("red", printable(f"claim ∂f/∂{name} = {claim['claim']}: at {at} "
+            of = record["expect"].get("output", "f")
+            found.append(("red", printable(f"claim ∂{of}/∂{name} = {claim['claim']}: at {at} "
                                            f"claimed {claimed}, true {fmt(mismatch['true'])}"
                                            f"{sympy}")))
     return found

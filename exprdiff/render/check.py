@@ -38,13 +38,13 @@ def check_table(check: Check, precision: int | None = None) -> Table:
                   f"right {_number(right['finite_difference'], precision)}")
         error = "—" if p.relative_error is None else f"{p.relative_error:.1e}"
         verdict = Text("ok", style="green") if p.ok else Text("FAIL", style="bold red")
-        table.add_row(f"∂f/∂{p.variable}", fmt(p.reverse, precision), _number(p.sympy, precision),
-                      fd, error, verdict)
+        table.add_row(f"∂{check.output}/∂{p.variable}", fmt(p.reverse, precision),
+                      _number(p.sympy, precision), fd, error, verdict)
     return table
 
 
-def _formula_line(p: PartialCheck) -> Text:
-    text = Text(f"∂f/∂{p.variable} = ", style="bold")
+def _formula_line(p: PartialCheck, output: str) -> Text:
+    text = Text(f"∂{output}/∂{p.variable} = ", style="bold")
     text += Text(_elide(p.symbolic) if p.symbolic is not None else "(not available)")
     if p.symbolic is not None and not p.simplified:
         text += Text("   (not simplified: time limit)", style="dim")
@@ -61,13 +61,18 @@ def print_checks(console: Console, results: Sequence[Result], precision: int | N
         at = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in result.at.items())
         console.print(Text("check", style="bold") + Text(f" at {at}" if at else ""))
         for p in check.partials:
-            console.print(_formula_line(p), soft_wrap=True)
+            console.print(_formula_line(p, check.output), soft_wrap=True)
         console.print(check_table(check, precision))
         for p in check.partials:
             if p.note and p.ok:
-                console.print(Text(f"note: ∂f/∂{p.variable}: {p.note}", style="dim"),
+                console.print(Text(f"note: ∂{check.output}/∂{p.variable}: {p.note}", style="dim"),
                               soft_wrap=True)
         console.print(_verdict(check), soft_wrap=True)  # the terminal wraps it at word ends
+        others = [name for name in (result.jacobian or ()) if name != check.output]
+        if others:
+            console.print(Text(f"note: the check is of {check.output}'s row of the Jacobian; "
+                               f"check {', '.join(others)} with --of {others[0]} --check",
+                               style="dim"), soft_wrap=True)
 
 
 def _verdict(check: Check) -> Text:

@@ -147,7 +147,8 @@ def _html_label(lines: list[tuple[str, str]]) -> str:
 def to_dot(graph: Picture) -> str:
     """The whole graph as DOT: inputs on the first rank, the output marked, legend on top."""
     rankdir = "BT" if graph.direction == "up" else "LR"
-    legend = ("nodes: value and adjoint ∂f/∂node · edges: local partial ∂consumer/∂argument"
+    of = next((node.of for node in graph.nodes if node.output), "f")
+    legend = (f"nodes: value and adjoint ∂{of}/∂node · edges: local partial ∂consumer/∂argument"
               if graph.at is not None else "edges: local partial ∂consumer/∂argument")
     title = _html_label([("head", graph.title), ("muted", graph.subtitle), ("muted", legend)])
     out = [
@@ -181,7 +182,7 @@ def _node_attributes(node: Node, number: Number) -> str:
     if node.value is not None:
         tip += f" · value {format_number(node.value)}"
     if node.adjoint is not None:
-        tip += f" · ∂f/∂{node.name} = {format_number(node.adjoint)}"
+        tip += f" · ∂{node.of}/∂{node.name} = {format_number(node.adjoint)}"
     attributes = [f"label={_html_label(node_lines(node, number))}", f'fillcolor="{fill}"',
                   f'color="{border}"', f"tooltip={quoted(tip)}"]
     if node.kind == INPUT:

@@ -18,13 +18,15 @@ def print_expectation(console: Any, expectation: Expectation) -> None:
     count = len(expectation.points)
     where = (f"{count} random points (--seed {expectation.seed})" if expectation.sampled
              else f"{count} point" + ("" if count == 1 else "s"))
-    console.print(Text(f"f = {printable(expectation.expression)}", style="bold"), soft_wrap=True)
+    f = expectation.output
+    head_text = (f"{f} = " if f == "f" else "program: ") + printable(expectation.expression)
+    console.print(Text(head_text, style="bold"), soft_wrap=True)
     console.print(f"claims checked against reverse mode at {where}", soft_wrap=True)
     for verdict in expectation.verdicts:
-        head = Text(f"∂f/∂{verdict.variable} = {printable(verdict.claim)}: ")
+        head = Text(f"∂{f}/∂{verdict.variable} = {printable(verdict.claim)}: ")
         head.append(_word(verdict), style=_STYLE[verdict.verdict])
         console.print(head, soft_wrap=True)
-        for line in _details(verdict):
+        for line in _details(verdict, f):
             console.print(Text("  " + line), soft_wrap=True)
     for note in expectation.notes:
         console.print(Text(f"note: {printable(note)}", style="dim"), soft_wrap=True)
@@ -38,20 +40,21 @@ def summary(data: dict[str, Any]) -> str:
         if verdict == "partly":
             where = claim.get("where")
             verdict = f"right only where {where}" if where else "right only in part"
-        words.append(f"∂f/∂{name} {verdict}")
+        words.append(f"∂{data.get('output', 'f')}/∂{name} {verdict}")
     return "; ".join(words)
 
 
 def _word(verdict: Verdict) -> str:
     if verdict.verdict == "right":
-        return f"right (at all {verdict.points} points)"
+        return ("right (at the one point)" if verdict.points == 1 else
+                f"right (at all {verdict.points} points)")
     if verdict.verdict == "wrong":
         return "wrong"
     return f"right only where {verdict.where}" if verdict.where and "points" not in (
         verdict.where) else f"right only {verdict.where}"
 
 
-def _details(verdict: Verdict) -> list[str]:
+def _details(verdict: Verdict, output: str = "f") -> list[str]:
     lines = []
     mismatch = verdict.first_mismatch
     if mismatch is not None:
@@ -60,5 +63,5 @@ def _details(verdict: Verdict) -> list[str]:
         because = f" ({printable(mismatch.why)})" if mismatch.why else ""
         lines.append(f"at {at}: claimed {claimed}{because}, true {fmt(mismatch.true)}")
     if verdict.symbolic is not None:
-        lines.append(f"SymPy: ∂f/∂{verdict.variable} = {printable(verdict.symbolic)}")
+        lines.append(f"SymPy: ∂{output}/∂{verdict.variable} = {printable(verdict.symbolic)}")
     return lines

@@ -13,6 +13,7 @@ from typing import Any
 
 from exprdiff.errors import printable
 from exprdiff.render.numbers import fmt
+from exprdiff.render.outputs import heading, output_label
 
 Record = dict[str, Any]
 WIDTH = 80
@@ -34,9 +35,11 @@ def render(records: Sequence[Record], output: str, precision: int | None = None)
 
 def _headline(record: Record, precision: int | None) -> list[str]:
     at = ", ".join(f"{n} = {fmt(v, precision)}" for n, v in record["at"].items())
-    lines = [f"f = {printable(record['expression'])}"] + ([f"at {at}"] if at else [])
-    lines.append(f"f = {fmt(record['value'], precision)}")
-    lines += [f"∂f/∂{n} = {fmt(v, precision)}" for n, v in record["gradient"].items()]
+    head, text = heading(record)
+    of = output_label(record)
+    lines = [head + printable(text)] + ([f"at {at}"] if at else [])
+    lines.append(f"{of} = {fmt(record['value'], precision)}")
+    lines += [f"∂{of}/∂{n} = {fmt(v, precision)}" for n, v in record["gradient"].items()]
     return lines
 
 

@@ -10,7 +10,7 @@ plain ASCII.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 from exprdiff.explain.steps import BackwardRow, FailedSteps, ForwardRow, Paths, Steps
 from exprdiff.ops import CONSTANTS, Op, formula_latex, lookup
@@ -87,11 +87,12 @@ def _leaf(tape: Tape, i: int) -> tuple[str, int]:
     return operand(label), (3 if label.startswith("-") else 9)
 
 
-def expression(tape: Tape, root: int, budget: int | None = None) -> str:
+def expression(tape: Tape, root: int, budget: int | None = None,
+               named: Container[int] = ()) -> str:
     """Node `root`'s subexpression as LaTeX, read off the tape with the ops' templates (no
     parsing): bottom-up without recursion. With a `budget` (characters of exprdiff's text), the
     nodes past it are written by their names (z_{7}), so a line or a cell fits the page and
-    the work stays linear."""
+    the work stays linear; so are the nodes in `named` (a program's other statements)."""
     expanded = None if budget is None else _expanded(tape, root, budget)
     done: dict[int, tuple[str, int]] = {}
     stack = [(root, False)]
@@ -103,7 +104,7 @@ def expression(tape: Tape, root: int, budget: int | None = None) -> str:
         if op is None:
             done[node] = _leaf(tape, node)
             continue
-        if expanded is not None and node not in expanded:
+        if (expanded is not None and node not in expanded) or (node != root and node in named):
             done[node] = (symbol(tape.labels[node]), 9)
             continue
         args = tape.args[node]
@@ -173,17 +174,38 @@ def partial(of: str, wrt: str) -> str:
 def _result_block(result: Result, precision: int | None) -> list[str]:
     pairs = [f"{symbol(n)} = {number(v, precision)}" for n, v in result.at.items()]
     at = " \\\\\n&\\quad ".join(", ".join(pairs[k:k + 4]) for k in range(0, len(pairs), 4))
-    output = symbol(next(iter(result.outputs))) if result.outputs else "f"  # a program's
-    lines = [BEGIN, rf"{output} &= {_whole(result.tape, result.expression)} \\"]
+    body = _statements(result.tape, result.expression)
     if at:
-        lines.append(rf"&\text{{at }} {at} \\")
-    lines.append(rf"{output} &= {number(result.value, precision)}")
-    for name, value in result.gradient.items():
-        lines[-1] += r" \\"
-        lines.append(rf"{partial(output, symbol(name))} &= {number(value, precision)}")
-    lines.append(END)
+        body.append(rf"&\text{{at }} {at}")
+    values = result.outputs or {"f": result.value}
+    for output, gradient in (result.jacobian or {next(iter(values)): result.gradient}).items():
+        name = "f" if output == "f" else symbol(output)  # each row of a Jacobian in turn
+        body.append(rf"{name} &= {number(values[output], precision)}")
+        body += [rf"{partial(name, symbol(wrt))} &= {number(value, precision)}"
+                 for wrt, value in gradient.items()]
+    lines = [BEGIN, " \\\\\n".join(body), END]
     for warning in result.warnings:
         lines.append(r"\noindent warning: " + texttt(warning.message, math=False) + r"\par")
+    return lines
+
+
+def _statements(tape: Tape | None, text: str) -> list[str]:
+    """`f &= …`, or a program's statements one per line (`h_{1} &= …`), each written up to
+    the other statements' names, as its forward table names them."""
+    program = None if tape is None else tape.statements
+    if program is None:
+        return [rf"f &= {_whole(tape, text)}"]
+    if tape is None or len(text) > WHOLE:
+        return [rf"\text{{program}} &: {_whole(None, text)}"]
+    named = set(program.label_of)
+    lines = []
+    for name, node in zip(program.names, program.nodes, strict=True):
+        label = tape.labels[node]
+        right = (operand(label) if label != name or tape.ops[node] is None else
+                 expression(tape, node, TOP, named))
+        lines.append(rf"{symbol(name)} &= {right}")
+    if program.result is not None:
+        lines.append(rf"f &= {expression(tape, tape.output, TOP, named)}")
     return lines
 
 

@@ -19,21 +19,27 @@ from exprdiff.render.outputs import heading, output_label
 from exprdiff.render.prose import wrap
 
 
-def result_table(record: Record, precision: int | None = None) -> RichTable:
+def result_table(record: Record, precision: int | None = None,
+                 names: Sequence[str] | None = None) -> RichTable:
     """One point: f first, then ∂f/∂var for each chosen variable (a program's output by its
-    name); several outputs: their Jacobian, a row per output and a column per variable."""
+    name); several outputs: their Jacobian, a row per output and a column per variable (the
+    columns of `names` only, when given: see jacobian_tables)."""
     table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("", no_wrap=True)
-    table.add_column("value", justify="right", no_wrap=True)
     matrix = record.get("jacobian")
     if matrix is not None:
-        names = list(record["gradient"])
+        first = names is None or names[:1] == list(record["gradient"])[:1]
+        names = list(record["gradient"]) if names is None else names
+        if first:
+            table.add_column("value", justify="right", no_wrap=True)
         for name in names:
             table.add_column(f"∂/∂{printable(name)}", justify="right", no_wrap=True)
         for output, row in matrix.items():
-            table.add_row(printable(output), fmt(record["outputs"][output], precision),
+            table.add_row(printable(output),
+                          *([fmt(record["outputs"][output], precision)] if first else []),
                           *(fmt(row[name], precision) for name in names))
         return table
+    table.add_column("value", justify="right", no_wrap=True)
     output = printable(output_label(record))
     table.add_row(output, fmt(record["value"], precision))
     for name, partial in record["gradient"].items():
@@ -60,6 +66,11 @@ def print_results(console: Console, records: Sequence[Record], precision: int | 
             console.print(Text("at ", style="bold") + Text(at))
         if len(record["gradient"]) > PLAIN_ROWS:
             _print_plain(console, record, precision)
+        elif record.get("jacobian") is not None:
+            for j, table in enumerate(jacobian_tables(record, precision, console.width)):
+                if j:
+                    console.print()
+                console.print(table)
         else:
             console.print(result_table(record, precision))
         for warning in record["warnings"]:
@@ -73,9 +84,29 @@ def print_results(console: Console, records: Sequence[Record], precision: int | 
 PLAIN_ROWS = 2_000
 
 
+def jacobian_tables(record: Record, precision: int | None, width: int) -> list[RichTable]:
+    """The Jacobian as tables of `width` characters at most: its columns in groups, each
+    table repeating the outputs' names (the value column is in the first)."""
+    matrix = record["jacobian"]
+    label = max(len(printable(output)) for output in matrix)
+    value = max(len(fmt(v, precision)) for v in record["outputs"].values())
+    groups: list[list[str]] = [[]]
+    used = label + 1 + max(value, len("value")) + 3  # rich: padding 1 + 1 and a divider
+    for name in record["gradient"]:
+        cell = max(len(f"∂/∂{printable(name)}"),
+                   *(len(fmt(row[name], precision)) for row in matrix.values())) + 3
+        if groups[-1] and used + cell - 1 > width:  # (the last column has no right padding)
+            groups.append([])
+            used = label + 1
+        groups[-1].append(name)
+        used += cell
+    return [result_table(record, precision, names) for names in groups]
+
+
 def _print_plain(console: Console, record: Record, precision: int | None) -> None:
-    rows = [("f", fmt(record["value"], precision))]
-    rows += [(f"∂f/∂{name}", fmt(partial, precision))
+    output = printable(output_label(record))
+    rows = [(output, fmt(record["value"], precision))]
+    rows += [(f"∂{output}/∂{name}", fmt(partial, precision))
              for name, partial in record["gradient"].items()]
     left = max(len(name) for name, _ in rows)
     right = max(len(value) for _, value in rows)
