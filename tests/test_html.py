@@ -128,3 +128,13 @@ def test_page_data_needs_the_recorded_sweep():
     result = exprdiff.grad("x*y", {"x": 1, "y": 2})
     with pytest.raises(ValueError, match="record=True"):
         page_data(result, result.steps())
+
+
+def test_a_program_page_names_its_output_statement():
+    result = exprdiff.grad("h = x*y; L = h**2 + x", {"x": 1, "y": 2}, record=True)
+    page = render_all([(result, result.steps())], None)  # type: ignore[arg-type]
+    (data,) = embedded(page)
+    nodes = {n["name"]: n for n in data["nodes"]}
+    assert data["output"] == "L"
+    assert nodes["h"]["sum"] == "∂L/∂h = 1·4 = 4" and nodes["L"]["sum"] == "∂L/∂L = 1"
+    assert "<th>∂L/∂x</th>" in page and "∂f/" not in page

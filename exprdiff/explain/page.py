@@ -48,7 +48,7 @@ def page_data(result: Result, steps: Steps, number: Any = format_number) -> dict
         }
         if row is not None and node.kind != "constant":
             item["sum"] = _sum_text(row, number)
-            item["formula"] = f"∂f/∂{row.node} = {row.formula}"
+            item["formula"] = f"{row.symbol} = {row.formula}"
             item["terms"] = [{"consumer": t.consumer, "adjoint": number(t.adjoint),
                               "partial": number(t.partial)} for t in row.terms]
         if node.name in kinks:
@@ -62,6 +62,7 @@ def page_data(result: Result, steps: Steps, number: Any = format_number) -> dict
     order = [tape.labels.index(row.node) for row in steps.backward]
     return {
         "expression": result.expression,
+        "output": steps.output,
         "at": {name: number(v) for name, v in result.at.items()},
         "value": number(result.value),
         "gradient": {name: number(v) for name, v in result.gradient.items()},
@@ -75,8 +76,8 @@ def _sum_text(row: Any, number: Any) -> str:
     """`∂f/∂z1 = 1·1 + 3·(-1) = -2`, as the backward table writes it (the output: `= 1`)."""
     adjoint = number(row.adjoint)
     if not row.terms:
-        return f"∂f/∂{row.node} = {adjoint}"
-    return f"∂f/∂{row.node} = {row.substituted(number)} = {adjoint}"
+        return f"{row.symbol} = {adjoint}"
+    return f"{row.symbol} = {row.substituted(number)} = {adjoint}"
 
 
 def _paths(result: Result, number: Any) -> dict[str, Any]:

@@ -106,11 +106,12 @@ def _section(k: int, result: Result, steps: Steps, number: Callable[[float], str
     data = page_data(result, steps, number)
     big = len(data["nodes"]) > GRAPH_NODE_LIMIT
     for node in data["nodes"]:
-        lines = _label_lines(node)
+        lines = _label_lines(node, data["output"])
         node["w"], node["h"] = box(lines)
         terms = len(node.get("terms", ()))
         if terms > 1:  # the sweep part way through a shared node: "∂f/∂z1: 1 of 2 terms"
-            node["w"] = max(node["w"], box([f"∂f/∂{node['name']}: {terms} of {terms} terms"])[0])
+            node["w"] = max(node["w"], box([f"∂{data['output']}/∂{node['name']}: {terms} of "
+                                            f"{terms} terms"])[0])
     data["layout"], data["layout_note"] = None, ""
     if big:
         data["layout_note"] = (f"the graph has {len(data['nodes'])} nodes: the page draws at "
@@ -118,7 +119,7 @@ def _section(k: int, result: Result, steps: Steps, number: Callable[[float], str
     elif layout:
         data["layout"], data["layout_note"] = dot_layout(data["nodes"], data["edges"])
     data["draw"] = not big
-    gradient = "".join(f"<tr><th>∂f/∂{esc(name)}</th><td>{esc(value)}</td></tr>"
+    gradient = "".join(f"<tr><th>∂{esc(data['output'])}/∂{esc(name)}</th><td>{esc(value)}</td></tr>"
                        for name, value in data["gradient"].items())
     at = ", ".join(f"{esc(n)} = {esc(v)}" for n, v in data["at"].items()) or "no variables"
     warnings = "".join(f'<li class="warn">⚠ {esc(text)}</li>' for text in data["warnings"])
@@ -151,15 +152,15 @@ def _section(k: int, result: Result, steps: Steps, number: Callable[[float], str
     return "\n".join(p for p in parts if p), by
 
 
-def _label_lines(node: dict[str, Any]) -> list[str]:
+def _label_lines(node: dict[str, Any], output: str) -> list[str]:
     """The lines of a node's box, as explain.js writes them (the adjoint line at its widest)."""
     head = node["name"] if node["operation"] == node["name"] else (
         f"{node['name']} = {node['operation']}")
-    lines = [("f = " if node["output"] else "") + head]
+    lines = [("f = " if node["output"] and output == "f" else "") + head]
     if node["value"] is not None:
         lines.append(f"value {node['value']}")
     if node["kind"] != "constant" and node["adjoint"] is not None:
-        lines.append(f"∂f/∂{node['name']} = {node['adjoint']}")
+        lines.append(f"∂{output}/∂{node['name']} = {node['adjoint']}")
 
     if "warning" in node:
         lines[0] = "⚠ " + lines[0]
@@ -201,9 +202,9 @@ def _tables(steps: Steps, number: Callable[[float], str]) -> str:
     forward = [(r.node, r.op if r.kind == "operation" else r.kind, r.expression,
                 "" if r.value is None else number(r.value)) for r in steps.forward]
     edges = [(e.symbol, e.formula, number(e.partial)) for e in steps.edges]
-    backward = [(f"∂f/∂{r.node}", r.formula, r.substituted(number), number(r.adjoint))
+    backward = [(r.symbol, r.formula, r.substituted(number), number(r.adjoint))
                 for r in steps.backward]
-    gradient = [(f"∂f/∂{name}", number(v)) for name, v in steps.gradient.items()]
+    gradient = [(f"∂{steps.output}/∂{name}", number(v)) for name, v in steps.gradient.items()]
     return "\n".join([
         '<details class="tables" open><summary>Step tables</summary>',
         _table("1. Forward: each node's value", ["node", "operation", "expression", "value"],

@@ -94,7 +94,7 @@
       var title = el("title", {}, g);
       title.textContent = n.expression + (n.warning ? "\n⚠ " + n.warning : "");
       var head = n.name === n.operation ? n.name : n.name + " = " + n.operation;
-      var lines = [[(n.warning ? "⚠ " : "") + (n.output ? "f = " : "") + head, "head"]];
+      var lines = [[(n.warning ? "⚠ " : "") + (n.output && data.output === "f" ? "f = " : "") + head, "head"]];
       if (n.value !== null) lines.push(["value " + n.value, "value"]);
       if (n.kind !== "constant" && n.adjoint !== null) lines.push(["", "adjoint"]);
       var texts = {};
@@ -159,12 +159,12 @@
         view.g.classList.toggle("current", current === n);
         if (!view.adjoint) return;
         view.g.classList.remove("growing");
-        if (done[n.name]) { view.adjoint.textContent = "∂f/∂" + n.name + " = " + n.adjoint; return; }
+        if (done[n.name]) { view.adjoint.textContent = "∂" + data.output + "/∂" + n.name + " = " + n.adjoint; return; }
         var terms = n.terms || [];
         var added = terms.length > 1 ? terms.filter(function (t) { return done[t.consumer]; }).length : 0;
         view.adjoint.textContent = added ?  /* a shared node, part way: its sum is growing */
-          "∂f/∂" + n.name + ": " + added + " of " + terms.length + " terms" :
-          "∂f/∂" + n.name + " = ?";
+          "∂" + data.output + "/∂" + n.name + ": " + added + " of " + terms.length + " terms" :
+          "∂" + data.output + "/∂" + n.name + " = ?";
         view.g.classList.toggle("growing", added > 0);
       });
     }
@@ -190,7 +190,7 @@
       });
     }
     this.info.textContent = "";
-    html("strong", n.sum || ("∂f/∂" + n.name + " (a constant has no adjoint)"), "sum", this.info);
+    html("strong", n.sum || ("∂" + data.output + "/∂" + n.name + " (a constant has no adjoint)"), "sum", this.info);
     if (n.formula) html("span", n.formula, "formula", this.info);
     html("span", n.name + (n.name === n.operation ? "" : " = " + n.operation) + " · value " + n.value, "muted", this.info);
     if (n.warning) html("span", "⚠ " + n.warning, "warn", this.info);
@@ -211,7 +211,7 @@
         html("li", p.nodes.join(" → ") + ": " + p.substituted + " = " + p.product, null, list);
       });
       if (found.why) html("p", found.why, "muted", this.pathInfo);
-      html("p", "sum of the products: " + found.sum + " = ∂f/∂" + name + " = " + found.adjoint, "path-sum", this.pathInfo);
+      html("p", "sum of the products: " + found.sum + " = ∂" + data.output + "/∂" + name + " = " + found.adjoint, "path-sum", this.pathInfo);
     }
     if (!data.draw) return;
     data.nodes.forEach(function (m) { self.nodeViews[m.id].g.classList.toggle("on-path", !!on[m.name]); });
