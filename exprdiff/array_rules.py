@@ -7,6 +7,7 @@ the vector engine passes it in. Same formulas and conventions as rules.py, over 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from exprdiff.rules import TINY, TWO_OVER_SQRT_PI
@@ -34,6 +35,10 @@ def underflow(np: Any, d: Array, exact: Array | None = None) -> Array:
 
 def sign(np: Any, x: Array) -> Array:
     return np.sign(x) + 0.0
+
+
+def abs_partials(np: Any, out: Array, x: Array) -> tuple[Array]:
+    return (sign(np, x),)
 
 
 def sigmoid(np: Any, x: Array) -> Array:
@@ -83,6 +88,14 @@ def scaled_quotient(np: Any, n: Array, p: Array, q: Array) -> Array:
 
 def reciprocal_product(np: Any, x: Array, c: float) -> Array:
     return scaled_quotient(np, 1.0, x, c)
+
+
+def reciprocal_times(c: float) -> Callable[[Any, Array, Array], tuple[Array]]:
+    """The partials of log to a base: 1/(x·c) for the constant c = ln(base)."""
+    def partials(np: Any, out: Array, x: Array) -> tuple[Array]:
+        return (reciprocal_product(np, x, c),)
+
+    return partials
 
 
 def tanh_partials(np: Any, out: Array, x: Array) -> tuple[Array]:

@@ -22,8 +22,11 @@ from collections.abc import Sequence
 
 from exprdiff import scaled as S
 from exprdiff.errors import ExprError
+from exprdiff.ops import load
 from exprdiff.rules import TINY
 from exprdiff.tape import CONSTANT, INPUT, Tape, format_number
+
+load()  # the rows' rules this module reads (ops.load)
 
 
 def locally_constant(tape: Tape, values: Sequence[float]) -> list[bool]:

@@ -43,6 +43,47 @@ class Kink(Value):
 KinkCheck = Callable[..., "Kink | None"]
 
 
+class Later:
+    """A row's rule that lives in a module only some sweeps load (NumPy's, the wide numbers',
+    the second order's: a plain `grad` needs none of them): `module.name`, or what
+    `module.name(*args)` makes when the row writes a call. ops.load() puts every row's own rule
+    in its place; the sweeps that read these fields call it when they are imported."""
+
+    __slots__ = ("module", "name", "args")
+
+    def __init__(self, module: str, name: str, args: tuple[Any, ...] | None = None) -> None:
+        self.module, self.name, self.args = module, name, args
+
+    def __call__(self, *args: Any) -> Later:  # a factory's arguments, as the row writes them
+        return Later(self.module, self.name, args)
+
+    def __repr__(self) -> str:
+        return f"Later({self.module}.{self.name}{'' if self.args is None else self.args})"
+
+    def resolve(self) -> Any:
+        from importlib import import_module
+
+        rule = getattr(import_module(self.module), self.name)
+        return rule if self.args is None else rule(*self.args)
+
+
+class Rules:
+    """A module of rules named without loading it: `Rules("exprdiff.scaled").tanh` is
+    `Later("exprdiff.scaled", "tanh")`."""
+
+    __slots__ = ("_module",)
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:  # Any: a row's field is typed as the rule it names
+        return Later(self._module, name)
+
+
+#: The fields a row may give as a Later (see ops.load).
+LATE_FIELDS = ("array", "array_partials", "array_kink", "scaled", "second")
+
+
 def _no_repair(margin: float, *args: float) -> int | None:
     return None
 

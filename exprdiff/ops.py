@@ -14,15 +14,19 @@ from __future__ import annotations
 import math
 import operator
 
-from exprdiff import array_rules as A
 from exprdiff import kink_rules as K
 from exprdiff import rules as R
-from exprdiff import scaled as S
-from exprdiff import second_rules as D
-from exprdiff.op import Kink, Op, formula_latex, formula_text
+from exprdiff.frozen import _set
+from exprdiff.op import LATE_FIELDS, Kink, Later, Op, Rules, formula_latex, formula_text
+
+# Loaded by the sweeps that use them (load() below), not by every process: NumPy's rules, the
+# partials as wide numbers (the careful sweep), the second partials (Hessians).
+A = Rules("exprdiff.array_rules")
+S = Rules("exprdiff.scaled")
+D = Rules("exprdiff.second_rules")
 
 __all__ = ["CONSTANTS", "FUNCTIONS", "OPERATORS", "Kink", "Op", "TABLE", "formula_latex",
-           "formula_text", "lookup"]
+           "formula_text", "load", "lookup"]
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -178,14 +182,14 @@ TABLE: tuple[Op, ...] = (
     Op("log2", (1, 1), math.log2, lambda out, x: (R.reciprocal_product(x, _LN2),),
        lambda sp, x: sp.log(x, 2), r"\log_{{2}}\left({0}\right)", ("1/(a*ln(2))",),
        (r"\frac{{1}}{{{a} \ln 2}}",),
-       array="log2", array_partials=lambda np, out, x: (A.reciprocal_product(np, x, _LN2),),
+       array="log2", array_partials=A.reciprocal_times(_LN2),
        sample=((0.1, 1000.0),), domain="the argument must be > 0", propagates=True,
        scaled=S.reciprocal_times(_LN2),
        second=D.reciprocal_slope(_LN2)),
     Op("log10", (1, 1), math.log10, lambda out, x: (R.reciprocal_product(x, _LN10),),
        lambda sp, x: sp.log(x, 10), r"\log_{{10}}\left({0}\right)", ("1/(a*ln(10))",),
        (r"\frac{{1}}{{{a} \ln 10}}",),
-       array="log10", array_partials=lambda np, out, x: (A.reciprocal_product(np, x, _LN10),),
+       array="log10", array_partials=A.reciprocal_times(_LN10),
        sample=((0.1, 1000.0),), domain="the argument must be > 0", propagates=True,
        scaled=S.reciprocal_times(_LN10),
        second=D.reciprocal_slope(_LN10)),
@@ -203,7 +207,7 @@ TABLE: tuple[Op, ...] = (
        second=D.cbrt),
     Op("abs", (1, 1), abs, R.abs_partials, lambda sp, x: sp.Abs(x),
        r"\left|{0}\right|", ("sign(a)",), (r"\operatorname{{sign}}\left({a}\right)",),
-       array="absolute", array_partials=lambda np, out, x: (A.sign(np, x),),
+       array="absolute", array_partials=A.abs_partials,
        array_kink=lambda np, out, x: x == 0, sample=_WIDE, repair=R.near_zero,
        kink=K.abs_kink, propagates=True,
        second=D.zeros),
@@ -299,3 +303,20 @@ CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 def lookup(name: str) -> Op:
     """The operator or function called `name`."""
     return OPERATORS.get(name) or FUNCTIONS[name]
+
+
+_LOADED: list[bool] = []
+
+
+def load() -> tuple[Op, ...]:
+    """The table with every row's NumPy, wide and second-order rules in place of their Later
+    names (their modules are loaded now). The sweeps that read those fields call it when they
+    are imported; once per process."""
+    if not _LOADED:
+        for op in TABLE:
+            for field in LATE_FIELDS:
+                rule = getattr(op, field)
+                if isinstance(rule, Later):
+                    _set(op, field, rule.resolve())
+        _LOADED.append(True)
+    return TABLE

@@ -101,3 +101,16 @@ def test_arity_text():
     assert FUNCTIONS["max"].arity_text() == "2 or more arguments"
     assert FUNCTIONS["log"].arity_text() == "1 or 2 arguments"
     assert FUNCTIONS["sin"].arity_text() == "1 argument"
+
+
+def test_load_puts_every_rows_own_rules_in_place():
+    """The NumPy, wide and second-order rules are named lazily (op.Later) and ops.load()
+    resolves all of them: no row keeps a name where its rule belongs."""
+    from exprdiff.op import LATE_FIELDS, Later
+    from exprdiff.ops import TABLE, load
+
+    assert load() is TABLE
+    late = [(op.name, field) for op in TABLE for field in LATE_FIELDS
+            if isinstance(getattr(op, field), Later)]
+    assert late == []
+    assert callable(ops.lookup("log2").array_partials) and callable(ops.lookup("tanh").second)

@@ -23,7 +23,10 @@ from exprdiff.errors import ExprError
 from exprdiff.forward import KinkWarning
 from exprdiff.frozen import Value, _set
 from exprdiff.op import JUMP
+from exprdiff.ops import load
 from exprdiff.tape import CONSTANT, Tape, format_number
+
+load()  # the rows' rules this module reads (ops.load)
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 

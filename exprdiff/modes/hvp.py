@@ -13,7 +13,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from exprdiff.ops import load
 from exprdiff.tape import ADD, CONSTANT, MUL, NEG, ONE, POWC, SUB, UNARY, Tape
+
+load()  # the rows' rules this module reads (ops.load)
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 

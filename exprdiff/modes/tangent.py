@@ -12,7 +12,10 @@ import math
 from collections.abc import Mapping, Sequence
 
 from exprdiff.forward import KinkWarning
+from exprdiff.ops import load
 from exprdiff.tape import Tape
+
+load()  # the rows' rules this module reads (ops.load)
 
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 

@@ -15,9 +15,11 @@ import numpy as np
 
 from exprdiff import array_rules as A
 from exprdiff.op import Op
-from exprdiff.ops import TABLE
+from exprdiff.ops import TABLE, load
 from exprdiff.tape import CONSTANT, Tape
 from exprdiff.vector.registers import Array, Builder
+
+load()  # the rows' rules this module reads (ops.load)
 
 Forward = Callable[..., Array]
 Partials = Callable[..., tuple[Array, ...]]
