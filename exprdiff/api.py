@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, overload
 from exprdiff import ast, result
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import KinkWarning, forward, kinks
-from exprdiff.outputs import output_name
 from exprdiff.points import validate
 from exprdiff.result import Directional
 from exprdiff.reverse import reverse
@@ -236,7 +235,11 @@ class Compiled:
     def _outputs(self, values: list[float]) -> dict[str, float] | None:
         """A program's output statement and its value (None for one expression)."""
         tape = self.tape
-        return None if tape.statements is None else {output_name(tape): values[tape.output]}
+        if tape.statements is None:
+            return None
+        from exprdiff.outputs import output_name  # (programs only: a fresh process skips it)
+
+        return {output_name(tape): values[tape.output]}
 
     def _second(self, at: Mapping[str, Any], strict: bool) -> tuple[Any, ...]:
         """What every second-order result starts from: the point, values, adjoints, and a

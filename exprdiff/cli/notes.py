@@ -11,7 +11,6 @@ import sys
 import click
 
 from exprdiff.errors import printable
-from exprdiff.render.prose import wrapped
 
 
 def color_choice(ctx: click.Context | None = None) -> bool | None:
@@ -38,6 +37,8 @@ def stderr_width() -> int | None:
 
 def warn(message: str) -> None:
     """`warning: MESSAGE` on stderr."""
+    from exprdiff.render.prose import wrapped  # (the first warning loads it)
+
     text = wrapped(f"warning: {printable(message)}", stderr_width())
     color = color_choice(click.get_current_context(silent=True))
     click.echo(click.style("warning:", fg="yellow", bold=True) + text[len("warning:"):],
