@@ -375,7 +375,7 @@ def codegen(expr: str | None, path: str | None, lang: str, mode: str) -> None:
 
     if (expr is None) == (path is None):
         raise ExprError("usage", "give EXPR or -f FILE (one of them)")
-    text = source_text(expr if path is None else "@" + path)
+    text = source_text(cast(str, expr) if path is None else "@" + path)
     click.echo(source(compile(text).tape, lang, mode), nl=False)
 
 

@@ -42,13 +42,14 @@ def _function_name(mode: str, name: str | None) -> str:
 
 
 def python_source(tape: Tape, mode: str = "reverse", *, name: str | None = None,
-                  strict: bool = False) -> str:
+                  strict: bool = False, imported: bool = False) -> str:
     """A Python module defining `value_and_grad(x1, …, strict=False) -> (value, gradient)`
-    (reverse) or `value_and_jvp(x1, …, t_x1, …, strict=False) -> (value, tangent)` (forward)."""
+    (reverse) or `value_and_jvp(x1, …, t_x1, …, strict=False) -> (value, tangent)` (forward);
+    `imported`: its errors imported from exprdiff.codegen.runtime rather than defined in it."""
     from exprdiff.codegen.python import PythonWriter
 
     function = _function_name(mode, name)
-    return PythonWriter(plan(tape, mode), function, strict).source()
+    return PythonWriter(plan(tape, mode), function, strict, imported).source()
 
 
 def numpy_source(tape: Tape, mode: str = "reverse", *, name: str | None = None,
@@ -85,7 +86,7 @@ def compile_python(tape: Tape, mode: str = "reverse", *, strict: bool = True) ->
     Any trouble (a domain error, a kink when `strict`, a slope beyond the doubles) raises an
     ArithmeticError; exprdiff's own sweep gives the full diagnosis there.
     """
-    text = python_source(tape, mode, strict=strict)
+    text = python_source(tape, mode, strict=strict, imported=True)
     namespace: dict[str, Any] = {"__name__": "exprdiff_codegen"}
     # Our own source, written from the tape (never the user's text): running it is the point.
     exec(compile(text, "<exprdiff codegen>", "exec"), namespace)  # noqa: S102

@@ -5,32 +5,15 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from pathlib import Path
 
 from exprdiff.codegen.plan import Message, Plan, Statement
 from exprdiff.codegen.templates import VOCABULARY
 
 #: Indentation of the function's body.
 IN = "    "
-#: The same helpers in the Python and the NumPy code: the errors and the kink rule.
-PREAMBLE = '''
-
-class DomainError(ArithmeticError):
-    """A point outside a function's domain, or a value or slope beyond the doubles."""
-
-
-class NotDifferentiable(ArithmeticError):
-    """A kink or jump, with strict=True (as exprdiff grad --strict)."""
-
-
-class NotDifferentiableWarning(UserWarning):
-    """A kink or jump: the partials used there are exprdiff's (the mean of the one-sided ones)."""
-
-
-def _kink(message, strict):
-    if strict:
-        raise NotDifferentiable(message)
-    warn(message, NotDifferentiableWarning, stacklevel=3)
-'''
+#: Imported by compiled code instead of the helpers' text (runtime.py).
+IMPORTED = "from exprdiff.codegen.runtime import DomainError, NotDifferentiable, _kink"
 NOT_FINITE = ("the gradient is not finite here: a partial or an adjoint is beyond the doubles' "
               "range (exprdiff grad says which, or carries it on)")
 
@@ -41,15 +24,15 @@ class PythonWriter:
     language = "python"
     indent = IN  # of the statements
 
-    def __init__(self, plan: Plan, name: str, strict: bool) -> None:
-        self.plan, self.name, self.strict = plan, name, strict
+    def __init__(self, plan: Plan, name: str, strict: bool, imported: bool = False) -> None:
+        self.plan, self.name, self.strict, self.imported = plan, name, strict, imported
 
     def source(self) -> str:
         plan = self.plan
         lines = [f"# exprdiff codegen --lang {self.language} --mode {plan.mode}",
                  "# Generated from exprdiff's tape of:",
                  *(f"#   {line}" for line in plan.listing),
-                 *self.imports(), *PREAMBLE.splitlines(), *self.helpers(), "", "",
+                 *self.imports(), *self.runtime(), *self.helpers(), "", "",
                  f"def {self.name}({', '.join(self.parameters())}):",
                  f'{IN}"""{self.docstring()}"""',
                  *self.prologue()]
@@ -57,6 +40,16 @@ class PythonWriter:
             lines.extend(self.indent + line for line in self.statement(statement))
         lines.extend(self.indent + line for line in self.epilogue())
         return "\n".join(lines) + "\n"
+
+    def runtime(self) -> list[str]:
+        """The errors and the kink rule: runtime.py's text (its code after the docstring and
+        the imports), or, for compile_python, an import of it."""
+        if self.imported:
+            return [IMPORTED]
+        text = Path(__file__).with_name("runtime.py").read_text(encoding="utf-8")
+        body = text[text.index("\n\n\nclass ") + 1:]
+        return body.replace("(message: str, strict: bool) -> None:", "(message, strict):") \
+            .splitlines()
 
     def parameters(self) -> list[str]:
         return [*self.plan.inputs, *self.plan.directions, f"strict={self.strict}"]
@@ -73,7 +66,8 @@ class PythonWriter:
 
     def imports(self) -> list[str]:
         used = sorted(self.called() & set(VOCABULARY) | {"isfinite"})
-        return ["", f"from math import {', '.join(used)}", "from warnings import warn"]
+        return ["", f"from math import {', '.join(used)}",
+                *([] if self.imported else ["from warnings import warn"])]
 
     def called(self) -> set[str]:
         """The functions the statements call."""
