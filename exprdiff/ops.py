@@ -2,9 +2,11 @@
 
 A row says everything about its primitive (see op.Op): scalar forward and partials, NumPy
 forward and partials, where it kinks or jumps, its domain, whether it overflows, the SymPy
-counterpart, LaTeX and precedence, the formulas of its partials for step tables, and a sample
-domain for tests. Parser, tape, sweeps, the NumPy engine, the oracle, renderers and tests all
-read this table: adding a function is one row (plus its line in README's function list).
+counterpart, LaTeX and precedence, the formulas of its partials for step tables, a sample
+domain for tests, and its rules as code templates for `exprdiff codegen` (op.Code; the long
+ones in code_rules.py). Parser, tape, sweeps, the NumPy engine, the oracle, renderers, codegen
+and tests all read this table: adding a function is one row (plus its line in README's
+function list).
 Rules longer than one expression are named functions in rules.py (scalar) and array_rules.py
 (NumPy, which is passed in: nothing here imports it).
 """

@@ -35,7 +35,7 @@ NEVER = ("sympy", "numpy", "lark", "exprdiff.syntax.lark_errors", "exprdiff.orac
          "exprdiff.explain.steps", "exprdiff.batch", "exprdiff.cli.batch",
          "exprdiff.explain.picture", "exprdiff.drawing", "exprdiff.render.picture",
          "exprdiff.render.dot", "exprdiff.vector", "exprdiff.cli.points", "multiprocessing",
-         "difflib", "dataclasses")
+         "difflib", "dataclasses", "exprdiff.codegen")
 
 
 @pytest.fixture(scope="module")
