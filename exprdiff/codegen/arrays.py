@@ -8,7 +8,7 @@ import ast
 from collections.abc import Iterator
 
 from exprdiff.codegen.plan import Message, Statement
-from exprdiff.codegen.python import IN, PythonWriter, comment
+from exprdiff.codegen.python import IN, PythonWriter
 
 #: The math library's names as NumPy spells them (the others are the same in both).
 SPELLING = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "asinh": "arcsinh",
@@ -82,11 +82,9 @@ class ArrayWriter(PythonWriter):
         yield "if np.any(_kinked):"
         yield f"{IN}_kink({self.text(statement.message)} + _rows(_kinked), strict)"
 
-    def finite(self, statement: Statement) -> Iterator[str]:
-        assert isinstance(statement.expr, ast.Tuple)  # noqa: S101 - as plan._overflow makes it
-        yield from comment(statement.comment)
-        yield f"if not np.all(np.isfinite(sum({ast.unparse(statement.expr)}))):"
-        yield f"{IN}raise DomainError({self.text(statement.message)})"
+    @staticmethod
+    def all_finite(values: str) -> str:
+        return f"np.all(np.isfinite(sum({values})))"
 
     def epilogue(self) -> list[str]:
         plan = self.plan

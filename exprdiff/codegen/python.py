@@ -108,8 +108,13 @@ class PythonWriter:
     def finite(self, statement: Statement) -> Iterator[str]:
         assert isinstance(statement.expr, ast.Tuple)  # noqa: S101 - as plan._overflow makes it
         yield from comment(statement.comment)
-        yield f"if not isfinite(sum({ast.unparse(statement.expr)})):"
+        yield f"if not {self.all_finite(ast.unparse(statement.expr))}:"
         yield f"{IN}raise DomainError({self.text(statement.message)})"
+
+    @staticmethod
+    def all_finite(values: str) -> str:
+        """The test that the sum of `values` (a tuple's text) is finite."""
+        return f"isfinite(sum({values}))"
 
     def assignment(self, kind: str, target: str, code: str) -> str:
         operator = {"add": "+=", "subtract": "-="}.get(kind, "=")
