@@ -15,24 +15,30 @@ from exprdiff.op import JUMP, Kink, KinkCheck
 from exprdiff.rules import clamp_partials
 
 # ---- kinks and jumps -----------------------------------------------------------------------
+# The reasons that do not depend on the point: the rows' code templates (op.Code) say them too.
+ABS_CORNER = "abs has a corner at 0"
+RELU_CORNER = "relu has a corner at 0"
+SIGN_JUMP = "sign jumps at 0: no derivative exists"
+HYPOT_TIP = "hypot has a cone tip at the origin"
+ATAN2_CUT = "atan2 jumps by 2π across its branch cut, the negative x-axis (y = 0, x < 0)"
 
 
 def abs_kink(out: float, x: float) -> Kink | None:
     if x != 0:
         return None
-    return Kink("abs has a corner at 0", ((-1.0, 1.0),), (0.0,))
+    return Kink(ABS_CORNER, ((-1.0, 1.0),), (0.0,))
 
 
 def relu_kink(out: float, x: float) -> Kink | None:
     if x != 0:
         return None
-    return Kink("relu has a corner at 0", ((0.0, 1.0),), (0.5,))
+    return Kink(RELU_CORNER, ((0.0, 1.0),), (0.5,))
 
 
 def sign_kink(out: float, x: float) -> Kink | None:
     if x != 0:
         return None
-    return Kink("sign jumps at 0: no derivative exists", ((None, None),), (0.0,), JUMP)
+    return Kink(SIGN_JUMP, ((None, None),), (0.0,), JUMP)
 
 
 def extremum_kink(name: str) -> KinkCheck:
@@ -71,7 +77,7 @@ def hypot_kink(out: float, *args: float) -> Kink | None:
     if out != 0:
         return None
     one_sided = tuple((-1.0, 1.0) for _ in args)
-    return Kink("hypot has a cone tip at the origin", one_sided, tuple(0.0 for _ in args))
+    return Kink(HYPOT_TIP, one_sided, tuple(0.0 for _ in args))
 
 
 def hypot_side(out: float, *args: float) -> object:
@@ -83,8 +89,7 @@ def atan2_kink(out: float, y: float, x: float) -> Kink | None:
         return None
     # On the negative x-axis atan2 is ±π by the sign of the zero: the value jumps by 2π across
     # it, while the partials of both sides agree (∂/∂y = 1/x, ∂/∂x = 0).
-    return Kink("atan2 jumps by 2π across its branch cut, the negative x-axis (y = 0, x < 0)",
-                ((None, None), (0.0, 0.0)), (1.0 / x, 0.0), JUMP)
+    return Kink(ATAN2_CUT, ((None, None), (0.0, 0.0)), (1.0 / x, 0.0), JUMP)
 
 
 def atan2_side(out: float, y: float, x: float) -> object:

@@ -81,11 +81,44 @@ class Rules:
 
 
 #: The fields a row may give as a Later (see ops.load).
-LATE_FIELDS = ("array", "array_partials", "array_kink", "scaled", "second")
+LATE_FIELDS = ("array", "array_partials", "array_kink", "scaled", "second", "code")
 
 
 def _no_repair(margin: float, *args: float) -> int | None:
     return None
+
+
+class Code(Value):
+    """A row's rules as code templates, which `exprdiff codegen` writes out (exprdiff/codegen/).
+
+    Each is one expression in Python's syntax over the arguments `a`, `b`, `c` (`args`: all of
+    them, in a variadic row's calls), the row's value `out`, and the math library's names
+    (sin, fabs, copysign, hypot, pow, floor, nan, …; `count(out, args)`: how many arguments
+    equal out); codegen translates it to NumPy and C. `value` and `partials` are the rule
+    itself (a variadic row: one partial, for the argument `a`), in the row's stable forms;
+    `defined` says where the value exists (None: everywhere), `slopes[i]` where the partial
+    in argument i is finite (None: wherever the value is), and `kink` is (where the row is not
+    differentiable, why, KINK or JUMP) as its Op.kink reports it.
+    """
+
+    __slots__ = ("value", "partials", "defined", "slopes", "kink")
+    value: str
+    partials: tuple[str, ...]
+    defined: str | None
+    slopes: tuple[str | None, ...]
+    kink: tuple[str, str, str] | None
+
+    def __init__(self, value: str, partials: tuple[str, ...], *, defined: str | None = None,
+                 slopes: tuple[str | None, ...] = (),
+                 kink: tuple[str, str, str] | None = None) -> None:
+        _set(self, "value", value)
+        _set(self, "partials", partials)
+        _set(self, "defined", defined)
+        _set(self, "slopes", slopes)
+        _set(self, "kink", kink)
+
+    def slope(self, position: int) -> str | None:
+        return self.slopes[position] if position < len(self.slopes) else None
 
 
 class Op(Value):
@@ -118,12 +151,14 @@ class Op(Value):
     argument (symmetric; n×n for a variadic row), 0 at a kink or jump (where they are a Dirac
     delta, which the Hessian reports): the Hessian's forward-over-reverse sweep reads them
     (second_rules.py, modes/hessian.py).
+    `code`: the rules as code templates for `exprdiff codegen` (Code), one per accepted
+    argument count from the lowest, the last repeating (a one-argument `log` is `ln`).
     """
 
     __slots__ = ("name", "arity", "forward", "partials", "sympy", "latex", "formulas",
                  "formulas_latex", "domain", "kink", "side", "infix", "precedence", "doc",
                  "aliases", "overflows", "array", "array_partials", "array_kink", "propagates",
-                 "sample", "repair", "directional", "flat", "scaled", "second")
+                 "sample", "repair", "directional", "flat", "scaled", "second", "code")
     name: str
     arity: tuple[int, int | None]  # (min, max); max None means "or more"
     forward: Callable[..., float]
@@ -150,13 +185,15 @@ class Op(Value):
     flat: Callable[..., tuple[bool, ...]] | None
     scaled: Callable[..., tuple[tuple[float, int], ...]] | None
     second: Callable[..., tuple[tuple[float, ...], ...]]
+    code: tuple[Code, ...]
 
     def __init__(self, name: str, arity: tuple[int, int | None], forward: Callable[..., float],
                  partials: Partials, sympy: Callable[..., Any], latex: str,
                  formulas: tuple[str, ...], formulas_latex: tuple[str, ...], *,
                  array: str | Callable[..., Any], array_partials: Callable[..., tuple[Any, ...]],
                  sample: tuple[tuple[float, float], ...],
-                 second: Callable[..., tuple[tuple[float, ...], ...]], domain: str = "",
+                 second: Callable[..., tuple[tuple[float, ...], ...]],
+                 code: Code | tuple[Code, ...], domain: str = "",
                  kink: KinkCheck | None = None, side: Callable[..., object] | None = None,
                  array_kink: Callable[..., Any] | None = None, infix: str | None = None,
                  precedence: int = 9, doc: str = "", aliases: tuple[str, ...] = (),
@@ -191,6 +228,7 @@ class Op(Value):
         _set(self, "flat", flat)
         _set(self, "scaled", scaled)
         _set(self, "second", second)
+        _set(self, "code", code if isinstance(code, tuple | Later) else (code,))
 
     def arity_text(self) -> str:
         """'1 argument', '1 or 2 arguments', '2 or more arguments'."""
@@ -205,6 +243,10 @@ class Op(Value):
     def accepts(self, count: int) -> bool:
         low, high = self.arity
         return count >= low and (high is None or count <= high)
+
+    def code_for(self, count: int) -> Code:
+        """The code templates for a call with `count` arguments."""
+        return self.code[min(count - self.arity[0], len(self.code) - 1)]
 
     def interval(self, position: int) -> tuple[float, float]:
         """The sample interval of argument `position` (the last one repeats)."""

@@ -37,13 +37,23 @@ def test_mypy_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+#: The one exec allowed: compile_python runs the code exprdiff.codegen wrote from a tape and the
+#: rows' templates (identifiers checked by codegen/names.py), never text a user typed.
+EXEC_OF_OUR_OWN_CODE = {("exprdiff/codegen/__init__.py", "exec(")}
+
+
 def test_no_evaluation_of_text_in_the_package():
     """User text must never reach eval/exec/sympify/parse_expr/lambdify."""
     banned = ("eval(", "exec(", "sympify(", "parse_expr(", "lambdify(")
+    allowed = set()
     for path in (ROOT / "exprdiff").rglob("*.py"):
         for number, line in enumerate(path.read_text().splitlines(), 1):
             code = line.split("#", 1)[0]
             for word in banned:
                 at = code.find(word)
                 if at != -1 and (at == 0 or not (code[at - 1].isalnum() or code[at - 1] in "._")):
+                    where = (path.relative_to(ROOT).as_posix(), word)
+                    if where in EXEC_OF_OUR_OWN_CODE and where not in allowed:
+                        allowed.add(where)  # once, where it is
+                        continue
                     pytest.fail(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")

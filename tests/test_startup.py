@@ -35,10 +35,10 @@ NEVER = ("sympy", "numpy", "lark", "exprdiff.syntax.lark_errors", "exprdiff.orac
          "exprdiff.explain.steps", "exprdiff.batch", "exprdiff.cli.batch",
          "exprdiff.explain.picture", "exprdiff.drawing", "exprdiff.render.picture",
          "exprdiff.render.dot", "exprdiff.vector", "exprdiff.cli.points", "multiprocessing",
-         "difflib", "dataclasses",
-         # the rows' NumPy, wide-number and second-order rules (ops.load: their sweeps only)
+         "difflib", "dataclasses", "exprdiff.codegen",
+         # the rows' NumPy, wide-number, second-order and code rules (ops.load: their users only)
          "exprdiff.array_rules", "exprdiff.scaled", "exprdiff.second_rules", "exprdiff.careful",
-         "exprdiff.modes")
+         "exprdiff.modes", "exprdiff.code_rules")
 
 
 @pytest.fixture(scope="module")

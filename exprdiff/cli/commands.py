@@ -348,6 +348,37 @@ def hessian(expr: str, points: tuple[str, ...], wrt: str | None, times: str | No
                              check, timeout, output, precision))
 
 
+@main.command("codegen")
+@click.argument("expr", metavar="EXPR", required=False)
+@click.option("-f", "--file", "path", metavar="FILE", help="Read EXPR (a program) from FILE, "
+              "as EXPR '@FILE' does.")
+@click.option("--lang", type=click.Choice(["python", "numpy", "c"]), default="python",
+              show_default=True, help="The language of the code.")
+@click.option("--mode", type=click.Choice(["reverse", "forward"]), default="reverse",
+              show_default=True, help="reverse: value and gradient in one function; forward: "
+              "value and the derivative along a direction given with the point (a JVP).")
+def codegen(expr: str | None, path: str | None, lang: str, mode: str) -> None:
+    """Print straight-line code computing EXPR's value and gradient: the forward sweep, then
+    the adjoints, named after the tape (a program's own names), one comment per chain-rule
+    step; domain checks raise and kinks warn as exprdiff grad does (docs/codegen.md).
+
+    \b
+    Examples:
+      exprdiff codegen "x1**2 + 3*(x2*x3 - x1**2)"
+      exprdiff codegen "x1**2 + 3*(x2*x3 - x1**2)" --lang c > grad.c
+      exprdiff codegen "tanh(w*x + b)" --lang numpy --mode forward
+      exprdiff codegen -f net.txt          # a program: h1 = relu(w11*x1 + b1); L = ...
+
+    Exit status: 0 printed, 2 usage or parse error.
+    """
+    from exprdiff.codegen import source
+
+    if (expr is None) == (path is None):
+        raise ExprError("usage", "give EXPR or -f FILE (one of them)")
+    text = source_text(cast(str, expr) if path is None else "@" + path)
+    click.echo(source(compile(text).tape, lang, mode), nl=False)
+
+
 def read_points(compiled: Compiled, points: Sequence[str]) -> list[dict[str, float]]:
     """Every --at parsed and checked before anything is evaluated; none needed without variables."""
     names = compiled.variables
