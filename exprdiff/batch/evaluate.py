@@ -8,7 +8,7 @@ graphs are cached by expression text, so one expression at many points is parsed
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +17,14 @@ from exprdiff.batch.lines import Line, json_line, read_point, split_line
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
+from exprdiff.tape import Tape
 
 Record = dict[str, Any]
-#: What one input line gave: its records and whether any of them failed.
-Outcome = tuple[list[Record], bool]
+#: What one input line gave: its records (or their texts, see Encode) and whether any failed.
+Outcome = tuple[list[Any], bool]
+#: A record's text as the chosen writer writes it (a writer's `encode`): given one, a batch
+#: hands over texts instead of records, and --jobs workers send text back, not records.
+Encode = Callable[[Record], str]
 #: (file label, line number, bytes read, outcome or None for a blank/comment line)
 Processed = tuple[str | None, int, int, Outcome | None]
 
@@ -28,6 +32,23 @@ Processed = tuple[str | None, int, int, Outcome | None]
 Pending = tuple[int, Mapping[str, Any], Result]
 
 _CACHE_SIZE = 4096
+#: After this many points of one expression in the common case, its sweeps run as straight-line
+#: code (codegen/sweeps.py): writing it costs 150–330 µs at seed size and saves 3.5–6 µs a
+#: point, even after 44–75 points (docs/performance.md, "Batches"); generating once the points
+#: interpreted have cost about what generating does keeps any batch within 2× of the best.
+SWEEP_AFTER = 64
+_SWEEP = "batch sweep"  # tape.memo: points swept so far, then the function (None: not worth it)
+#: Larger tapes stay with the loops (the line of code per term would be a long compile).
+_SWEEP_NODES = 2000
+
+
+def _sweep(tape: Tape) -> Callable[..., tuple[float, tuple[float, ...]]] | None:
+    if not tape.lean().nodes or len(tape) > _SWEEP_NODES:
+        return None
+    from exprdiff.codegen.sweeps import compile_sweeps
+
+    return compile_sweeps(tape)
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The options every line is evaluated with (picklable, for the worker processes)."""
@@ -191,6 +212,18 @@ class Evaluator:
             # record as Result.to_dict() (tests/test_batch.py holds the two paths equal).
             # Every point reaching here holds finite floats (read_point, _json_point, --at).
             point = [at[name] for name in inputs]
+            sweep = tape.memo.get(_SWEEP, 0)
+            if type(sweep) is int:
+                tape.memo[_SWEEP] = sweep = sweep + 1 if sweep < SWEEP_AFTER else _sweep(tape)
+            if sweep is not None and type(sweep) is not int:
+                try:
+                    value, gradient = sweep(*point)
+                except ArithmeticError:  # (Unsure) the sweeps below decide, as for any point
+                    pass
+                else:
+                    return head | {"expression": compiled.source,
+                                   "at": {n: at[n] for n in inputs}, "value": value,
+                                   "gradient": dict(zip(inputs, gradient)), "warnings": []}
             values = forward(tape, point)
             adjoints = reverse(tape, values)
             return head | {"expression": compiled.source, "at": {n: at[n] for n in inputs},
@@ -200,13 +233,21 @@ class Evaluator:
         return head | compiled.grad(at, wrt=settings.wrt, strict=settings.strict).to_dict()
 
 
-def evaluate_lines(lines: Iterable[Line], settings: Settings,
+def evaluate_lines(lines: Iterable[Line], settings: Settings, encode: Encode | None = None,
                    ) -> Generator[Processed, None, None]:
     """Every line's outcome, one after the other, in this process."""
     evaluator = Evaluator(settings)
     start_oracle(settings)
     for file, number, raw in lines:
-        yield file, number, len(raw), evaluator.line(number, raw, file)
+        yield file, number, len(raw), encoded(evaluator.line(number, raw, file), encode)
+
+
+def encoded(outcome: Outcome | None, encode: Encode | None) -> Outcome | None:
+    """The outcome with its records as `encode` writes them (as it is without `encode`)."""
+    if outcome is None or encode is None:
+        return outcome
+    records, failed = outcome
+    return [encode(record) for record in records], failed
 
 
 def start_oracle(settings: Settings) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from exprdiff.batch.evaluate import Processed, Record, Settings, evaluate_lines
+from exprdiff.batch.evaluate import Encode, Processed, Record, Settings, encoded, evaluate_lines
 from exprdiff.batch.lines import read_lines
 
 
@@ -62,8 +62,9 @@ class Batch:
     """
 
     def __init__(self, sources: Sequence[str], settings: Settings, *, jobs: int = 1,
-                 engine: Any = None) -> None:
+                 engine: Any = None, encode: Encode | None = None) -> None:
         self.sources = list(sources)
+        self.encode = encode  # given: each line's records come as their texts (evaluate.Encode)
         self.settings = settings
         self.jobs = jobs or os.cpu_count() or 1
         self.engine = engine  # e.g. batch/dask.py's Cluster: its `outcomes` replace the workers
@@ -75,16 +76,17 @@ class Batch:
     def __enter__(self) -> Batch:
         lines = read_lines(self.sources, label=len(self.sources) > 1)
         if self.engine is not None:
-            outcomes = self.engine.outcomes(self.sources, self.settings,
-                                            lambda: self._interrupts.pending)
+            outcomes = _encoded(self.engine.outcomes(self.sources, self.settings,
+                                                     lambda: self._interrupts.pending),
+                                self.encode)
         elif self.jobs > 1:  # before the caller starts any thread: forking with threads is unsafe
             from exprdiff.batch.workers import Workers, parallel
 
-            self._workers = Workers(self.settings, self.jobs)
+            self._workers = Workers(self.settings, self.jobs, self.encode)
             outcomes = parallel(self._workers, lines, self.settings,
                                 lambda: self._interrupts.pending)
         else:
-            outcomes = evaluate_lines(lines, self.settings)
+            outcomes = evaluate_lines(lines, self.settings, self.encode)
         self._interrupts.start()
         self._lines = self._each_line(outcomes)
         return self
@@ -107,7 +109,8 @@ class Batch:
             yield from records
 
     def lines(self) -> Iterator[list[Record]]:
-        """The records of each expression line (blank and comment lines give none), in order."""
+        """The records of each expression line (blank and comment lines give none), in order;
+        their texts instead when the batch was given `encode`."""
         if self._lines is None:
             raise RuntimeError("a Batch gives records inside its `with` block")
         return self._lines
@@ -137,6 +140,18 @@ class Batch:
         finally:
             interrupts.busy = True
             outcomes.close()
+
+
+def _encoded(outcomes: Iterator[Processed], encode: Encode | None,
+             ) -> Generator[Processed, None, None]:
+    """Outcomes made elsewhere (a cluster's), their records as `encode` writes them."""
+    try:
+        for file, number, size, outcome in outcomes:
+            yield file, number, size, encoded(outcome, encode)
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()
 
 
 class _Interrupts:

@@ -1,5 +1,9 @@
 """Worker processes for `grad --jobs N`: chunks of lines out, records back, in input order.
 
+Given the writer's `encode`, a worker sends back each record's text rather than the record: the
+main process then only writes texts in order (decoding records and encoding them again there
+made it the bottleneck: --jobs 2 ran 1.1× --jobs 1).
+
 Chunk k goes to worker k mod N and its records are read back from that worker in turn, so the
 output is the serial output byte for byte. Each worker has a sender thread, so the main process
 never blocks on a full pipe, and at most two chunks in flight, so memory stays flat however
@@ -21,9 +25,11 @@ from typing import Any
 
 from exprdiff import children
 from exprdiff.batch.evaluate import (
+    Encode,
     Evaluator,
     Processed,
     Settings,
+    encoded,
     error_record,
     evaluate_lines,
     start_oracle,
@@ -37,8 +43,10 @@ IN_FLIGHT = 2  # chunks per worker
 class Workers:
     """N worker processes, each with a pipe and a sender thread."""
 
-    def __init__(self, settings: Settings, count: int) -> None:
+    def __init__(self, settings: Settings, count: int, encode: Encode | None = None) -> None:
         import sys
+
+        self.encode = encode
 
         sys.stdout.flush()  # a forked child flushes its copy of the buffer when it exits
         methods = multiprocessing.get_all_start_methods()
@@ -53,7 +61,7 @@ class Workers:
             # earlier workers': else none sees end-of-file when the main process dies.
             others = [*self.connections, mine] if forked else []
             # With --check a worker starts a SymPy process of its own: not a daemon then.
-            process = context.Process(target=serve, args=(theirs, settings, parent, others),
+            process = context.Process(target=serve, args=(theirs, settings, parent, others, encode),
                                       daemon=not settings.check)
             process.start()
             theirs.close()
@@ -98,7 +106,8 @@ def _send_all(connection: Any, outbox: queue.SimpleQueue[Chunk | None]) -> None:
             return
 
 
-def serve(connection: Any, settings: Settings, parent: int, others: list[Any]) -> None:
+def serve(connection: Any, settings: Settings, parent: int, others: list[Any],
+          encode: Encode | None = None) -> None:
     """A worker's life: evaluate chunks until the pipe closes, or die with `parent`."""
     children.die_with_parent(parent)
     children.detach_standard_streams()
@@ -114,7 +123,8 @@ def serve(connection: Any, settings: Settings, parent: int, others: list[Any]) -
                 chunk = connection.recv()
             except (EOFError, OSError):
                 return
-            connection.send([(file, number, len(raw), evaluator.line(number, raw, file))
+            connection.send([(file, number, len(raw),
+                              encoded(evaluator.line(number, raw, file), encode))
                              for file, number, raw in chunk])
     finally:
         if settings.check:
@@ -150,15 +160,17 @@ def parallel(workers: Workers, lines: Iterator[Line],
         except (EOFError, OSError):
             # A worker died (killed, out of memory): its chunk's lines become error records,
             # and the rest runs here, one line at a time, as with --jobs 1.
-            yield from lost(chunk, workers.processes[index % len(workers)].exitcode)
+            yield from lost(chunk, workers.processes[index % len(workers)].exitcode,
+                            encode=workers.encode)
             rest = chain((line for _, c in pending for line in c), lines)
-            yield from evaluate_lines(rest, settings)
+            yield from evaluate_lines(rest, settings, workers.encode)
             return
         yield from outcomes
         submit()
 
 
-def lost(chunk: Chunk, code: int | None, why: str | None = None) -> Iterator[Processed]:
+def lost(chunk: Chunk, code: int | None, why: str | None = None,
+         encode: Encode | None = None) -> Iterator[Processed]:
     """Error records for the lines of a chunk whose worker died (exit `code`, or `why`)."""
     for file, number, raw in chunk:
         text = raw.decode("utf-8", "replace").strip()
@@ -167,4 +179,5 @@ def lost(chunk: Chunk, code: int | None, why: str | None = None) -> Iterator[Pro
             continue
         head = {"line": number} if file is None else {"file": file, "line": number}
         message = why or f"the worker process evaluating this line stopped (exit code {code})"
-        yield file, number, len(raw), ([error_record(head, text, "internal", message)], True)
+        yield file, number, len(raw), encoded(([error_record(head, text, "internal", message)],
+                                               True), encode)

@@ -37,6 +37,7 @@ def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: 
     # evaluated here, as workers would wait for a chunk of 256 lines.
     live = "-" in sources and _typed(sys.stdin)
     total = known_size(sources) if sys.stderr.isatty() else None
+    options = Options("batch", console=lambda: console, precision=precision, live=live)
     if dask is not None:
         from exprdiff.cli import dask as cluster
 
@@ -44,16 +45,18 @@ def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: 
         with cluster.cluster(dask, output_dir) as engine:
             if output_dir is not None:
                 return _report(cluster.write_parts(engine, sources, settings, output, output_dir))
-            return _run(Batch(sources, settings, engine=engine), output, precision, console,
-                        live, total, cluster.blocks_text(engine))
-    return _run(Batch(sources, settings, jobs=1 if live else jobs), output, precision, console,
-                live, total)
+            out = writer(output, sys.stdout, options)
+            return _run(Batch(sources, settings, engine=engine), out, total,
+                        cluster.blocks_text(engine))
+    out = writer(output, sys.stdout, options)
+    # A writer that encodes each record on its own (json, jsonl) has the batch (its workers)
+    # do it: then the records come as texts.
+    encode = getattr(out, "encode", None)
+    return _run(Batch(sources, settings, jobs=1 if live else jobs, encode=encode), out, total)
 
 
-def _run(batch: Batch, output: str, precision: int | None, console: Any, live: bool,
-         total: int | None, blocks: Callable[[], str] | None = None) -> int:
-    out = writer(output, sys.stdout, Options("batch", console=lambda: console,
-                                             precision=precision, live=live))
+def _run(batch: Batch, out: Writer, total: int | None,
+         blocks: Callable[[], str] | None = None) -> int:
     with batch:
         try:
             _write(batch, out, total, blocks)
@@ -64,10 +67,11 @@ def _run(batch: Batch, output: str, precision: int | None, console: Any, live: b
 
 def _write(batch: Batch, out: Writer, total: int | None,
            blocks: Callable[[], str] | None) -> None:
+    write = out.write if batch.encode is None else out.write_text  # type: ignore[attr-defined]
     with _progress_bar(total, blocks) as advance:  # gone before the table or summary is printed
         for records in batch.lines():
             for record in records:
-                out.write(record)
+                write(record)
             out.flush()
             advance(batch.summary)
 

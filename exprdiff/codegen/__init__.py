@@ -22,8 +22,8 @@ from exprdiff.codegen.plan import plan
 from exprdiff.errors import ExprError
 from exprdiff.tape import Tape
 
-__all__ = ["LANGUAGES", "MODES", "c_source", "compile_python", "numpy_source", "python_source",
-           "source"]
+__all__ = ["LANGUAGES", "MODES", "c_source", "compile_python", "load", "numpy_source",
+           "python_source", "source"]
 
 LANGUAGES = ("python", "numpy", "c")
 MODES = ("reverse", "forward")
@@ -87,7 +87,13 @@ def compile_python(tape: Tape, mode: str = "reverse", *, strict: bool = True) ->
     ArithmeticError; exprdiff's own sweep gives the full diagnosis there.
     """
     text = python_source(tape, mode, strict=strict, imported=True)
-    namespace: dict[str, Any] = {"__name__": "exprdiff_codegen"}
+    return load(text, _function_name(mode, None))
+
+
+def load(text: str, name: str, names: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """The function `name` defined by `text`, code this package wrote from a tape (never the
+    user's text), run with `names` as its globals."""
+    namespace: dict[str, Any] = {"__name__": "exprdiff_codegen", **(names or {})}
     # Our own source, written from the tape (never the user's text): running it is the point.
     exec(compile(text, "<exprdiff codegen>", "exec"), namespace)  # noqa: S102
-    return namespace[_function_name(mode, None)]
+    return namespace[name]

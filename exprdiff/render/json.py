@@ -179,6 +179,9 @@ class Json:
     streamed; `finish()` closes it. One expression's results: indented, one object for one
     point, else a list, as SPEC §4 says; written by `finish()`."""
 
+    #: A streamed record's text (a batch's workers call it: batch/workers.py).
+    encode = staticmethod(dumps_line)
+
     def __init__(self, stream: TextIO, options: Options) -> None:
         self.stream = stream
         self.count = 0
@@ -188,7 +191,11 @@ class Json:
         if self.document is not None:
             self.document.append(record)
             return
-        self.stream.write(("[\n" if self.count == 0 else ",\n") + dumps_line(record))
+        self.write_text(dumps_line(record))
+
+    def write_text(self, text: str) -> None:
+        """A streamed record as `encode` wrote it."""
+        self.stream.write(("[\n" if self.count == 0 else ",\n") + text)
         self.count += 1
 
     def flush(self) -> None:

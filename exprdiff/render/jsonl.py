@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import Any, TextIO
 
 from exprdiff.errors import json_safe
 from exprdiff.render.formats import Options, Record
@@ -11,20 +11,93 @@ from exprdiff.render.formats import Options, Record
 #: One encoder for every record; the C encoder writes each float with repr, which round-trips.
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False).encode
 
+#: The keys of a batch's common record (a point's value and gradient, no warning), in order.
+_PLAIN = ("line", "expression", "at", "value", "gradient", "warnings")
+_FILED = ("file", *_PLAIN)
+#: expression text → (its variables, the record's text with `%` where the numbers go)
+_templates: dict[str, tuple[tuple[str, ...], str]] = {}
+_MOST_TEMPLATES = 4096
+
 
 def dumps(record: Record) -> str:
     """One record as one line of JSON, control and bidi characters as `\\u` escapes."""
-    return json_safe(_encode(record))
+    text = _plain(record)
+    return json_safe(_encode(record)) if text is None else text
+
+
+def line(record: Record) -> str:
+    """dumps(record) and its newline: what JsonLines writes for a record."""
+    return dumps(record) + "\n"
+
+
+def _plain(record: Record) -> str | None:
+    """The text of a common record, from its expression's template: the same text as the
+    encoder's (the numbers are written by float.__repr__, as json writes a float); None for
+    any other record (an error, warnings, ints, numbers that are not finite), which the encoder
+    then writes."""
+    keys = tuple(record)
+    if keys != _PLAIN and keys != _FILED:
+        return None
+    line, expression, at, value, gradient, warnings = (record[k] for k in _PLAIN)
+    if (type(line) is not int or type(expression) is not str or type(at) is not dict
+            or type(gradient) is not dict or type(warnings) is not list or warnings):
+        return None
+    names = tuple(at)
+    known = _templates.get(expression)
+    if known is None or known[0] != names:
+        known = _template(expression, names)
+        if known is None:
+            return None
+    if tuple(gradient) != names:
+        return None
+    numbers = (*at.values(), value, *gradient.values())
+    try:
+        total = sum(numbers)
+        if total - total != 0.0:  # inf or nan (or a sum beyond the doubles): the encoder
+            return None
+        text = known[1] % (line, *map(float.__repr__, numbers))
+    except TypeError:  # not a float (an int, a bool, a string): the encoder
+        return None
+    if len(keys) == len(_FILED):
+        file = record["file"]
+        if type(file) is not str:
+            return None
+        text = '{"file": ' + json_safe(_encode(file)) + ", " + text[1:]
+    return text
+
+
+def _template(expression: str, names: tuple[str, ...]) -> tuple[tuple[str, ...], str] | None:
+    """`{"line": %d, "expression": "x*y", "at": {"x": %s, "y": %s}, "value": %s, …}`."""
+    if not all(type(name) is str for name in names):
+        return None
+
+    def encoded(text: Any) -> str:
+        return json_safe(_encode(text)).replace("%", "%%")
+
+    point = ", ".join(f"{encoded(name)}: %s" for name in names)
+    template = (f'{{"line": %d, "expression": {encoded(expression)}, "at": {{{point}}}, '
+                f'"value": %s, "gradient": {{{point}}}, "warnings": []}}')
+    if len(_templates) >= _MOST_TEMPLATES:
+        _templates.clear()
+    _templates[expression] = known = (names, template)
+    return known
 
 
 class JsonLines:
     """One JSON object per line, each handed to the stream whole; flushed per input line."""
 
+    #: A record's text as this writer writes it (a batch's workers call it: batch/workers.py).
+    encode = staticmethod(line)
+
     def __init__(self, stream: TextIO, options: Options) -> None:
         self.stream = stream
 
     def write(self, record: Record) -> None:
-        self.stream.write(dumps(record) + "\n")
+        self.stream.write(line(record))
+
+    def write_text(self, text: str) -> None:
+        """A record as `encode` wrote it."""
+        self.stream.write(text)
 
     def flush(self) -> None:
         self.stream.flush()
