@@ -28,7 +28,7 @@ import exprdiff
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
 
-from . import cases, dask_throughput, hessian, oracle_batch, peers, timing
+from . import batch_peers, cases, dask_throughput, hessian, oracle_batch, peers, timing
 from .steps_render import steps_render
 
 
@@ -443,7 +443,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--runs", type=int, default=15, help="fresh-process runs per command")
     parser.add_argument("--only", choices=["text", "sweeps", "points", "start", "memory", "steps",
-                                            "oracle", "hessian", "dask"],
+                                            "oracle", "hessian", "dask", "batch"],
                         action="append", help="run only these tables (repeatable)")
     parser.add_argument("--output", metavar="FILE", help="also write the markdown here")
     args = parser.parse_args()
@@ -451,7 +451,7 @@ def main() -> None:
     if args.smoke:
         args.runs = 1
     wanted = set(args.only or ["text", "sweeps", "points", "start", "memory", "steps", "oracle",
-                               "hessian", "dask"])
+                               "hessian", "dask", "batch"])
     out = [f"Machine: {machine()}", ""]
     if "text" in wanted:
         out += ["### String → full gradient, in process (median)", ""]
@@ -469,6 +469,8 @@ def main() -> None:
         ("hessian", "Second order: Hessian and H·v (median)", hessian.table),
         ("dask", "A batch on Dask: --jobs 2 vs --dask local:2 on this machine",
          dask_throughput.table),
+        ("batch", "Batches against SymEngine: repeated and distinct expressions",
+         batch_peers.table),
     ]
     failed = []
     for name, title, table in tables:

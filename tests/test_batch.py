@@ -445,6 +445,15 @@ def test_jobs_output_is_byte_identical_to_one_job(big_batch, jobs):
     assert many.stderr == one.stderr
 
 
+@pytest.mark.parametrize("output", ["json", "csv"])
+def test_jobs_output_is_byte_identical_in_every_streamed_format(big_batch, output):
+    """json's records come back from the workers as text (its encode), csv's as records."""
+    path, _ = big_batch
+    one = cli("--file", str(path), "--format", output)
+    many = cli("--file", str(path), "--format", output, "--jobs", "2")
+    assert many.stdout == one.stdout and many.stderr == one.stderr
+
+
 def test_check_runs_per_line_in_worker_processes_too(tmp_path):
     path = tmp_path / "check.txt"
     path.write_text("x1**2 + 3*(x2*x3 - x1**2) ; x1=1, x2=2, x3=3\nsin(x)*x ; x=0.5\n"

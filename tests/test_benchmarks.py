@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def test_every_table_of_the_harness_runs_and_has_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
     output = tmp_path / "results.md"
-    tables = ["text", "sweeps", "points", "start", "oracle", "hessian", "dask"]
+    tables = ["text", "sweeps", "points", "start", "oracle", "hessian", "dask", "batch"]
     command = [sys.executable, "-m", "benchmarks", "--smoke", "--budget", "2",
                "--output", str(output)]
     for table in tables:
@@ -39,5 +39,8 @@ def test_every_table_of_the_harness_runs_and_has_figures(tmp_path) -> None:  # t
     for row in ("| batch --check --jobs 2", "| one expression at many points", "| `grad SEED"):
         assert any(line.startswith(row) for line in text.splitlines()), row
     assert "### A batch on Dask" in text
+    assert re.search(r"\| repeated \(18 expressions\) \| exprdiff --jobs 1, in process \| [\d,]+ \|",
+                     text)
+    assert "÷ the Lambdify loop" in text or "SymEngine: not installed" in text
     assert re.search(r"\| `--dask local:2` \(start-up included\) \| \d+\.\d\d s \|", text) or (
         "Dask is not installed" in text)

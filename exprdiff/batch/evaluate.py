@@ -223,7 +223,8 @@ class Evaluator:
                 else:
                     return head | {"expression": compiled.source,
                                    "at": {n: at[n] for n in inputs}, "value": value,
-                                   "gradient": dict(zip(inputs, gradient)), "warnings": []}
+                                   "gradient": dict(zip(inputs, gradient, strict=True)),
+                                   "warnings": []}
             values = forward(tape, point)
             adjoints = reverse(tape, values)
             return head | {"expression": compiled.source, "at": {n: at[n] for n in inputs},

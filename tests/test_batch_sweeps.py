@@ -1,0 +1,159 @@
+"""A batch's repeated expressions run as straight-line code (codegen/sweeps.py) and its common
+records are written from a template (render/jsonl.py): the text must be the interpreted path's,
+byte for byte, for every line — kinks, domain errors, huge and tiny numbers, points that make
+NaN, programs, unicode — and the same for any --jobs."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import pytest
+from strategies import random_cases
+
+from exprdiff.batch import evaluate
+from exprdiff.batch.evaluate import Evaluator, Settings
+from exprdiff.errors import json_safe
+from exprdiff.render import jsonl
+from exprdiff.render.jsonl import dumps
+
+ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False).encode
+SCALES = (1.0, -1.0, 0.0, 1e-300, 1e300, 1e-160, 1e160, 5e-324, 0.5, 3.0, 700.0, -700.0)
+
+
+def _number(value: float) -> str:
+    return repr(float(value))
+
+
+def _lines(count: int, seed: int) -> list[str]:
+    """Random expressions, each at many points: its own (inside every domain, off kinks), and
+    scaled, zeroed, negated and huge ones (domain errors, kinks, overflow, NaN, underflow)."""
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+    lines = []
+    for text, point, _ in random_cases(seed, count, max_depth=6, extreme=seed % 2 == 1):
+        for scale in SCALES:
+            for jitter in (1.0, 1.0000001):
+                at = {n: v * scale * jitter if rng.random() < 0.7 else v
+                      for n, v in point.items()}
+                if all(math.isfinite(v) for v in at.values()):
+                    lines.append(f"{text} ; "
+                                 + ", ".join(f"{n}={_number(v)}" for n, v in at.items()))
+    return lines
+
+
+def _texts(lines: list[str], monkeypatch: pytest.MonkeyPatch, after: int,
+           file: str | None = None) -> tuple[list[str], list[str]]:
+    """Every record's JSON Lines text and the encoder's own text, with sweeps generated after
+    `after` points of an expression."""
+    monkeypatch.setattr(evaluate, "SWEEP_AFTER", after)
+    evaluator = Evaluator(Settings())
+    ours, encoders = [], []
+    for number, line in enumerate(lines, 1):
+        outcome = evaluator.line(number, line.encode(), file)
+        if outcome is None:
+            continue
+        for record in outcome[0]:
+            ours.append(dumps(record))
+            encoders.append(json_safe(ENCODER(record)))
+    return ours, encoders
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_generated_sweeps_write_the_interpreted_records_byte_for_byte(seed, monkeypatch):
+    lines = _lines(40, seed)
+    generated, encoded = _texts(lines, monkeypatch, after=0)  # every point: straight line
+    interpreted, _ = _texts(lines, monkeypatch, after=10**9)  # never
+    assert len(generated) == len(interpreted) == len(lines)
+    for line, got, want in zip(lines, generated, interpreted, strict=True):
+        assert got == want, line
+    assert generated == encoded  # and the template wrote what json writes
+
+
+def test_the_straight_line_runs_and_is_not_always_unsure(monkeypatch):
+    """The generated code answers (not merely falls back) on ordinary points."""
+    from exprdiff.codegen import sweeps
+
+    answered = []
+
+    def counting(tape):
+        function = compile_sweeps(tape)
+
+        def sweep(*point):
+            result = function(*point)
+            answered.append(point)
+            return result
+        return sweep
+
+    compile_sweeps = sweeps.compile_sweeps
+    monkeypatch.setattr(sweeps, "compile_sweeps", counting)
+    monkeypatch.setattr(evaluate, "SWEEP_AFTER", 3)
+    evaluator = Evaluator(Settings())
+    for k in range(1, 11):
+        evaluator.line(k, f"x1**2 + 3*(x2*x3 - x1**2) ; x1={k}, x2=2, x3=3".encode())
+    assert len(answered) == 7  # points 4 to 10
+
+
+def test_a_point_the_straight_line_cannot_vouch_for_gets_the_sweeps_record(monkeypatch):
+    lines = ([f"log(x)*y + 1/(x - 2) ; x={k}.5, y=2" for k in range(5)]
+             + ["log(x)*y + 1/(x - 2) ; x=-1, y=2", "log(x)*y + 1/(x - 2) ; x=2, y=2",
+                "log(x)*y + 1/(x - 2) ; x=1e-320, y=1e300",
+                "log(x)*y + 1/(x - 2) ; x=1, y=0", "log(x)*y + 1/(x - 2) ; x=1, y=-0.0",
+                "exp(x)*y ; x=1, y=2", "exp(x)*y ; x=1, y=2", "exp(x)*y ; x=800, y=2",
+                "tanh(y)*exp(x) ; y=400, x=700", "tanh(y)*exp(x) ; y=400, x=700"])
+    generated, _ = _texts(lines, monkeypatch, after=0)
+    interpreted, _ = _texts(lines, monkeypatch, after=10**9)
+    assert generated == interpreted
+    assert '"kind": "domain"' in generated[5] and '"kind": "domain"' in generated[6]
+    assert '"gradient": {"y": 1.488' in generated[-1]  # carried beyond the doubles' range
+
+
+def test_kinks_programs_unicode_and_files_keep_their_paths(monkeypatch):
+    """Lines the straight line never takes (kinks, programs, errors) and records with a file
+    label: the same text either way, and the template's text for the common ones."""
+    lines = ["abs(x - 1)*y ; x=1, y=2", "abs(x - 1)*y ; x=3, y=2", "max(x, y) ; x=1, y=1",
+             '{"expr": "h = x*y; L = h + x", "at": {"x": 2, "y": 3}}',
+             '{"expr": "x*y", "at": {"x": 2, "y": "pi/2"}}', "x·y ; x=1, y=2",
+             "x\u202e*y ; x=1, y=2", "théta*2 ; théta=1", "x*y ; x=1",
+             "x % y ; x=1, y=2", "q - q + 2*q ; q=1e300", "7", "x ; x=5e-324"] * 3
+    for file in (None, "données\u202e.txt", 'a "quoted" %s name'):
+        generated, encoded = _texts(lines, monkeypatch, after=0, file=file)
+        interpreted, _ = _texts(lines, monkeypatch, after=10**9, file=file)
+        assert generated == interpreted == encoded
+
+
+@pytest.mark.parametrize("record", [
+    {"line": 1, "expression": "x%s*y %% \x1b\u202e", "at": {"x": -0.0, "y": 5e-324},
+     "value": 1e308, "gradient": {"x": 2.5, "y": -1e-5}, "warnings": []},
+    {"file": "f\x7f.txt", "line": 2, "expression": "x", "at": {"x": 1.0}, "value": 1.0,
+     "gradient": {"x": 1.0}, "warnings": []},
+    {"line": 3, "expression": "7", "at": {}, "value": 7.0, "gradient": {}, "warnings": []},
+    {"line": True, "expression": "x", "at": {"x": 1.0}, "value": 1.0, "gradient": {"x": 1.0},
+     "warnings": []},
+    {"line": 4, "expression": "x", "at": {"x": 1}, "value": 1.0, "gradient": {"x": 1.0},
+     "warnings": []},
+    {"line": 5, "expression": "x*y", "at": {"x": 1.0, "y": 2.0}, "value": 2.0,
+     "gradient": {"y": 1.0, "x": 2.0}, "warnings": []},
+    {"line": 6, "expression": "x", "at": {"x": 1.7976931348623157e308},
+     "value": 1.7976931348623157e308, "gradient": {"x": 1.0}, "warnings": []},
+    {"line": 7, "expression": "x", "at": {"x": 1.0}, "value": 1.0, "gradient": {"x": 1.0},
+     "warnings": [{"kind": "kink"}]},
+])
+def test_the_template_writes_what_json_writes_or_leaves_it_to_json(record):
+    assert dumps(record) == json_safe(ENCODER(record))
+    assert dumps(record) == dumps(dict(record))  # a second time: from the cached template
+
+
+def test_records_that_are_not_finite_still_fail_as_json_makes_them():
+    record = {"line": 1, "expression": "x", "at": {"x": 1.0}, "value": math.inf,
+              "gradient": {"x": 1.0}, "warnings": []}
+    with pytest.raises(ValueError):
+        dumps(record)
+
+
+def test_the_template_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(jsonl, "_MOST_TEMPLATES", 5)
+    for k in range(20):
+        dumps({"line": k, "expression": f"x*{k}", "at": {"x": 1.0}, "value": float(k),
+               "gradient": {"x": float(k)}, "warnings": []})
+    assert len(jsonl._templates) <= 5
