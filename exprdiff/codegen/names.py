@@ -72,3 +72,7 @@ class Names:
     def tangent(self, i: int) -> str:
         """t_x1: the tangent (direction) of x1."""
         return self._prefixed("t", i)
+
+    def partial(self, i: int) -> str:
+        """p_z2: the local partial of node z2 (a one-argument row whose slope can underflow)."""
+        return self._prefixed("p", i)

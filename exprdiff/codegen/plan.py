@@ -222,6 +222,30 @@ def _slope_checks(tape: Tape, names: Names, i: int, positions: Sequence[int]) ->
     return found
 
 
+#: The least positive normal double: a slope below it has lost digits, or all of them.
+TINY = 2.2250738585072014e-308
+
+
+def _normal(tape: Tape, names: Names, i: int, partial: ast.expr, formula: str,
+            body: list[Statement]) -> ast.expr:
+    """A one-argument row whose slope can fall below the doubles' normal range (its Op.scaled:
+    tanh'(400), exp'(-800); never 0 where it is defined): the slope into a name of its own,
+    and the check that it is normal, for exprdiff grad carries it exactly or says why not where
+    plain doubles give 0 (issue 14). Other rows' partials are used as they are."""
+    op = tape.ops[i]
+    if op is None or op.scaled is None or len(tape.args[i]) != 1:
+        return partial
+    name = names.partial(i)
+    where, pairs = _where(tape, names, i)
+    body.append(Statement("set", name, partial, comment=formula))
+    check = ast.Compare(ast.Call(ast.Name("fabs"), [ast.Name(name)], []), [ast.GtE()],
+                        [ast.Constant(TINY)])
+    body.extend(_require(check, (f"the slope of {op.name} at {where} is below the doubles' "
+                                 "normal range, where ", *pairs,
+                                 " (exprdiff grad carries it exactly)")))
+    return ast.Name(name)
+
+
 def _term(adjoint: ast.expr, partial: ast.expr) -> tuple[bool, ast.expr]:
     """(whether it is subtracted, the term) for adjoint × partial, without `* 1.0`."""
     value = constant_value(partial)
@@ -246,6 +270,7 @@ def _reverse(tape: Tape, names: Names, body: list[Statement]) -> tuple[str, ...]
         body.append(Statement("comment", comment=f"{tape.labels[i]} = {tape.operation_text(i)}"))
         body.extend(_slope_checks(tape, names, i, [p for p, *_ in terms]))
         for _, a, partial, formula in terms:
+            partial = _normal(tape, names, i, partial, formula, body)
             negative, term = _term(ast.Name(names.adjoint(i)), partial)
             if a in seeded:
                 body.append(Statement("subtract" if negative else "add", names.adjoint(a), term,
@@ -266,7 +291,8 @@ def _tangent(tape: Tape, names: Names, i: int) -> list[Statement]:
     terms = _partials(tape, names, i)
     found = _slope_checks(tape, names, i, [p for p, *_ in terms])
     total: ast.expr | None = None
-    for _, a, partial, _ in terms:
+    for _, a, partial, formula in terms:
+        partial = _normal(tape, names, i, partial, formula, found)
         negative, term = _term(ast.Name(names.tangent(a)), partial)
         if total is None:
             total = ast.UnaryOp(ast.USub(), term) if negative else term
