@@ -236,14 +236,30 @@ class _Flat(list[Any]):
     """Children of an inlined `_rule`, spliced into the parent's children."""
 
 
-#: Per rule, by rule index: (form, size, callback or None, goto row). See bind.
+#: Per rule, by rule index: (step, size, callback or None, goto row). See bind.
 Bound = list[tuple[int, int, Callable[..., Any] | None, list[int | None]]]
+
+# A rule's step in the loop: a unit rule taken with its goto (_PASS); a callback on 1…4
+# children popped off the value stack one by one, no list made (the step is the count); or
+# the general step, for the other sizes and inlined `_rules` (_SLICE).
+_SLICE = 5
 
 
 def bind(t: Tables, callbacks: Mapping[str, Callable[..., Any]]) -> Bound:
-    """The callbacks in rule order, with what the loop needs per rule; once per process."""
-    return [(kind, size, callbacks[name] if kind in (_CALL, _SPLICE) else None, goto)
-            for name, kind, size, goto in zip(t.names, t.kinds, t.sizes, t.gotos, strict=True)]
+    """The callbacks in rule order, with what the loop needs per rule; once per process.
+
+    A callback named `name/size` (`arguments/1`) serves the rule's expansion of that many
+    children only, ahead of `name`: a cheaper form for a common case.
+    """
+    bound: Bound = []
+    for name, kind, size, goto in zip(t.names, t.kinds, t.sizes, t.gotos, strict=True):
+        callback = None
+        if kind in (_CALL, _SPLICE):
+            callback = callbacks.get(f"{name}/{size}") or callbacks[name]
+        step = (_PASS if kind == _PASS else size if kind == _CALL and 1 <= size <= 4
+                else _SLICE)
+        bound.append((step, size, callback, goto))
+    return bound
 
 
 def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
@@ -258,9 +274,11 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
     span = len(t.action)  # chain memo keys: below * span + top
     local: dict[str, tuple[Any, ...]] = {}  # longer texts (names, numbers): this parse only
     end = t.end
+    skip = _SKIP
     states = [t.start]
     values: list[Any] = []
     push = values.append
+    pop = values.pop
     shift = states.append
     k, kind, row = 0, "", None
     try:
@@ -270,11 +288,11 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                 entry = local.get(text)
                 if entry is None:
                     entry = _lookup(t, text, k)
-                    if len(text) <= 2:
+                    if len(text) <= 4 and len(known) < _KNOWN:
                         known[text] = entry
                     else:
                         local[text] = entry
-            if entry is _SKIP:
+            if entry is skip:
                 continue
             kind, row, chain = entry
             while True:
@@ -284,8 +302,9 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                     shift(a)
                     push(k)
                     break
-                form, size, callback, goto = rules[~a]
-                if form == _PASS:
+                step, size, callback, goto = rules[~a]
+                # the steps, most frequent first; the literals are _PASS, then children counts
+                if step == 0:
                     below = states[-2]
                     after = chain.get(below * span + top)
                     if after is None:
@@ -294,27 +313,26 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                     if after == end:
                         return values[-1]
                     continue
-                if form == _CALL and size == 1:
+                if step == 1:
                     values[-1] = callback(state, values[-1])
                     del states[-1]
-                elif form == _CALL and size == 3:  # a binary operator: no list of children
-                    right = values.pop()
-                    middle = values.pop()
+                elif step == 3:  # a binary operator, a group, a statement
+                    right = pop()
+                    middle = pop()
                     values[-1] = callback(state, values[-1], middle, right)
                     del states[-3:]
+                elif step == 4:  # a call
+                    right = pop()
+                    middle = pop()
+                    second = pop()
+                    values[-1] = callback(state, values[-1], second, middle, right)
+                    del states[-4:]
+                elif step == 2:
+                    right = pop()
+                    values[-1] = callback(state, values[-1], right)
+                    del states[-2:]
                 else:
-                    if size:
-                        children = values[-size:]
-                        del values[-size:]
-                        del states[-size:]
-                    else:
-                        children = []
-                    if form == _CALL:
-                        push(callback(state, *children))
-                    elif form == _FLAT:
-                        push(_Flat(_flatten(children)))
-                    else:
-                        push(callback(state, *_flatten(children)))
+                    _reduce(rules[~a], values, states, state)
                 # goto, then straight on through the unit reductions that follow (if any)
                 below = states[-1]
                 top = goto[below]
@@ -332,6 +350,28 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
     except Mistake as mistake:
         raise _found(mistake, found) from None
     raise Fallback
+
+
+#: Most piece texts of up to 4 characters kept for the process (operators, spaces, short names
+#: and numbers: `x1`, `0.5`); longer ones are typed once per parse.
+_KNOWN = 4096
+
+
+def _reduce(rule: tuple[int, int, Callable[..., Any] | None, list[int | None]],
+            values: list[Any], states: list[int], state: object) -> None:
+    """The general reduction: `size` children as a list (none, or more than 4, or with an
+    inlined `_rule`'s children to splice in), replaced on the stack by the rule's value."""
+    _, size, callback, _ = rule
+    if size:
+        children = values[-size:]
+        del values[-size:]
+        del states[-size:]
+    else:
+        children = []
+    if callback is None:  # an inlined `_rule`: its children, to be spliced into the parent's
+        values.append(_Flat(_flatten(children)))
+    else:
+        values.append(callback(state, *_flatten(children)))
 
 
 def _found(mistake: Mistake, found: list[str]) -> Mistake:
