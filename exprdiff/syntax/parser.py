@@ -20,7 +20,7 @@ from typing import Any
 
 from exprdiff import ast
 from exprdiff.errors import ExprError
-from exprdiff.lowering import TapeBuilder, lower, node_maker
+from exprdiff.lowering import TapeBuilder, UnaryRule, lower, node_maker
 from exprdiff.ops import CONSTANTS, FUNCTIONS, OPERATORS
 from exprdiff.syntax import lalr, program
 from exprdiff.syntax.grammar import cache_folder, grammar_text
@@ -211,12 +211,27 @@ def _tape_number(b: TapeBuilder, k: int) -> int:
     return found
 
 
-def _tape_call(b: TapeBuilder, k: int, lpar: int, args: list[int], rpar: int) -> int:
-    op = FUNCTIONS.get(b.texts[k])
+def _tape_call(b: TapeBuilder, k: int, lpar: int, args: int | list[int], rpar: int) -> int:
+    """A call; `args` is the one argument's node itself (`arguments/1`), else their list."""
+    text = b.texts[k]
+    op = FUNCTIONS.get(text)
+    if type(args) is int:
+        made = _UNARY_CALLS.get(text)
+        if made is not None and made[0] is op:
+            return made[1](b, k, args)
+        if op is not None and op.accepts(1):  # first met (or patched by a test)
+            made = _UNARY_CALLS[text] = (op, node_maker(op, 1))
+            return made[1](b, k, args)
+        args = [args]
+    assert isinstance(args, list)  # noqa: S101 - for mypy: not an int, so the list
     if op is None or not op.accepts(len(args)):
         raise _call_mistake(b.texts[k], len(args), _start(b.texts, k) + 1,
                             "\n" in "".join(b.texts[k + 1:lpar]))
     return b.apply(op, tuple(args), k)
+
+
+#: function name → (its op, the op's one-argument node maker), for functions that take one.
+_UNARY_CALLS: dict[str, tuple[Any, UnaryRule]] = {}
 
 
 def _start(found: list[str], k: int) -> int:
@@ -289,6 +304,14 @@ def _arguments(r: object, *items: Any) -> list[Any]:
     return list(items[::2])  # drop the commas
 
 
+def _single(r: object, value: int) -> int:
+    return value  # a tape call's one argument: its node, no list (see _tape_call)
+
+
+def _no_value(r: object, *children: object) -> None:
+    return None  # a tape's statements are recorded on its builder (program.tape_assign)
+
+
 _BINARY = ("add", "sub", "mul", "div", "pow")
 _NEG = OPERATORS["neg"]
 
@@ -303,8 +326,8 @@ def _bind_tape(tables: lalr.Tables) -> lalr.Bound:
         **{n: node_maker(OPERATORS[n], 2) for n in _BINARY}, "neg": node_maker(_NEG, 1),
         "pos": _second,
         "group": _second, "number": _tape_number, "name": _tape_name, "call": _tape_call,
-        "arguments": _arguments, "assign": program.tape_assign,
-        "separator": program.tape_separator, "statements": program.listed_statements,
+        "arguments": _arguments, "arguments/1": _single, "assign": program.tape_assign,
+        "separator": program.tape_separator, "statements": _no_value,
         "program": program.tape_program})
 
 
