@@ -236,16 +236,28 @@ class _Flat(list[Any]):
     """Children of an inlined `_rule`, spliced into the parent's children."""
 
 
-#: Per rule, by rule index: (step, size, callback or None, goto row). See bind.
-Bound = list[tuple[int, int, Callable[..., Any] | None, list[int | None]]]
+#: Per rule, by rule index: (step, size, callback or None — for _CHILD the child's place from
+#: the top of the value stack —, goto row). See bind.
+Bound = list[tuple[int, int, Any, list[int | None]]]
 
 # A rule's step in the loop: a unit rule taken with its goto (_PASS); a callback on 1…4
-# children popped off the value stack one by one, no list made (the step is the count); or
-# the general step, for the other sizes and inlined `_rules` (_SLICE).
-_SLICE = 5
+# children popped off the value stack one by one, no list made (the step is the count); the
+# general step, for the other sizes and inlined `_rules` (_SLICE); or no callback at all, the
+# value being one of the children's (_CHILD, see Child).
+_SLICE, _CHILD = 5, 6
 
 
-def bind(t: Tables, callbacks: Mapping[str, Callable[..., Any]]) -> Bound:
+class Child:
+    """In place of a callback: the rule's value is its child number `index` (0-based), as is
+    (`group: LPAR sum RPAR` is its sum); the loop calls nothing."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def bind(t: Tables, callbacks: Mapping[str, Callable[..., Any] | Child]) -> Bound:
     """The callbacks in rule order, with what the loop needs per rule; once per process.
 
     A callback named `name/size` (`arguments/1`) serves the rule's expansion of that many
@@ -256,6 +268,10 @@ def bind(t: Tables, callbacks: Mapping[str, Callable[..., Any]]) -> Bound:
         callback = None
         if kind in (_CALL, _SPLICE):
             callback = callbacks.get(f"{name}/{size}") or callbacks[name]
+        if isinstance(callback, Child) and kind == _CALL and callback.index < size:
+            # the child's position from the top of the value stack, as the loop reads it
+            bound.append((_CHILD, size, size - callback.index, goto))
+            continue
         step = (_PASS if kind == _PASS else size if kind == _CALL and 1 <= size <= 4
                 else _SLICE)
         bound.append((step, size, callback, goto))
@@ -303,7 +319,7 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                     push(k)
                     break
                 step, size, callback, goto = rules[~a]
-                # the steps, most frequent first; the literals are _PASS, then children counts
+                # most frequent first; literals: _PASS (0), children counts (1-4), _CHILD (6)
                 if step == 0:
                     below = states[-2]
                     after = chain.get(below * span + top)
@@ -331,6 +347,11 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                     right = pop()
                     values[-1] = callback(state, values[-1], right)
                     del states[-2:]
+                elif step == 6:  # _CHILD: the value of a child, `callback` from the top
+                    value = values[-callback]
+                    del values[-size:]
+                    del states[-size:]
+                    push(value)
                 else:
                     _reduce(rules[~a], values, states, state)
                 # goto, then straight on through the unit reductions that follow (if any)
@@ -357,7 +378,7 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
 _KNOWN = 4096
 
 
-def _reduce(rule: tuple[int, int, Callable[..., Any] | None, list[int | None]],
+def _reduce(rule: tuple[int, int, Any, list[int | None]],
             values: list[Any], states: list[int], state: object) -> None:
     """The general reduction: `size` children as a list (none, or more than 4, or with an
     inlined `_rule`'s children to splice in), replaced on the stack by the rule's value."""

@@ -304,14 +304,6 @@ def _arguments(r: object, *items: Any) -> list[Any]:
     return list(items[::2])  # drop the commas
 
 
-def _single(r: object, value: int) -> int:
-    return value  # a tape call's one argument: its node, no list (see _tape_call)
-
-
-def _no_value(r: object, *children: object) -> None:
-    return None  # a tape's statements are recorded on its builder (program.tape_assign)
-
-
 _BINARY = ("add", "sub", "mul", "div", "pow")
 _NEG = OPERATORS["neg"]
 
@@ -324,10 +316,10 @@ def _tape_callbacks() -> lalr.Bound:
 def _bind_tape(tables: lalr.Tables) -> lalr.Bound:
     return lalr.bind(tables, {
         **{n: node_maker(OPERATORS[n], 2) for n in _BINARY}, "neg": node_maker(_NEG, 1),
-        "pos": _second,
-        "group": _second, "number": _tape_number, "name": _tape_name, "call": _tape_call,
-        "arguments": _arguments, "arguments/1": _single, "assign": program.tape_assign,
-        "separator": program.tape_separator, "statements": _no_value,
+        "pos": lalr.Child(1),
+        "group": lalr.Child(1), "number": _tape_number, "name": _tape_name, "call": _tape_call,
+        "arguments": _arguments, "arguments/1": lalr.Child(0), "assign": program.tape_assign,
+        "separator": program.tape_separator, "statements": lalr.Child(0),
         "program": program.tape_program})
 
 
