@@ -199,16 +199,32 @@ def node_maker(op: Op, arity: int) -> Any:
 def _make_unary(op: Op) -> UnaryRule:
     name = op.name
     code = _SWEEP_CODES.get(name, UNARY)
-    operation = TapeBuilder._operation
+    forward, partials, kink = op.forward, op.partials, op.kink is not None
 
     def make(builder: TapeBuilder, column: int, a: int) -> int:
         key = (name, a)
         found = builder.seen.get(key)
         if found is not None:
             return found
-        if builder.tape.kinds[a] == CONSTANT:
+        tape = builder.tape
+        kinds = tape.kinds
+        if kinds[a] == CONSTANT:
             return builder._fold(op, (a,), column)
-        i = builder.seen[key] = operation(builder, op, column, code, a, ONE)
+        # TapeBuilder._operation written out (one call less per node on the parser's path)
+        i = builder.seen[key] = len(kinds)
+        kinds.append(OPERATION)
+        tape.ops.append(op)
+        tape.constants.append(0.0)
+        tape._columns.append(column)
+        lean = builder.lean
+        lean.nodes.append(i)
+        lean.forwards.append(forward)
+        lean.rules.append(partials)
+        lean.codes.append(code)
+        lean.firsts.append(a)
+        lean.seconds.append(ONE)
+        if kink:
+            tape.kink_nodes.append(i)
         return i
 
     return make
@@ -218,7 +234,7 @@ def _make_binary(op: Op) -> BinaryRule:
     name = op.name
     code = _SWEEP_CODES.get(name, BINARY)
     power = name == "pow"
-    operation = TapeBuilder._operation
+    forward, partials, kink = op.forward, op.partials, op.kink is not None
 
     def make(builder: TapeBuilder, a: int, column: int, b: int) -> int:
         key = (name, a, b)
@@ -227,13 +243,28 @@ def _make_binary(op: Op) -> BinaryRule:
         if found is not None:
             return found
         tape = builder.tape
+        kinds = tape.kinds
         sweep = code
-        if tape.kinds[b] == CONSTANT:
-            if tape.kinds[a] == CONSTANT:
+        if kinds[b] == CONSTANT:
+            if kinds[a] == CONSTANT:
                 return builder._fold(op, (a, b), column)
             if power and tape.constants[b] != 0:
                 sweep = POWC  # a**c: its rule skips the exponent's log
-        i = seen[key] = operation(builder, op, column, sweep, a, b)
+        # TapeBuilder._operation written out (one call less per node on the parser's path)
+        i = seen[key] = len(kinds)
+        kinds.append(OPERATION)
+        tape.ops.append(op)
+        tape.constants.append(0.0)
+        tape._columns.append(column)
+        lean = builder.lean
+        lean.nodes.append(i)
+        lean.forwards.append(forward)
+        lean.rules.append(partials)
+        lean.codes.append(sweep)
+        lean.firsts.append(a)
+        lean.seconds.append(b)
+        if kink:
+            tape.kink_nodes.append(i)
         return i
 
     return make
