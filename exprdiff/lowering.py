@@ -173,6 +173,8 @@ class TapeBuilder:
         tape = self.tape
         tape.output = output
         tape._resolve = resolve
+        if resolve is not None and tape.statements is not None:
+            tape.statements.resolve_later(resolve)
         tape._labels = tape._args = None  # an error message may have asked half-way
         return tape
 

@@ -14,6 +14,7 @@ node). The names are the nodes' labels in every table, picture and JSON (Tape.la
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from exprdiff.errors import ExprError, line_and_column
@@ -29,18 +30,32 @@ class Statements:
     """The names of a program, in statement order: `names[k]` stands for node `nodes[k]`,
     assigned at 1-based column `columns[k]` of the source."""
 
-    __slots__ = ("names", "nodes", "columns", "node_of", "label_of", "result")
+    __slots__ = ("names", "nodes", "_columns", "_resolve", "node_of", "label_of", "result")
 
     def __init__(self) -> None:
         self.names: list[str] = []
         self.nodes: list[int] = []
-        self.columns: list[int] = []
+        self._columns: list[int] = []  # see `columns`
+        self._resolve: Callable[[list[int]], list[int]] | None = None
         self.node_of: dict[str, int] = {}
         self.label_of: dict[int, str] = {}  # an operation node → the first name given to it
         self.result: int | None = None  # the final bare expression's node, if there is one
 
     def __len__(self) -> int:
         return len(self.names)
+
+    @property
+    def columns(self) -> list[int]:
+        """The statements' 1-based columns. The parser's fast path records piece indices and
+        a function that turns them into columns (resolve_later), used on first access only."""
+        if self._resolve is not None:
+            self._columns = self._resolve(self._columns)
+            self._resolve = None
+        return self._columns
+
+    def resolve_later(self, resolve: Callable[[list[int]], list[int]]) -> None:
+        """The columns given so far are piece indices: `resolve(indices)` gives the columns."""
+        self._resolve = resolve
 
     def aliases(self) -> dict[str, str]:
         """name → the label of its node, for every name that is not its node's label: a
@@ -61,7 +76,7 @@ def assign(tape: Any, variables: dict[str, int], name: str, node: int, column: i
             and name not in CONSTANTS and len(node_of) < MAX_STATEMENTS):  # the common case
         program.names.append(name)
         program.nodes.append(node)
-        program.columns.append(column)
+        program._columns.append(column)
         node_of[name] = node
         if tape.ops[node] is not None and node not in program.label_of:
             program.label_of[node] = name

@@ -23,7 +23,8 @@ def tape_assign(b: TapeBuilder, k: int, equal: int, value: int) -> None:
     before = texts[k - 1] if k else "\n"
     if "\n" not in before and before != ";" and _separated(texts, k) is False:
         raise _unseparated(texts, k, _start(texts, k) + 1)
-    # k, a piece index, stands for the column until tape_program resolves them
+    # k, a piece index, stands for the column until the columns are asked for (the builder's
+    # finish hands the statements the tape's resolve)
     statements.assign(b.tape, b.variables, b.texts[k], value, k)
 
 
@@ -35,10 +36,7 @@ def tape_separator(b: TapeBuilder, k: int) -> None:
 def tape_program(b: TapeBuilder, listed: None, result: int | None = None) -> int:
     program = b.tape.statements
     if result is not None and program is not None:
-        _check_result(b.texts, program.columns[-1])
-    if program is not None:  # piece indices → columns (see _tape_assign)
-        starts = lalr.offsets(b.texts)
-        program.columns = [starts[k] + 1 for k in program.columns]
+        _check_result(b.texts, program.columns[-1])  # a piece index (see tape_assign)
     return statements.output(b.tape, result, len(b.tape.source) + 1)
 
 
