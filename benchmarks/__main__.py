@@ -28,7 +28,16 @@ import exprdiff
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
 
-from . import batch_peers, cases, dask_throughput, hessian, oracle_batch, peers, timing
+from . import (
+    batch_peers,
+    cases,
+    dask_throughput,
+    hessian,
+    oracle_batch,
+    peers,
+    timing,
+    versus_symengine,
+)
 from .steps_render import steps_render
 
 
@@ -120,6 +129,7 @@ def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, fl
                                         cases.SEEDS.items()]
     rows += [(f"wide({n})", cases.wide(n), "wide") for n in sizes]
     rows += [(f"deep({d})", cases.deep(d), "deep") for d in sizes]
+    rows += [(f"tanh chain({d})", cases.tanh_chain(d), "chain") for d in sizes]
     rows.append(("network 16×32 (576 weights)", cases.network(), "network"))
     head = ["case", "tape nodes", "exprdiff"] + [p.name for p in runners] + [
         f"÷ {p.name.split()[0]}" for p in runners]
@@ -172,6 +182,8 @@ def string_to_gradient(args: argparse.Namespace, out: list[str]) -> dict[str, fl
     out.append("- exprdiff, PyTorch and SymEngine take turns of ~20 ms (each after an untimed "
                "call), in a shuffled order, row after row; then JAX and SymPy, row after row (a "
                "call over 1 s: one call)")
+    out.append("- SymEngine parses the text itself (`sympify`, then `diff` by every variable and "
+               "`subs`); PyTorch, JAX and SymPy are given exprdiff's parsed tape")
     return ours
 
 
@@ -442,16 +454,17 @@ def main() -> None:
                         help="tiniest sizes, one call each: only checks that the harness runs")
     parser.add_argument("--budget", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--runs", type=int, default=15, help="fresh-process runs per command")
-    parser.add_argument("--only", choices=["text", "sweeps", "points", "start", "memory", "steps",
-                                            "oracle", "hessian", "dask", "batch"],
+    parser.add_argument("--only", choices=["text", "symengine", "sweeps", "points", "start",
+                                            "memory", "steps", "oracle", "hessian", "dask",
+                                            "batch"],
                         action="append", help="run only these tables (repeatable)")
     parser.add_argument("--output", metavar="FILE", help="also write the markdown here")
     args = parser.parse_args()
     timing.SMOKE = args.smoke
     if args.smoke:
         args.runs = 1
-    wanted = set(args.only or ["text", "sweeps", "points", "start", "memory", "steps", "oracle",
-                               "hessian", "dask", "batch"])
+    wanted = set(args.only or ["text", "symengine", "sweeps", "points", "start", "memory",
+                               "steps", "oracle", "hessian", "dask", "batch"])
     out = [f"Machine: {machine()}", ""]
     if "text" in wanted:
         out += ["### String → full gradient, in process (median)", ""]
@@ -460,6 +473,8 @@ def main() -> None:
         scaling(args, ours, out)
         out.append("")
     tables: list[tuple[str, str, Callable[[argparse.Namespace, list[str]], None]]] = [
+        ("symengine", "String → gradient on small expressions: exprdiff vs SymEngine's own "
+         "parser + diff + subs (median)", versus_symengine.table),
         ("sweeps", "The tape alone: forward vs forward + reverse (median)", sweeps),
         ("points", "One expression at many points, value + gradient (median)", many_points),
         ("start", "Fresh process (median wall time)", cold_start),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 SEEDS = {
+    "seed-000": ("(a - b)**2", {"a": 2.0, "b": 0.0}),
     "seed-001": ("x1**2 + 3*(x2*x3 - x1**2)", {"x1": 1.0, "x2": 2.0, "x3": 3.0}),
     "seed-002": ("y - max(0, w*x + b)", {"y": 5.0, "w": 2.0, "x": 1.0, "b": 1.0}),
 }
@@ -23,6 +24,15 @@ def deep(d: int) -> str:
     text = "z"
     for _ in range(d):
         text = f"sqrt({text}**2 + 1)"
+    return text
+
+
+def tanh_chain(d: int) -> str:
+    """tanh(0.9*z + 0.1) nested d times: 3d operations that no simplifier can collapse (unlike
+    deep(d), where SymEngine turns sqrt(u)**2 into u), depth d in the source."""
+    text = "z"
+    for _ in range(d):
+        text = f"tanh(0.9*{text} + 0.1)"
     return text
 
 

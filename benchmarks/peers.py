@@ -1,6 +1,7 @@
-"""The tools a user would pick instead, each given our parsed tape (their parse time is not
-counted, which favours them): PyTorch (eager autograd), JAX (jit of value_and_grad), SymPy
-(expression, diff per variable, evaluation). Each is optional except SymPy."""
+"""The tools a user would pick instead. PyTorch (eager autograd), JAX (jit of value_and_grad)
+and SymPy (expression, diff per variable, evaluation) are given our parsed tape (their parse
+time is not counted, which favours them); SymEngine parses the text itself (its own `sympify`,
+then diff per variable and subs). Each is optional except SymPy."""
 
 from __future__ import annotations
 
@@ -158,28 +159,34 @@ def sympy_grad(tape: Tape, point: list[float]) -> list[float]:
     return [float(sp.diff(expr, s).evalf(subs=subs)) for s in symbols]
 
 
-def symengine_table() -> dict[str, Callable[..., Any]]:
+#: Function names SymEngine's parser spells otherwise (its `max` is an undefined function).
+SYMENGINE_NAMES = {"max": "Max", "min": "Min"}
+
+
+def symengine_text(text: str) -> str:
+    """Our text in SymEngine's spelling of the functions (SYMENGINE_NAMES); nothing else
+    changes: `^`, `ln`, `abs`, numbers and names are SymEngine's own syntax too."""
+    import re
+
+    return re.sub(r"\b(max|min)(?=\s*\()", lambda m: SYMENGINE_NAMES[m.group(1)], text)
+
+
+def symengine_own(text: str, names: list[str], point: list[float]) -> list[float]:
+    """SymEngine's own pipeline from the text: its parser (`sympify`), `diff` by every
+    variable, each partial substituted at the point (the expression simplifies as SymEngine
+    builds it: `sqrt(u)**2` becomes `u`)."""
     import symengine as se
 
-    return {**_BASIC, "sin": se.sin, "cos": se.cos, "exp": se.exp, "tanh": se.tanh,
-            "sqrt": se.sqrt, "max": se.Max, "min": se.Min, "abs": se.Abs, "log": se.log,
-            "ln": se.log}
+    expr = se.sympify(symengine_text(text))
+    symbols = [se.Symbol(name) for name in names]
+    subs = dict(zip(symbols, point, strict=True))
+    return [float(se.diff(expr, s).subs(subs)) for s in symbols]
 
 
 def symengine_grad(tape: Tape, point: list[float]) -> list[float]:
-    """SymEngine (C++, SymPy's fast cousin): the expression built from the tape, diff by every
-    variable, each partial substituted at the point."""
-    import symengine as se
-
-    symbols = [se.Symbol(name) for name in tape.inputs]
-
-    def constant(t: Tape, i: int) -> Any:
-        value = t.constants[i]
-        return se.Integer(int(value)) if value.is_integer() else se.RealDouble(value)
-
-    expr = _replay(tape, symengine_table(), symbols, constant)
-    subs = dict(zip(symbols, point, strict=True))
-    return [float(se.diff(expr, s).subs(subs)) for s in symbols]
+    """symengine_own on the tape's source text (SymEngine parses it; the tape gives only the
+    variables' order)."""
+    return symengine_own(tape.source, list(tape.inputs), point)
 
 
 def close(a: list[float], b: list[float]) -> bool:

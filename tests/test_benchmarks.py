@@ -16,7 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def test_every_table_of_the_harness_runs_and_has_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
     output = tmp_path / "results.md"
-    tables = ["text", "sweeps", "points", "start", "oracle", "hessian", "dask", "batch"]
+    tables = ["text", "symengine", "sweeps", "points", "start", "oracle", "hessian", "dask",
+              "batch"]
     command = [sys.executable, "-m", "benchmarks", "--smoke", "--budget", "2",
                "--output", str(output)]
     for table in tables:
@@ -38,9 +39,31 @@ def test_every_table_of_the_harness_runs_and_has_figures(tmp_path) -> None:  # t
     assert re.match(r"\| seed-001 Hessian \| \d+(\.\d+)? (µs|ms) \|", hessian_row), hessian_row
     for row in ("| batch --check --jobs 2", "| one expression at many points", "| `grad SEED"):
         assert any(line.startswith(row) for line in text.splitlines()), row
+    assert "### String → gradient on small expressions" in text
+    assert re.search(r"\| tanh chain\(10\) \| 33 \| \d+(\.\d+)? (µs|ms) \|", text) or (
+        "SymEngine is not installed" in text)
     assert "### A batch on Dask" in text
     assert re.search(r"\| repeated \(18 expressions\) \| exprdiff --jobs 1, in process \| [\d,]+ \|",
                      text)
     assert "÷ the Lambdify loop" in text or "SymEngine: not installed" in text
     assert re.search(r"\| `--dask local:2` \(start-up included\) \| \d+\.\d\d s \|", text) or (
         "Dask is not installed" in text)
+
+
+def test_the_symengine_table_says_when_symengine_is_missing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import argparse
+
+    from benchmarks import peers, versus_symengine
+
+    monkeypatch.setattr(peers, "available", lambda name: name != "symengine")
+    out: list[str] = []
+    versus_symengine.table(argparse.Namespace(), out)
+    assert out == ["- SymEngine is not installed (`pip install symengine`): this comparison was "
+                   "not run"]
+
+
+def test_symengine_reads_our_spelling_of_max_and_min() -> None:
+    from benchmarks import peers
+
+    assert peers.symengine_text("y - max(0, w*x) + min (a, b) + maxi(x)") == (
+        "y - Max(0, w*x) + Min (a, b) + maxi(x)")
