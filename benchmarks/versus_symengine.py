@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+from collections.abc import Callable
+from typing import Any
 
 import exprdiff
 
@@ -41,7 +43,8 @@ def table(args: argparse.Namespace, out: list[str]) -> None:
         point = given if given is not None else cases.point_for(compiled.variables)
         names, values = list(point), list(point.values())
         expected = list(exprdiff.grad(text, point).gradient.values())
-        runs = {"exprdiff": lambda text=text, point=point: exprdiff.grad(text, point)}
+        runs: dict[str, Callable[[], Any]] = {
+            "exprdiff": lambda text=text, point=point: exprdiff.grad(text, point)}
         try:
             got = peers.symengine_own(text, names, values)
         except Exception as problem:  # noqa: BLE001 - a peer failing is a result
