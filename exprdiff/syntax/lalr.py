@@ -81,8 +81,10 @@ class Tables:
         self.rows = {symbol: [row.get(symbol) for row in action] for symbol in terminals}
         self.gotos = [[goto[state].get(rule) for state in range(count)]
                       for rule in range(len(sizes))]
-        # per lookahead, below * count + top → top after its unit reductions (memoised by run)
-        self.chains: dict[str, dict[int, int]] = {symbol: {} for symbol in terminals}
+        # per lookahead, [below * count + top] → top after its unit reductions (None: not yet
+        # known; memoised by run)
+        self.chains: dict[str, list[int | None]] = {symbol: [None] * (count * count)
+                                                    for symbol in terminals}
         self.entries = {symbol: (symbol, self.rows[symbol], self.chains[symbol])
                         for symbol in terminals}
         # piece text → its entry, for short texts (operators, spaces, one-letter names): bounded
@@ -322,7 +324,7 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                 # most frequent first; literals: _PASS (0), children counts (1-4), _CHILD (6)
                 if step == 0:
                     below = states[-2]
-                    after = chain.get(below * span + top)
+                    after = chain[below * span + top]
                     if after is None:
                         after = chain[below * span + top] = _chain(t, below, top, kind)
                     states[-1] = after
@@ -337,6 +339,12 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                     middle = pop()
                     values[-1] = callback(state, values[-1], middle, right)
                     del states[-3:]
+                elif step == 6:  # _CHILD: the value of a child, `callback` from the top
+                    if size > 1:
+                        value = values[-callback]
+                        del values[-size:]
+                        push(value)
+                    del states[-size:]
                 elif step == 4:  # a call
                     right = pop()
                     middle = pop()
@@ -347,17 +355,12 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                     right = pop()
                     values[-1] = callback(state, values[-1], right)
                     del states[-2:]
-                elif step == 6:  # _CHILD: the value of a child, `callback` from the top
-                    value = values[-callback]
-                    del values[-size:]
-                    del states[-size:]
-                    push(value)
                 else:
                     _reduce(rules[~a], values, states, state)
                 # goto, then straight on through the unit reductions that follow (if any)
                 below = states[-1]
                 top = goto[below]
-                after = chain.get(below * span + top)
+                after = chain[below * span + top]
                 if after is None:
                     after = chain[below * span + top] = _chain(t, below, top, kind)
                 shift(after)
