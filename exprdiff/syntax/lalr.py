@@ -293,7 +293,8 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
     local: dict[str, tuple[Any, ...]] = {}  # longer texts (names, numbers): this parse only
     end = t.end
     skip = _SKIP
-    states = [t.start]
+    top = t.start  # the state on top of `states`, kept in step with it
+    states = [top]
     values: list[Any] = []
     push = values.append
     pop = values.pop
@@ -314,11 +315,11 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                 continue
             kind, row, chain = entry
             while True:
-                top = states[-1]
                 a = row[top]  # None (no action: a syntax error) fails the comparison
                 if a >= 0:
                     shift(a)
                     push(k)
+                    top = a
                     break
                 step, size, callback, goto = rules[~a]
                 # most frequent first; literals: _PASS (0), children counts (1-4), _CHILD (6)
@@ -327,7 +328,7 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                     after = chain[below * span + top]
                     if after is None:
                         after = chain[below * span + top] = _chain(t, below, top, kind)
-                    states[-1] = after
+                    states[-1] = top = after
                     if after == end:
                         return values[-1]
                     continue
@@ -364,6 +365,7 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                 if after is None:
                     after = chain[below * span + top] = _chain(t, below, top, kind)
                 shift(after)
+                top = after
                 if after == end:
                     return values[-1]
     except (KeyError, IndexError, TypeError) as problem:
