@@ -239,7 +239,8 @@ class _Flat(list[Any]):
 
 
 #: Per rule, by rule index: (step, size, callback or None — for _CHILD the child's place from
-#: the top of the value stack —, goto row). See bind.
+#: the top of the value stack —, goto keys: below * states + the state after the goto, per
+#: state below). See bind.
 Bound = list[tuple[int, int, Any, list[int | None]]]
 
 # A rule's step in the loop: a unit rule taken with its goto (_PASS); a callback on 1…4
@@ -266,7 +267,10 @@ def bind(t: Tables, callbacks: Mapping[str, Callable[..., Any] | Child]) -> Boun
     children only, ahead of `name`: a cheaper form for a common case.
     """
     bound: Bound = []
-    for name, kind, size, goto in zip(t.names, t.kinds, t.sizes, t.gotos, strict=True):
+    span = len(t.action)
+    for name, kind, size, gotos in zip(t.names, t.kinds, t.sizes, t.gotos, strict=True):
+        # per state below, below * span + the state after the goto: the unit-chain memo's key
+        goto = [None if top is None else below * span + top for below, top in enumerate(gotos)]
         callback = None
         if kind in (_CALL, _SPLICE):
             callback = callbacks.get(f"{name}/{size}") or callbacks[name]
@@ -360,10 +364,10 @@ def run(t: Tables, found: list[str], rules: Bound, state: object) -> Any:
                     _reduce(rules[~a], values, states, state)
                 # goto, then straight on through the unit reductions that follow (if any)
                 below = states[-1]
-                top = goto[below]
-                after = chain[below * span + top]
+                key = goto[below]
+                after = chain[key]
                 if after is None:
-                    after = chain[below * span + top] = _chain(t, below, top, kind)
+                    after = chain[key] = _chain(t, below, key - below * span, kind)
                 shift(after)
                 top = after
                 if after == end:
