@@ -67,3 +67,10 @@ def test_symengine_reads_our_spelling_of_max_and_min() -> None:
 
     assert peers.symengine_text("y - max(0, w*x) + min (a, b) + maxi(x)") == (
         "y - Max(0, w*x) + Min (a, b) + maxi(x)")
+
+
+def test_the_program_chain_measures_a_program_and_its_expression() -> None:
+    from benchmarks import program_chain
+
+    expression, program = program_chain.measure(3, 2)
+    assert expression > 0 and program > 0
