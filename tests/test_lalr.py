@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from exprdiff import ast
 from exprdiff.lowering import lower
 from exprdiff.syntax import lalr
+from exprdiff.syntax.grammar import splitter
 from exprdiff.syntax.parser import _fast_tape, _fast_tree, _lark, parse, parse_tape
 
 
@@ -120,14 +121,14 @@ def test_deep_input_does_not_recurse() -> None:
     (r"[\](]+(a)", r"[\](]+(?:a)"),  # an escaped `]` does not close the class
 ])
 def test_splitter_drops_every_group_and_nothing_else(pattern: str, plain: str) -> None:
-    splitter = lalr._splitter(pattern)
-    assert splitter is not None
-    assert splitter.pattern == plain
-    assert splitter.groups == 0
+    plain_pattern = splitter(pattern)
+    assert plain_pattern is not None
+    assert plain_pattern.pattern == plain
+    assert plain_pattern.groups == 0
 
 
 def test_splitter_refuses_a_backreference() -> None:
-    assert lalr._splitter(r"(?P<Q>['\"]).*?(?P=Q)") is None
+    assert splitter(r"(?P<Q>['\"]).*?(?P=Q)") is None
 
 
 @settings(max_examples=300, deadline=None)

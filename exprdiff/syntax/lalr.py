@@ -7,9 +7,10 @@ itself, calling one small callback per reduced rule. It words no error: at a mis
 expected), and parser.py words it from that (wording.py) without parsing again. The grammar
 file stays the single source of the language; nothing here knows its rules.
 
-Lexing is one `findall` of Lark's terminals (their groups made non-capturing) that cuts the
-text into pieces, tokens and white space alike, in C; each distinct piece text is matched
-against the named terminals once per parse (short ones once per process) to learn its type.
+Lexing is one `findall` of Lark's terminals (their groups made non-capturing: grammar.splitter)
+that cuts the text into pieces, tokens and white space alike, in C; each distinct piece text is
+matched against the named terminals once to learn its type (once per process for texts of up to
+4 characters, else once per parse).
 Columns come from the pieces' lengths afterwards, only where a node needs one.
 """
 
@@ -19,6 +20,8 @@ import re
 from collections.abc import Callable, Mapping
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
+
+from exprdiff.syntax.grammar import splitter
 
 if TYPE_CHECKING:
     from lark import Lark
@@ -74,7 +77,7 @@ class Tables:
         self.start = start
         self.end = end
         self.scanner = re.compile(pattern, re.DOTALL)  # which terminal a piece of text is
-        self.splitter = _splitter(pattern)  # the same alternation without groups: findall
+        self.splitter = splitter(pattern)  # the same alternation without groups: findall
         count = len(action)
         terminals = {symbol for row in action for symbol in row}
         # rows[terminal][state]: the action (None: a syntax error); gotos[rule][state] likewise
@@ -93,46 +96,6 @@ class Tables:
 
 #: The entry of an ignored piece (white space).
 _SKIP: tuple[Any, ...] = (None, None, None)
-
-
-def _splitter(pattern: str) -> re.Pattern[str] | None:
-    """`pattern` with every group made non-capturing, so that findall returns the matched
-    texts themselves (None when that cannot be done safely, e.g. with a backreference)."""
-    out: list[str] = []
-    i, size, in_class = 0, len(pattern), False
-    while i < size:
-        char = pattern[i]
-        if char == "\\":  # an escape: copied as it is
-            out.append(pattern[i:i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":  # a class: a `]` first (after an optional `^`) is literal
-            j = i + 1
-            j += pattern.startswith("^", j)
-            j += pattern.startswith("]", j)
-            out.append(pattern[i:j])
-            i, in_class = j, True
-            continue
-        elif char == "(" and pattern.startswith("?P<", i + 1):
-            out.append("(?:")
-            i = pattern.index(">", i) + 1
-            continue
-        elif char == "(" and not pattern.startswith("?", i + 1):
-            out.append("(?:")
-            i += 1
-            continue
-        out.append(char)
-        i += 1
-    text = "".join(out)
-    if "(?P=" in text:
-        return None
-    try:
-        compiled = re.compile(text, re.DOTALL)
-    except re.error:
-        return None
-    return compiled if compiled.groups == 0 else None
 
 
 def tables(lark: Lark) -> Tables:
