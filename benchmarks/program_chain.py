@@ -5,6 +5,10 @@ once as a program of d statements, one a line: `z1 = tanh(0.9*x + 0.1)`, `z2 = t
 0.1)`, … Same tape, same gradient; the program has ~1.7× the pieces of text (names, `=`, white
 space, line breaks). String → gradient (`exprdiff.grad`), the two taking turns call by call;
 prints their medians and program ÷ expression (issue 16 asks for ≤ 1).
+
+A second row is the network's pattern, a name used twice (`z2 = tanh(z1) + z1`): written as one
+expression each use repeats the text (2^d copies of x at depth d; the tape still has one node
+per statement), so there the program is the shorter text.
 """
 
 from __future__ import annotations
@@ -25,9 +29,20 @@ def program(d: int) -> str:
     return "\n".join(lines)
 
 
-def measure(d: int, rounds: int) -> tuple[float, float]:
+def shared(d: int) -> tuple[str, str]:
+    """(one expression, the program) of z_k = tanh(z_{k-1}) + z_{k-1}, z_0 = z: each name used
+    twice, so the expression doubles its text at every level."""
+    expression, lines = "z", []
+    for k in range(1, d + 1):
+        before = "z" if k == 1 else f"z{k - 1}"
+        lines.append(f"z{k} = tanh({before}) + {before}")
+        expression = f"tanh({expression}) + {expression}"
+    return expression, "\n".join(lines)
+
+
+def measure(d: int, rounds: int, texts: dict[str, str] | None = None) -> tuple[float, float]:
     """Median seconds of (expression, program), alternating, after one untimed call each."""
-    texts = {"expression": cases.tanh_chain(d), "program": program(d)}
+    texts = texts or {"expression": cases.tanh_chain(d), "program": program(d)}
     point = {"z": 0.3}
     first = [exprdiff.grad(text, point).gradient["z"] for text in texts.values()]
     if abs(first[0] - first[1]) > 1e-12 * max(1.0, abs(first[0])):
@@ -54,6 +69,14 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     print(f"| exprdiff {exprdiff.__version__} ({exprdiff.__file__}) | {expression * 1e3:.2f} ms "
           f"| {program_time * 1e3:.2f} ms | {program_time / expression:.3f} |")
+    depth = 10
+    text, lines = shared(depth)
+    expression, program_time = measure(depth, args.rounds, {"expression": text, "program": lines})
+    print(f"\n| each name used twice, depth {depth} | one expression ({len(text):,} characters) | "
+          f"{depth} statements ({len(lines):,} characters) | program ÷ expression |")
+    print("|---|---:|---:|---:|")
+    print(f"| z_k = tanh(z_k-1) + z_k-1 | {expression * 1e3:.3f} ms | {program_time * 1e3:.3f} ms | "
+          f"{program_time / expression:.3f} |")
 
 
 if __name__ == "__main__":
