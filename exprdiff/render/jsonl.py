@@ -17,6 +17,9 @@ _FILED = ("file", *_PLAIN)
 #: expression text → (its variables, the record's text with `%` where the numbers go)
 _templates: dict[str, tuple[tuple[str, ...], str]] = {}
 _MOST_TEMPLATES = 4096
+#: expressions seen once: a template pays from its second record on (a batch of distinct
+#: lines, each seen once, would build one per line for nothing)
+_seen: set[str] = set()
 
 
 def dumps(record: Record) -> str:
@@ -45,6 +48,11 @@ def _plain(record: Record) -> str | None:
     names = tuple(at)
     known = _templates.get(expression)
     if known is None or known[0] != names:
+        if expression not in _seen:
+            if len(_seen) >= _MOST_TEMPLATES:
+                _seen.clear()
+            _seen.add(expression)
+            return None
         known = _template(expression, names)
         if known is None:
             return None
