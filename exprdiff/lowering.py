@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from exprdiff import ast, statements
+from exprdiff import ast
 from exprdiff.errors import ExprError
 from exprdiff.ops import Op, lookup
 from exprdiff.tape import (
@@ -30,6 +30,8 @@ from exprdiff.tape import (
 
 def lower(root: ast.Tree, source: str) -> Tape:
     """AST → tape, iteratively: hash-consed, constants folded, inputs in order of appearance."""
+    from exprdiff import statements  # (a program's names: loaded by the programs that need it)
+
     builder = TapeBuilder(source)
     stack: list[int] = []
     for node in ast.walk(root):

@@ -9,7 +9,6 @@ from exprdiff.api import Compiled, Result
 from exprdiff.cli.notes import warn
 from exprdiff.cli.output import emit_results
 from exprdiff.errors import ExprError
-from exprdiff.statements import unused_warnings
 
 #: Largest program file read (the text limit, --max-size, applies to what is read).
 MAX_FILE = 64_000_000
@@ -38,6 +37,8 @@ def warn_unused(compiled: Compiled) -> None:
     """One warning per statement of the program whose name nothing uses."""
     program = compiled.tape.statements
     if program is not None:
+        from exprdiff.statements import unused_warnings
+
         for message in unused_warnings(compiled.source, program):
             warn(message)
 

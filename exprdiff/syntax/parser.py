@@ -22,7 +22,7 @@ from exprdiff import ast
 from exprdiff.errors import ExprError
 from exprdiff.lowering import TapeBuilder, UnaryRule, lower, node_maker
 from exprdiff.ops import CONSTANTS, FUNCTIONS, OPERATORS
-from exprdiff.syntax import lalr, program
+from exprdiff.syntax import lalr
 from exprdiff.syntax.grammar import cache_folder, grammar_text
 from exprdiff.tape import Tape
 
@@ -66,11 +66,17 @@ def _cache_key(grammar: str) -> str:
     return _digest(f"{__version__}\n{lalr.FORMAT}\n{grammar}")
 
 
-def _digest(text: str) -> str:
-    """CRC-32 of the text, as 8 hex digits."""
-    import zlib
+#: A Mersenne prime: the digest is the text's bytes, read as one integer, modulo it.
+_MODULUS = (1 << 61) - 1
 
-    return f"{zlib.crc32(text.encode('utf-8')):08x}"
+
+def _digest(text: str) -> str:
+    """A checksum of the text (its length, then its bytes as one little-endian integer modulo
+    2**61 - 1, as hex): any truncation or corrupted run of bytes changes it, bar a chance of
+    2**-61. It is worked out in C by int.from_bytes, with no module to load (zlib cost a fresh
+    process 0.4 ms); like CRC-32 it is no defence against a forger (the probe parse is)."""
+    data = text.encode("utf-8")
+    return f"{len(data):x}-{int.from_bytes(data, 'little') % _MODULUS:016x}"
 
 
 def _read_cache(path: str) -> lalr.Tables | None:
@@ -308,6 +314,21 @@ _BINARY = ("add", "sub", "mul", "div", "pow")
 _NEG = OPERATORS["neg"]
 
 
+def _program(name: str) -> Callable[..., Any]:
+    """A program's reduce callback, syntax/program.py's `name`: loaded (with statements.py) by
+    the first statement parsed, never by a plain expression's process."""
+    loaded: list[Callable[..., Any]] = []
+
+    def call(*args: Any) -> Any:
+        if not loaded:
+            from exprdiff.syntax import program
+
+            loaded.append(getattr(program, name))
+        return loaded[0](*args)
+
+    return call
+
+
 @lru_cache(maxsize=1)
 def _tape_callbacks() -> lalr.Bound:
     return _bind_tape(_tables())
@@ -318,9 +339,9 @@ def _bind_tape(tables: lalr.Tables) -> lalr.Bound:
         **{n: node_maker(OPERATORS[n], 2) for n in _BINARY}, "neg": node_maker(_NEG, 1),
         "pos": lalr.Child(1),
         "group": lalr.Child(1), "number": _tape_number, "name": _tape_name, "call": _tape_call,
-        "arguments": _arguments, "arguments/1": lalr.Child(0), "assign": program.tape_assign,
-        "separator": program.tape_separator, "statements": lalr.Child(0),
-        "program": program.tape_program})
+        "arguments": _arguments, "arguments/1": lalr.Child(0), "assign": _program("tape_assign"),
+        "separator": _program("tape_separator"), "statements": lalr.Child(0),
+        "program": _program("tape_program")})
 
 
 @lru_cache(maxsize=1)
@@ -328,9 +349,9 @@ def _tree_callbacks() -> lalr.Bound:
     return lalr.bind(_tables(), {
         **{n: _tree_binary(n) for n in _BINARY}, "neg": _tree_neg, "pos": _second,
         "group": _second, "number": _tree_number, "name": _tree_name, "call": _tree_call,
-        "arguments": _arguments, "assign": program.tree_assign,
-        "separator": program.tree_separator, "statements": program.listed_statements,
-        "program": program.tree_program})
+        "arguments": _arguments, "assign": _program("tree_assign"),
+        "separator": _program("tree_separator"), "statements": _program("listed_statements"),
+        "program": _program("tree_program")})
 
 
 def parse(text: str) -> ast.Tree:
