@@ -174,3 +174,17 @@ def test_internal_errors_never_show_a_traceback(runner, monkeypatch):
     assert result.exit_code == 1
     assert result.stderr.startswith("error: internal error (RuntimeError: boom)")
     assert "Traceback" not in result.output
+
+
+def test_the_other_commands_load_when_asked_for_and_are_suggested(runner):
+    """diff, graph, hessian and codegen live in cli/others.py, which the group loads lazily:
+    --help lists them, each runs, and a misspelt one is still suggested."""
+    import subprocess
+    import sys
+
+    fresh = subprocess.run([sys.executable, "-m", "exprdiff", "hesian", "x"],  # nothing loaded
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert fresh.returncode == 2 and "Did you mean 'hessian'?" in fresh.stderr, fresh.stderr
+    listed = run(runner, "--help").output
+    assert all(f"  {name} " in listed for name in ("codegen", "diff", "grad", "graph", "hessian"))
+    assert run(runner, "hessian", "x*y", "--at", "x=1,y=2", "--format", "json").exit_code == 0

@@ -454,7 +454,7 @@ def test_the_drawing_model_sits_below_the_api_and_the_renderers():
     above = ("exprdiff.api", "exprdiff.render", "exprdiff.drawing", "exprdiff.cli")
     assert sorted(t for t in graph["exprdiff.explain.picture"] if t.startswith(above)) == []
     users = sorted(name for name, targets in graph.items() if "exprdiff.drawing" in targets)
-    assert users == ["exprdiff", "exprdiff.cli.commands"]  # nothing else draws through the API
+    assert users == ["exprdiff", "exprdiff.cli.others"]  # nothing else draws through the API
 
 
 def test_precision_of_labels_and_exact_tooltips(runner):

@@ -35,7 +35,7 @@ NEVER = ("sympy", "numpy", "lark", "exprdiff.syntax.lark_errors", "exprdiff.orac
          "exprdiff.explain.steps", "exprdiff.batch", "exprdiff.cli.batch",
          "exprdiff.explain.picture", "exprdiff.drawing", "exprdiff.render.picture",
          "exprdiff.render.dot", "exprdiff.vector", "exprdiff.cli.points", "multiprocessing",
-         "difflib", "dataclasses", "exprdiff.codegen",
+         "difflib", "dataclasses", "exprdiff.codegen", "exprdiff.cli.others",
          # the rows' NumPy, wide-number, second-order and code rules (ops.load: their users only)
          "exprdiff.array_rules", "exprdiff.scaled", "exprdiff.second_rules", "exprdiff.careful",
          "exprdiff.modes", "exprdiff.code_rules")

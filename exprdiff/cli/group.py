@@ -15,7 +15,29 @@ from exprdiff.errors import ExitCode, ExprError, printable
 
 
 class ExprdiffGroup(click.Group):
-    """A click group whose standalone mode turns every failure into one `error:` message."""
+    """A click group whose standalone mode turns every failure into one `error:` message.
+
+    `lazy` names commands by the module that defines them (a click Command of the same name),
+    imported only when that command is run or the commands are listed (click's own recipe for
+    lazily loaded subcommands)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(*args, **extra)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands:  # an unknown name loads them all: click's "did you mean"
+            from importlib import import_module
+
+            for wanted in [name] if name in self.lazy else [n for n in self.lazy
+                                                           if n not in self.commands]:
+                command = getattr(import_module(self.lazy[wanted]), wanted)
+                assert isinstance(command, click.Command)  # noqa: S101 - our own table
+                self.add_command(command, wanted)
+        return super().get_command(ctx, name)
 
     def main(
         self, args: Sequence[str] | None = None, prog_name: str | None = None,

@@ -22,7 +22,7 @@ from exprdiff import ast
 from exprdiff.errors import ExprError
 from exprdiff.lowering import TapeBuilder, UnaryRule, lower, node_maker
 from exprdiff.ops import CONSTANTS, FUNCTIONS, OPERATORS
-from exprdiff.syntax import lalr
+from exprdiff.syntax import lalr, program_callback
 from exprdiff.syntax.grammar import cache_folder, grammar_text
 from exprdiff.tape import Tape
 
@@ -314,21 +314,6 @@ _BINARY = ("add", "sub", "mul", "div", "pow")
 _NEG = OPERATORS["neg"]
 
 
-def _program(name: str) -> Callable[..., Any]:
-    """A program's reduce callback, syntax/program.py's `name`: loaded (with statements.py) by
-    the first statement parsed, never by a plain expression's process."""
-    loaded: list[Callable[..., Any]] = []
-
-    def call(*args: Any) -> Any:
-        if not loaded:
-            from exprdiff.syntax import program
-
-            loaded.append(getattr(program, name))
-        return loaded[0](*args)
-
-    return call
-
-
 @lru_cache(maxsize=1)
 def _tape_callbacks() -> lalr.Bound:
     return _bind_tape(_tables())
@@ -339,9 +324,9 @@ def _bind_tape(tables: lalr.Tables) -> lalr.Bound:
         **{n: node_maker(OPERATORS[n], 2) for n in _BINARY}, "neg": node_maker(_NEG, 1),
         "pos": lalr.Child(1),
         "group": lalr.Child(1), "number": _tape_number, "name": _tape_name, "call": _tape_call,
-        "arguments": _arguments, "arguments/1": lalr.Child(0), "assign": _program("tape_assign"),
-        "separator": _program("tape_separator"), "statements": lalr.Child(0),
-        "program": _program("tape_program")})
+        "arguments": _arguments, "arguments/1": lalr.Child(0),
+        "assign": program_callback("tape_assign"), "separator": program_callback("tape_separator"),
+        "statements": lalr.Child(0), "program": program_callback("tape_program")})
 
 
 @lru_cache(maxsize=1)
@@ -349,9 +334,10 @@ def _tree_callbacks() -> lalr.Bound:
     return lalr.bind(_tables(), {
         **{n: _tree_binary(n) for n in _BINARY}, "neg": _tree_neg, "pos": _second,
         "group": _second, "number": _tree_number, "name": _tree_name, "call": _tree_call,
-        "arguments": _arguments, "assign": _program("tree_assign"),
-        "separator": _program("tree_separator"), "statements": _program("listed_statements"),
-        "program": _program("tree_program")})
+        "arguments": _arguments, "assign": program_callback("tree_assign"),
+        "separator": program_callback("tree_separator"),
+        "statements": program_callback("listed_statements"),
+        "program": program_callback("tree_program")})
 
 
 def parse(text: str) -> ast.Tree:
