@@ -93,8 +93,14 @@ _TOP = bytes(int(b & 0x7F == 0) for b in range(256))
 _NEXT = bytes(int(b & 0xF0 == 0) for b in range(256))
 
 
+#: Below this many nodes the count is a plain loop (struct, a module to load, pays from here).
+_SMALL = 64
+
+
 def _below_normal(tape: Tape, numbers: list[float]) -> int:
     """How many of `numbers` (one per node) are 0 or subnormal: exponent field 0."""
+    if len(numbers) < _SMALL:
+        return sum(-TINY < g < TINY for g in numbers)  # (nan: False, as its exponent is not 0)
     packer = tape.memo.get("doubles")
     if packer is None:  # (struct imported here: once per tape, not at every start-up)
         import struct

@@ -62,3 +62,20 @@ def test_the_fast_paths_are_all_exercised():
     for text in FAST:
         codes.update(exprdiff.compile(text).tape.lean().codes)
     assert {MUL, ADD, SUB, NEG, POWC, UNARY, BINARY, NARY} <= codes
+
+
+def test_both_counts_of_numbers_below_the_normal_range_agree():
+    """reverse._below_normal counts 0s and subnormals with a plain loop on a small tape and on
+    the doubles' bytes (struct) on a big one: the two must agree, on every kind of double."""
+    import random
+
+    from exprdiff import reverse
+
+    kinds = [0.0, -0.0, 5e-324, -2.2e-308, 2.2250738585072014e-308, 1.0, -3.5, 1e300,
+             float("inf"), float("-inf"), float("nan"), 1e-310]
+    rng = random.Random(7)
+    for size in (1, 10, 63, 64, 200):
+        tape = exprdiff.compile("+".join(f"x{k}" for k in range(size)) or "x").tape
+        numbers = [rng.choice(kinds) for _ in range(len(tape))]
+        plain = sum(n == 0 or (abs(n) < 2.2250738585072014e-308) for n in numbers)
+        assert reverse._below_normal(tape, numbers) == plain, (size, numbers)
