@@ -1,11 +1,11 @@
 """A tight LALR(1) loop over Lark's own parse tables and terminals: the fast path of parsing.
 
 Lark compiles grammar/exprdiff.lark into its parse table and lexer terminals once (cached across
-processes); this module copies both into plain dicts and ints and runs the shift/reduce loop
-itself, calling one small callback per reduced rule. It words no error: at a mistake it raises
-`Mistake`, saying where it stopped (the piece of text, the state and so the terminals it
-expected), and parser.py words it from that (wording.py) without parsing again. The grammar
-file stays the single source of the language; nothing here knows its rules.
+processes); table_data.py copies both into plain dicts and ints, and this module runs the
+shift/reduce loop itself, calling one small callback per reduced rule. It words no error: at a
+mistake it raises `Mistake`, saying where it stopped (the piece of text, the state and so the
+terminals it expected), and parser.py words it from that (wording.py) without parsing again. The
+grammar file stays the single source of the language; nothing here knows its rules.
 
 Lexing is one `findall` of Lark's terminals (their groups made non-capturing: grammar.splitter)
 that cuts the text into pieces, tokens and white space alike, in C; each distinct piece text is
@@ -19,15 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from exprdiff.syntax.grammar import splitter
-
-if TYPE_CHECKING:
-    from lark import Lark
-
-#: Version of the cached JSON form of Tables (to_data / from_data).
-FORMAT = 1
 
 
 class Fallback(Exception):  # noqa: N818 - a signal, not an error seen by users
@@ -98,79 +92,6 @@ class Tables:
 _SKIP: tuple[Any, ...] = (None, None, None)
 
 
-def tables(lark: Lark) -> Tables:
-    """Copy Lark's LALR table and terminals (already ordered by Lark's priority) into ints."""
-    from lark.parsers.lalr_analysis import Shift
-
-    lexer = lark.parser.lexer
-    terminals = lexer.terminals
-    pattern = ("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
-               + "|(?P<_BAD>.)")
-    table = lark.parser.parser.parser.parse_table
-    rules = list(lark.rules)
-    index = {id(rule): k for k, rule in enumerate(rules)}
-    count = max(table.states) + 1
-    action: list[dict[str, int]] = [{} for _ in range(count)]
-    goto: list[dict[int, int]] = [{} for _ in range(count)]
-    for state, row in table.states.items():
-        for symbol, (kind, arg) in row.items():
-            if not symbol.isupper() and symbol != "$END":
-                continue
-            action[state][symbol] = arg if kind is Shift else ~index[id(arg)]
-        for k, rule in enumerate(rules):
-            entry = row.get(rule.origin.name)
-            if entry is not None and entry[0] is Shift:
-                goto[state][k] = entry[1]
-    kinds: list[int] = []
-    names: list[str] = []
-    for rule in rules:
-        size = len(rule.expansion)
-        origin = rule.origin.name
-        if rule.alias:
-            kinds.append(_CALL)
-            names.append(rule.alias)
-        elif rule.options.expand1 and size == 1:
-            kinds.append(_PASS)
-            names.append(origin)
-        elif origin.startswith("_"):
-            kinds.append(_FLAT)
-            names.append(origin)
-        else:
-            kinds.append(_CALL)
-            names.append(origin)
-    flat = {rule.origin.name for rule, kind in zip(rules, kinds, strict=True) if kind == _FLAT}
-    for k, rule in enumerate(rules):
-        if kinds[k] == _CALL and any(symbol.name in flat for symbol in rule.expansion):
-            kinds[k] = _SPLICE
-    return Tables(
-        pattern=pattern, ignore=frozenset(lexer.ignore_types), action=tuple(action),
-        goto=tuple(goto), sizes=tuple(len(r.expansion) for r in rules), kinds=tuple(kinds),
-        names=tuple(names), start=table.start_states["start"], end=table.end_states["start"],
-    )
-
-
-def to_data(t: Tables) -> dict[str, Any]:
-    """Tables as JSON-ready data (the parse table is cached, so valid input never loads Lark)."""
-    return {"format": FORMAT, "pattern": t.pattern, "ignore": sorted(t.ignore),
-            "action": list(t.action), "goto": [{str(k): v for k, v in row.items()}
-                                               for row in t.goto],
-            "sizes": list(t.sizes), "kinds": list(t.kinds), "names": list(t.names),
-            "start": t.start, "end": t.end}
-
-
-def from_data(data: dict[str, Any]) -> Tables:
-    """The inverse of to_data; KeyError or ValueError when the data is not ours."""
-    if data["format"] != FORMAT:
-        raise ValueError("another format")
-    return Tables(
-        pattern=data["pattern"], ignore=frozenset(data["ignore"]),
-        action=tuple(data["action"]),
-        goto=tuple({int(k): v for k, v in row.items()} for row in data["goto"]),
-        sizes=tuple(data["sizes"]), kinds=tuple(data["kinds"]), names=tuple(data["names"]),
-        start=data["start"], end=data["end"],
-    )
-
-
 def pieces(t: Tables, text: str) -> list[str]:
     """`text` cut into the texts of its tokens and of the white space between them, in order
     (they join up to `text` again), then "" for the end. Which token each is, run() asks."""
@@ -180,6 +101,11 @@ def pieces(t: Tables, text: str) -> list[str]:
         found = t.splitter.findall(text)
     found.append("")
     return found
+
+
+def start(found: list[str], k: int) -> int:
+    """The 0-based start of piece k alone (an error path: no offsets list is kept)."""
+    return sum(map(len, found[:k]))
 
 
 def offsets(found: list[str]) -> list[int]:

@@ -5,7 +5,7 @@ as JSON beside Lark's own cache, and the reduce callbacks build the tape (or the
 without recursion however deep the input. A mistake is worded from where the loop stopped
 (wording.py), in the same words Lark's errors get, without parsing the text again; Lark parses
 only what the loop cannot judge (a piece of text that is no token on its own), and only when the
-text is short (LARK_WORDING): one source of the language, one of errors.
+text is short (mistakes.LARK_WORDING): one source of the language, one of errors.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from exprdiff import ast
 from exprdiff.errors import ExprError
 from exprdiff.lowering import TapeBuilder, UnaryRule, lower, node_maker
 from exprdiff.ops import CONSTANTS, FUNCTIONS, OPERATORS
-from exprdiff.syntax import lalr, program_callback
+from exprdiff.syntax import lalr, program_callback, table_data
 from exprdiff.syntax.grammar import cache_folder, grammar_text
 from exprdiff.tape import Tape
 
@@ -47,9 +47,9 @@ def _tables() -> lalr.Tables:
             return cached
     from exprdiff.syntax.lark_errors import lark
 
-    tables = lalr.tables(lark())
+    tables = table_data.tables(lark())
     if path is not None:
-        body = json.dumps(lalr.to_data(tables))
+        body = json.dumps(table_data.to_data(tables))
         try:
             partial = f"{path}.{os.getpid()}.tmp"
             with open(partial, "w", encoding="utf-8") as handle:
@@ -63,7 +63,7 @@ def _tables() -> lalr.Tables:
 def _cache_key(grammar: str) -> str:
     from exprdiff.version import __version__
 
-    return _digest(f"{__version__}\n{lalr.FORMAT}\n{grammar}")
+    return _digest(f"{__version__}\n{table_data.FORMAT}\n{grammar}")
 
 
 #: A Mersenne prime: the digest is the text's bytes, read as one integer, modulo it.
@@ -86,7 +86,7 @@ def _read_cache(path: str) -> lalr.Tables | None:
             digest, _, body = handle.read().partition("\n")
         if digest != _digest(body):
             return None
-        tables = lalr.from_data(json.loads(body))
+        tables = table_data.from_data(json.loads(body))
     except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
         return None  # missing or unreadable: rebuild
     return tables if _probe(tables) else None
@@ -201,7 +201,7 @@ def _tape_name(b: TapeBuilder, k: int) -> int:
     if text in CONSTANTS:
         return b.constant(text, CONSTANTS[text], k)
     if text in FUNCTIONS:
-        raise _mistake("function_as_name", text, _start(b.texts, k) + 1)
+        raise _mistake("function_as_name", text, lalr.start(b.texts, k) + 1)
     return b.variable(text, k)
 
 
@@ -212,7 +212,7 @@ def _tape_number(b: TapeBuilder, k: int) -> int:
         return found
     value = float(text)
     if not math.isfinite(value):
-        raise _mistake("number_too_large", text, _start(b.texts, k) + 1)
+        raise _mistake("number_too_large", text, lalr.start(b.texts, k) + 1)
     found = b.literals[text] = b.number(value, k)
     return found
 
@@ -231,7 +231,7 @@ def _tape_call(b: TapeBuilder, k: int, lpar: int, args: int | list[int], rpar: i
         args = [args]
     assert isinstance(args, list)  # noqa: S101 - for mypy: not an int, so the list
     if op is None or not op.accepts(len(args)):
-        raise _call_mistake(b.texts[k], len(args), _start(b.texts, k) + 1,
+        raise _call_mistake(b.texts[k], len(args), lalr.start(b.texts, k) + 1,
                             "\n" in "".join(b.texts[k + 1:lpar]))
     return b.apply(op, tuple(args), k)
 
@@ -240,9 +240,6 @@ def _tape_call(b: TapeBuilder, k: int, lpar: int, args: int | list[int], rpar: i
 _UNARY_CALLS: dict[str, tuple[Any, UnaryRule]] = {}
 
 
-def _start(found: list[str], k: int) -> int:
-    """0-based offset of piece k (a tape parse keeps no offsets: an error path only)."""
-    return sum(map(len, found[:k]))
 
 
 def _mistake(what: str, text: str, column: int) -> lalr.Mistake:
@@ -357,47 +354,11 @@ def parse(text: str) -> ast.Tree:
     return parse_with_lark(text)
 
 
-#: Longest text that Lark may parse again to word a mistake the fast loop cannot judge (a piece
-#: of text that is no token on its own: not met with this grammar). Lark takes ~20 s a MB.
-LARK_WORDING = 20_000
-
-
 def _worded(text: str, mistake: lalr.Mistake) -> ExprError:
-    """The ExprError for a mistake of the fast loop, worded as Lark's errors are (wording.py)."""
-    from exprdiff.syntax import wording
+    """The ExprError for a mistake of the fast loop (mistakes.py: the error path only)."""
+    from exprdiff.syntax.mistakes import worded
 
-    if mistake.error is not None:  # a callback's own: an unknown function, a huge number…
-        assert isinstance(mistake.error, ExprError)  # noqa: S101 - the callbacks make these
-        return wording.with_source(mistake.error, text)
-    if not text.strip():
-        return wording.empty(text)
-    tables, found = _tables(), mistake.found
-    start = _start(found, mistake.piece)
-    piece = found[mistake.piece]
-    if mistake.state is not None and mistake.kind is not None:
-        return wording.unexpected(mistake.kind, piece, start, lalr.expected(tables, mistake.state),
-                                  text, _before(tables, found, mistake.piece))
-    match = tables.scanner.match(text, start)
-    if match is not None and match.lastgroup == "_BAD":  # no terminal matches here
-        return wording.bad_character(text[start], start, text)
-    if len(text) <= LARK_WORDING:
-        from exprdiff.syntax.lark_errors import parse_with_lark
-
-        try:
-            parse_with_lark(text)
-        except ExprError as error:
-            return error
-    return wording.with_source(ExprError("parse", f"cannot read '{wording.shorten(piece)}' "
-                                         "here", column=start + 1), text)
-
-
-def _before(tables: lalr.Tables, found: list[str], k: int) -> tuple[str, str] | None:
-    """The token before piece k as (terminal, text), white space skipped; None at the start."""
-    for j in range(k - 1, -1, -1):
-        kind = lalr.terminal(tables, found[j])
-        if kind is not None:
-            return kind, found[j]
-    return None
+    return worded(text, mistake, _tables())
 
 
 def _lark() -> Any:

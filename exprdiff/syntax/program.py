@@ -13,16 +13,11 @@ from exprdiff.lowering import TapeBuilder
 from exprdiff.syntax import lalr
 
 
-def _start(found: list[str], k: int) -> int:
-    """0-based offset of piece k (an error path only)."""
-    return sum(map(len, found[:k]))
-
-
 def tape_assign(b: TapeBuilder, k: int, equal: int, value: int) -> None:
     texts = b.texts
     before = texts[k - 1] if k else "\n"
     if "\n" not in before and before != ";" and _separated(texts, k) is False:
-        raise _unseparated(texts, k, _start(texts, k) + 1)
+        raise _unseparated(texts, k, lalr.start(texts, k) + 1)
     # k, a piece index, stands for the column until the columns are asked for (the builder's
     # finish hands the statements the tape's resolve)
     statements.assign(b.tape, b.variables, b.texts[k], value, k)
@@ -30,7 +25,7 @@ def tape_assign(b: TapeBuilder, k: int, equal: int, value: int) -> None:
 
 def tape_separator(b: TapeBuilder, k: int) -> None:
     if _separated(b.texts, k) is not False:
-        raise _empty_statement(b.texts, _start(b.texts, k) + 1)
+        raise _empty_statement(b.texts, lalr.start(b.texts, k) + 1)
 
 
 def tape_program(b: TapeBuilder, listed: None, result: int | None = None) -> int:
@@ -55,7 +50,7 @@ def _check_result(found: list[str], k: int) -> None:
     after a `;` or a line break, as a statement does."""
     start = _statement_end(found, k + 2)
     if start is not None and found[start] != ";" and _separated(found, start) is False:
-        raise _unseparated_result(start, _start(found, start) + 1)
+        raise _unseparated_result(start, lalr.start(found, start) + 1)
 
 
 def _statement_end(found: list[str], k: int) -> int | None:
