@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "exprdiff"
 
 #: Modules may grow past this only with a reason written here.
-MAX_LINES = 420
+MAX_LINES = 400
 
 
 def module_name(path: Path) -> str:

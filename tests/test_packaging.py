@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import missing_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +44,7 @@ def test_non_editable_install_in_a_fresh_venv_runs_grad(wheel, tmp_path):
     install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
                               "-q", str(wheel)], capture_output=True, text=True)
     if install.returncode != 0 and "Could not find a version" in install.stderr:
-        pytest.skip(f"package index unreachable: {install.stderr.strip()[:200]}")
+        missing_tool(f"package index unreachable: {install.stderr.strip()[:200]}")
     assert install.returncode == 0, install.stderr
     exe = env_dir / "bin" / "exprdiff"
     result = subprocess.run(
