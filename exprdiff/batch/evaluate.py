@@ -49,6 +49,20 @@ def _sweep(tape: Tape) -> Callable[..., tuple[float, tuple[float, ...]]] | None:
 
     return compile_sweeps(tape)
 
+
+def _swept(tape: Tape, point: list[float]) -> tuple[float, Sequence[float]] | None:
+    """(value, gradient) from the tape's generated sweeps once it has been swept SWEEP_AFTER
+    times (counted in tape.memo); None where they are not there or are Unsure at this point."""
+    sweep = tape.memo.get(_SWEEP, 0)
+    if type(sweep) is int:
+        tape.memo[_SWEEP] = sweep = sweep + 1 if sweep < SWEEP_AFTER else _sweep(tape)
+    if sweep is None or type(sweep) is int:
+        return None
+    try:
+        return sweep(*point)
+    except ArithmeticError:  # (Unsure) the interpreted sweeps decide, as for any point
+        return None
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The options every line is evaluated with (picklable, for the worker processes)."""
@@ -212,24 +226,14 @@ class Evaluator:
             # record as Result.to_dict() (tests/test_batch.py holds the two paths equal).
             # Every point reaching here holds finite floats (read_point, _json_point, --at).
             point = [at[name] for name in inputs]
-            sweep = tape.memo.get(_SWEEP, 0)
-            if type(sweep) is int:
-                tape.memo[_SWEEP] = sweep = sweep + 1 if sweep < SWEEP_AFTER else _sweep(tape)
-            if sweep is not None and type(sweep) is not int:
-                try:
-                    value, gradient = sweep(*point)
-                except ArithmeticError:  # (Unsure) the sweeps below decide, as for any point
-                    pass
-                else:
-                    return head | {"expression": compiled.source,
-                                   "at": {n: at[n] for n in inputs}, "value": value,
-                                   "gradient": dict(zip(inputs, gradient, strict=True)),
-                                   "warnings": []}
-            values = forward(tape, point)
-            adjoints = reverse(tape, values)
+            found = _swept(tape, point)
+            if found is None:  # the sweeps themselves: not yet generated, or Unsure here
+                values = forward(tape, point)
+                adjoints = reverse(tape, values)
+                found = values[tape.output], [adjoints[i] for i in inputs.values()]
+            value, gradient = found
             return head | {"expression": compiled.source, "at": {n: at[n] for n in inputs},
-                           "value": values[tape.output],
-                           "gradient": {name: adjoints[i] for name, i in inputs.items()},
+                           "value": value, "gradient": dict(zip(inputs, gradient, strict=True)),
                            "warnings": []}
         return head | compiled.grad(at, wrt=settings.wrt, strict=settings.strict).to_dict()
 
