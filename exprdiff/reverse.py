@@ -12,7 +12,6 @@ import math
 from collections.abc import Sequence
 
 from exprdiff.errors import ExprError
-from exprdiff.forward import _all_finite
 from exprdiff.rules import TINY, UNDERFLOW
 from exprdiff.tape import ADD, BINARY, CONSTANT, MUL, NEG, POWC, SUB, UNARY, Tape
 
@@ -65,11 +64,27 @@ def reverse(
                     adjoint[k] += g * d
     except _MATH_ERRORS:
         return _careful(tape, values)
-    for i in lean.constant_nodes:
-        adjoint[i] = 0.0  # a nan partial towards a constant (e.g. a negative base) is harmless
-    if not _all_finite(adjoint) or _underflowed(tape, values, adjoint):
+    if _doubtful(tape, values, adjoint):
         return _careful(tape, values)  # edge by edge: a true derivative or the reason why not
     return adjoint
+
+
+def _doubtful(tape: Tape, values: Sequence[float], adjoint: list[float]) -> bool:
+    """Whether the careful sweep must redo `adjoint`: an adjoint is not finite, or one may
+    have lost digits below the normal range (_underflowed). Sets the constants' adjoints to 0
+    (a nan partial towards a constant, e.g. a negative base, is harmless).
+
+    The common case is two passes in C: the constants' adjoints are first set to 1, out of the
+    way, then a sum (finite?) and a min of the magnitudes (all normal?) settle it."""
+    constants = tape.lean().constant_nodes
+    for i in constants:
+        adjoint[i] = 1.0
+    total = sum(adjoint)
+    finite = total - total == 0.0 or all(map(math.isfinite, adjoint))
+    low = finite and min(map(abs, adjoint)) < TINY
+    for i in constants:
+        adjoint[i] = 0.0
+    return not finite or (low and _underflowed(tape, values, adjoint))
 
 
 def _underflowed(tape: Tape, values: Sequence[float], adjoint: list[float]) -> bool:
@@ -161,10 +176,7 @@ def _recorded(
     except _MATH_ERRORS:
         partials.clear()
         return _careful(tape, values, partials)
-    for i, kind in enumerate(tape.kinds):
-        if kind == CONSTANT:
-            adjoint[i] = 0.0
-    if not _all_finite(adjoint) or _underflowed(tape, values, adjoint):
+    if _doubtful(tape, values, adjoint):
         partials.clear()
         return _careful(tape, values, partials)
     return adjoint
