@@ -158,7 +158,7 @@ def grad(expr: str | None, points: tuple[str, ...], wrt: str | None, output: str
         from exprdiff.cli.batch import command as batch
 
         sys.exit(batch(expr, files, points, wrt, output, precision=precision, strict=strict,
-                       check=check, timeout=timeout, jobs=jobs, console=console(), dask=dask,
+                       check=check, timeout=timeout, jobs=jobs, console=console, dask=dask,
                        output_dir=output_dir))
     if check:  # SymPy's process imports it while this one parses and sweeps (cli/__init__.py)
         from exprdiff.oracle.child import shared
