@@ -59,6 +59,24 @@ def _texts(lines: list[str], monkeypatch: pytest.MonkeyPatch, after: int,
     return ours, encoders
 
 
+def _plain_texts(lines: list[str], monkeypatch: pytest.MonkeyPatch, after: int,
+                 file: str | None = None) -> tuple[list[str], int]:
+    """The texts a JSON Lines batch writes (the evaluator given the writer's encode: common
+    records written from their numbers, never made), and how many came so."""
+    monkeypatch.setattr(evaluate, "SWEEP_AFTER", after)
+    encode = jsonl.JsonLines.encode
+    evaluator = Evaluator(Settings(), encode)
+    texts, plain = [], 0
+    for number, line in enumerate(lines, 1):
+        outcome = evaluator.line(number, line.encode(), file)
+        if outcome is None:
+            continue
+        plain += sum(type(item) is str for item in outcome[0])
+        records, _ = evaluate.encoded(outcome, encode)
+        texts.extend(text.removesuffix("\n") for text in records)
+    return texts, plain
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_generated_sweeps_write_the_interpreted_records_byte_for_byte(seed, monkeypatch):
     lines = _lines(40, seed)
@@ -68,6 +86,18 @@ def test_generated_sweeps_write_the_interpreted_records_byte_for_byte(seed, monk
     for line, got, want in zip(lines, generated, interpreted, strict=True):
         assert got == want, line
     assert generated == encoded  # and the template wrote what json writes
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_records_written_from_their_numbers_are_the_records_text(seed, monkeypatch):
+    """A JSON Lines batch writes a common record without making it: the same text, byte for
+    byte, as the record made and encoded, with sweeps generated or interpreted."""
+    lines = _lines(30, seed) * 2  # the second time round, every expression has its template
+    for after in (0, 10**9):
+        made, _ = _texts(lines, monkeypatch, after)
+        unmade, plain = _plain_texts(lines, monkeypatch, after)
+        assert unmade == made
+        assert plain > len(lines) // 4  # the unmade path was taken, not only the fallback
 
 
 def test_the_straight_line_runs_and_is_not_always_unsure(monkeypatch):
@@ -119,7 +149,9 @@ def test_kinks_programs_unicode_and_files_keep_their_paths(monkeypatch):
     for file in (None, "données\u202e.txt", 'a "quoted" %s name'):
         generated, encoded = _texts(lines, monkeypatch, after=0, file=file)
         interpreted, _ = _texts(lines, monkeypatch, after=10**9, file=file)
-        assert generated == interpreted == encoded
+        unmade, plain = _plain_texts(lines, monkeypatch, after=0, file=file)
+        assert generated == interpreted == encoded == unmade
+        assert plain >= 4  # `x·y`, `théta*2`, `x ; x=5e-324` (twice each, after the first)
 
 
 @pytest.mark.parametrize("record", [

@@ -25,6 +25,9 @@ Outcome = tuple[list[Any], bool]
 #: A record's text as the chosen writer writes it (a writer's `encode`): given one, a batch
 #: hands over texts instead of records, and --jobs workers send text back, not records.
 Encode = Callable[[Record], str]
+#: An encode's `plain`: (line, file or None, expression, variables, (*point, value, *partials))
+#: → the common record's text, or None where the record must be made and encoded.
+Plain = Callable[[int, "str | None", str, "tuple[str, ...]", "tuple[float, ...]"], "str | None"]
 #: (file label, line number, bytes read, outcome or None for a blank/comment line)
 Processed = tuple[str | None, int, int, Outcome | None]
 
@@ -78,11 +81,17 @@ class Settings:
 
 
 class Evaluator:
-    """Evaluates lines; keeps compiled graphs by expression text (parse errors too)."""
+    """Evaluates lines; keeps compiled graphs by expression text (parse errors too).
 
-    def __init__(self, settings: Settings) -> None:
+    Given the writer's `encode`, and that it has a `plain` (JSON Lines: render/jsonl.Encode), a
+    common record is written straight from its numbers, unmade: the outcome then holds its
+    text, and `encoded` leaves a text as it is.
+    """
+
+    def __init__(self, settings: Settings, encode: Encode | None = None) -> None:
         self.settings = settings
         self._cache: dict[str, Compiled | ExprError] = {}
+        self._plain: Plain | None = getattr(encode, "plain", None)
 
     def compiled(self, text: str) -> Compiled | ExprError:
         """The graph of `text`, or why there is none (both remembered; never re-raised, so a
@@ -152,7 +161,7 @@ class Evaluator:
 
     def _points(self, head: Record, compiled: Compiled,
                 points: Sequence[str | Mapping[str, Any]]) -> Outcome:
-        records: list[Record] = []
+        records: list[Record | str] = []
         try:
             chosen = self._point_list(compiled, points)
         except ExprError as problem:
@@ -178,8 +187,8 @@ class Evaluator:
             records.append(record)
         if unchecked:
             self._check(head, compiled, records, unchecked)
-        failed = any("error" in r or ("check" in r and not r["check"].get("ok"))
-                     for r in records)
+        failed = any(type(r) is not str and ("error" in r or (
+            "check" in r and not r["check"].get("ok"))) for r in records)
         return records, failed
 
     def _check(self, head: Record, compiled: Compiled, records: list[Record],
@@ -216,7 +225,7 @@ class Evaluator:
         example = ", ".join(f"{n}=1" for n in names[:4])
         raise usage(f"no point given: write '{compiled.source} ; {example}' or pass --at", names)
 
-    def _evaluate(self, head: Record, compiled: Compiled, at: Mapping[str, Any]) -> Record:
+    def _evaluate(self, head: Record, compiled: Compiled, at: Mapping[str, Any]) -> Record | str:
         tape = compiled.tape
         inputs = tape.inputs
         settings = self.settings
@@ -232,6 +241,11 @@ class Evaluator:
                 adjoints = reverse(tape, values)
                 found = values[tape.output], [adjoints[i] for i in inputs.values()]
             value, gradient = found
+            if self._plain is not None:
+                text = self._plain(head["line"], head.get("file"), compiled.source,
+                                   tuple(inputs), (*point, value, *gradient))
+                if text is not None:
+                    return text
             return head | {"expression": compiled.source, "at": {n: at[n] for n in inputs},
                            "value": value, "gradient": dict(zip(inputs, gradient, strict=True)),
                            "warnings": []}
@@ -241,7 +255,7 @@ class Evaluator:
 def evaluate_lines(lines: Iterable[Line], settings: Settings, encode: Encode | None = None,
                    ) -> Generator[Processed, None, None]:
     """Every line's outcome, one after the other, in this process."""
-    evaluator = Evaluator(settings)
+    evaluator = Evaluator(settings, encode)
     start_oracle(settings)
     for file, number, raw in lines:
         yield file, number, len(raw), encoded(evaluator.line(number, raw, file), encode)
@@ -252,7 +266,7 @@ def encoded(outcome: Outcome | None, encode: Encode | None) -> Outcome | None:
     if outcome is None or encode is None:
         return outcome
     records, failed = outcome
-    return [encode(record) for record in records], failed
+    return [record if type(record) is str else encode(record) for record in records], failed
 
 
 def start_oracle(settings: Settings) -> None:

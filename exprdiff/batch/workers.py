@@ -115,7 +115,7 @@ def serve(connection: Any, settings: Settings, parent: int, others: list[Any],
         other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, _exit)
-    evaluator = Evaluator(settings)
+    evaluator = Evaluator(settings, encode)
     start_oracle(settings)  # one SymPy process per worker, for all its lines
     try:
         while True:

@@ -46,6 +46,21 @@ def _plain(record: Record) -> str | None:
             or type(gradient) is not dict or type(warnings) is not list or warnings):
         return None
     names = tuple(at)
+    if tuple(gradient) != names:
+        return None
+    file = record["file"] if len(keys) == len(_FILED) else None
+    if file is not None and type(file) is not str:
+        return None
+    return plain(line, file, expression, names, (*at.values(), value, *gradient.values()))
+
+
+def plain(line: int, file: str | None, expression: str, names: tuple[str, ...],
+          numbers: tuple[float, ...]) -> str | None:
+    """The text of the common record `{"line", "expression", "at", "value", "gradient",
+    "warnings": []}` (after `"file"` when given) from its parts, without making the record:
+    `numbers` are the point's values in `names` order, the value, then the partials in that
+    order. None where the encoder must write it: the expression's first record (a template
+    pays from its second), numbers that are not finite floats."""
     known = _templates.get(expression)
     if known is None or known[0] != names:
         if expression not in _seen:
@@ -56,9 +71,6 @@ def _plain(record: Record) -> str | None:
         known = _template(expression, names)
         if known is None:
             return None
-    if tuple(gradient) != names:
-        return None
-    numbers = (*at.values(), value, *gradient.values())
     try:
         total = sum(numbers)
         if total - total != 0.0:  # inf or nan (or a sum beyond the doubles): the encoder
@@ -66,10 +78,7 @@ def _plain(record: Record) -> str | None:
         text = known[1] % (line, *map(float.__repr__, numbers))
     except TypeError:  # not a float (an int, a bool, a string): the encoder
         return None
-    if len(keys) == len(_FILED):
-        file = record["file"]
-        if type(file) is not str:
-            return None
+    if file is not None:
         text = '{"file": ' + json_safe(_encode(file)) + ", " + text[1:]
     return text
 
@@ -91,11 +100,27 @@ def _template(expression: str, names: tuple[str, ...]) -> tuple[tuple[str, ...],
     return known
 
 
+class Encode:
+    """A record's text as JsonLines writes it (a batch's workers call it: batch/workers.py);
+    `plain` writes a common record's text from its parts, the record unmade (batch/evaluate.py).
+    An object, not a function, so that the two travel together to --jobs workers."""
+
+    __slots__ = ()
+
+    def __call__(self, record: Record) -> str:
+        return line(record)
+
+    @staticmethod
+    def plain(line: int, file: str | None, expression: str, names: tuple[str, ...],
+              numbers: tuple[float, ...]) -> str | None:
+        text = plain(line, file, expression, names, numbers)
+        return None if text is None else text + "\n"
+
+
 class JsonLines:
     """One JSON object per line, each handed to the stream whole; flushed per input line."""
 
-    #: A record's text as this writer writes it (a batch's workers call it: batch/workers.py).
-    encode = staticmethod(line)
+    encode = Encode()
 
     def __init__(self, stream: TextIO, options: Options) -> None:
         self.stream = stream
