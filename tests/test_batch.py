@@ -454,6 +454,35 @@ def test_jobs_output_is_byte_identical_in_every_streamed_format(big_batch, outpu
     assert many.stdout == one.stdout and many.stderr == one.stderr
 
 
+def test_jobs_chunks_of_blank_comment_and_many_point_lines_from_two_files(tmp_path):
+    """A worker sends a chunk's JSON Lines as one text with its counts (batch.evaluate.Block):
+    blank and comment lines, lines of several points, errors and file labels come out as one
+    job writes them, and the summary counts the same, over chunks of 256 lines."""
+    rng = random.Random(7)  # noqa: S311 - test data, not secrets
+    paths = []
+    for name in ("a.txt", "b c.txt"):
+        lines = []
+        for number in range(700):
+            roll = rng.random()
+            if roll < 0.1:
+                lines.append("" if roll < 0.05 else "# a comment")
+            elif roll < 0.2:
+                lines.append(BROKEN[number % len(BROKEN)][0])
+            else:
+                points = " ; ".join(f"x={rng.uniform(-3, 3):.4g}, y={number}"
+                                    for _ in range(1 + number % 3))
+                lines.append(f"x*y + sin({number % 7}*x) ; {points}")
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n")
+        paths.append(str(path))
+    args = ["--file", paths[0], "--file", paths[1], "--format", "jsonl"]
+    one = cli(*args)
+    many = cli(*args, "--jobs", "2")
+    assert many.returncode == one.returncode == 1
+    assert many.stdout == one.stdout and many.stderr == one.stderr
+    assert one.stdout.count("\n") > 1400 and '"file": ' in one.stdout
+
+
 def test_check_runs_per_line_in_worker_processes_too(tmp_path):
     path = tmp_path / "check.txt"
     path.write_text("x1**2 + 3*(x2*x3 - x1**2) ; x1=1, x2=2, x3=3\nsin(x)*x ; x=0.5\n"

@@ -31,6 +31,26 @@ Plain = Callable[[int, "str | None", str, "tuple[str, ...]", "tuple[float, ...]"
 #: (file label, line number, bytes read, outcome or None for a blank/comment line)
 Processed = tuple[str | None, int, int, Outcome | None]
 
+
+class Block:
+    """A --jobs worker's chunk of lines as one text (given an Encode): every record's text
+    joined, with what the summary counts. The main process then writes one text a chunk and
+    counts once, where a tuple a line made it the bottleneck (batch/workers.py)."""
+
+    __slots__ = ("text", "lines", "records", "failed", "last", "size")
+
+    def __init__(self, text: str, lines: int, records: int, failed: int,
+                 last: tuple[str | None, int], size: int) -> None:
+        self.text = text
+        self.lines = lines  # expression lines (blank and comment lines give no outcome)
+        self.records = records
+        self.failed = failed  # lines with a failed record
+        self.last = last  # (file label, number) of the chunk's last line
+        self.size = size  # bytes read
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Block, (self.text, self.lines, self.records, self.failed, self.last, self.size)
+
 #: A point's result waiting for --check: its record's index, the point as read, the result.
 Pending = tuple[int, Mapping[str, Any], Result]
 

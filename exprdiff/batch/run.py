@@ -17,7 +17,15 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from exprdiff.batch.evaluate import Encode, Processed, Record, Settings, encoded, evaluate_lines
+from exprdiff.batch.evaluate import (
+    Block,
+    Encode,
+    Processed,
+    Record,
+    Settings,
+    encoded,
+    evaluate_lines,
+)
 from exprdiff.batch.lines import read_lines
 
 
@@ -110,7 +118,8 @@ class Batch:
 
     def lines(self) -> Iterator[list[Record]]:
         """The records of each expression line (blank and comment lines give none), in order;
-        their texts instead when the batch was given `encode`."""
+        their texts instead when the batch was given `encode` (and, from --jobs workers, a
+        chunk of lines' texts joined as one, when the encode `joins`: JSON Lines)."""
         if self._lines is None:
             raise RuntimeError("a Batch gives records inside its `with` block")
         return self._lines
@@ -125,6 +134,15 @@ class Batch:
                 interrupts.busy = True  # one now waits until the caller is done with these
                 if processed is None:
                     return
+                if type(processed) is Block:  # a worker's chunk, as one text (with encode)
+                    if processed.text:
+                        yield [processed.text]
+                    summary.lines += processed.lines
+                    summary.records += processed.records
+                    summary.failed += processed.failed
+                    summary.last = processed.last
+                    summary.bytes_done += processed.size
+                    continue
                 file, number, size, outcome = processed
                 if outcome is not None:
                     records, failed = outcome

@@ -25,6 +25,7 @@ from typing import Any
 
 from exprdiff import children
 from exprdiff.batch.evaluate import (
+    Block,
     Encode,
     Evaluator,
     Processed,
@@ -123,14 +124,31 @@ def serve(connection: Any, settings: Settings, parent: int, others: list[Any],
                 chunk = connection.recv()
             except (EOFError, OSError):
                 return
-            connection.send([(file, number, len(raw),
-                              encoded(evaluator.line(number, raw, file), encode))
-                             for file, number, raw in chunk])
+            if getattr(encode, "joins", False):
+                connection.send(_block(evaluator, chunk, encode))  # type: ignore[arg-type]
+            else:
+                connection.send([(file, number, len(raw),
+                                  encoded(evaluator.line(number, raw, file), encode))
+                                 for file, number, raw in chunk])
     finally:
         if settings.check:
             from exprdiff.oracle.child import shared
 
             shared().close()
+
+
+def _block(evaluator: Evaluator, chunk: Chunk, encode: Encode) -> Block:
+    """A chunk's records as one text, with the summary's counts (evaluate.Block)."""
+    texts: list[str] = []
+    lines = failed = size = 0
+    for file, number, raw in chunk:
+        size += len(raw)
+        outcome = encoded(evaluator.line(number, raw, file), encode)
+        if outcome is not None:
+            texts += outcome[0]
+            lines += 1
+            failed += outcome[1]
+    return Block("".join(texts), lines, len(texts), failed, chunk[-1][:2], size)
 
 
 def _exit(signum: int, frame: Any) -> None:
@@ -165,7 +183,10 @@ def parallel(workers: Workers, lines: Iterator[Line],
             rest = chain((line for _, c in pending for line in c), lines)
             yield from evaluate_lines(rest, settings, workers.encode)
             return
-        yield from outcomes
+        if type(outcomes) is Block:
+            yield outcomes  # type: ignore[misc]  (a chunk's texts: batch/run.py counts it)
+        else:
+            yield from outcomes
         submit()
 
 

@@ -106,6 +106,9 @@ class Encode:
     An object, not a function, so that the two travel together to --jobs workers."""
 
     __slots__ = ()
+    #: Records' texts joined are what writing them one by one writes (each ends its line): a
+    #: --jobs worker may send a chunk's as one text (batch/evaluate.Block).
+    joins = True
 
     def __call__(self, record: Record) -> str:
         return line(record)
