@@ -190,6 +190,7 @@ class Evaluator:
         unchecked: list[Pending] = []  # --check: a line's points in one SymPy job
         for point in chosen:
             at: Mapping[str, Any] | None = None
+            record: Record | str
             try:
                 at = read_point(point, compiled.variables) if isinstance(point, str) else point
                 if self.settings.check:
@@ -207,11 +208,11 @@ class Evaluator:
             records.append(record)
         if unchecked:
             self._check(head, compiled, records, unchecked)
-        failed = any(type(r) is not str and ("error" in r or (
+        failed = any(isinstance(r, dict) and ("error" in r or (
             "check" in r and not r["check"].get("ok"))) for r in records)
         return records, failed
 
-    def _check(self, head: Record, compiled: Compiled, records: list[Record],
+    def _check(self, head: Record, compiled: Compiled, records: list[Record | str],
                unchecked: list[Pending]) -> None:
         """The oracle's verdicts on a line's results, into their records."""
         from exprdiff.oracle import check as oracle

@@ -83,6 +83,7 @@ class Batch:
 
     def __enter__(self) -> Batch:
         lines = read_lines(self.sources, label=len(self.sources) > 1)
+        outcomes: Generator[Processed | Block, None, None]
         if self.engine is not None:
             outcomes = _encoded(self.engine.outcomes(self.sources, self.settings,
                                                      lambda: self._interrupts.pending),
@@ -124,7 +125,7 @@ class Batch:
             raise RuntimeError("a Batch gives records inside its `with` block")
         return self._lines
 
-    def _each_line(self, outcomes: Generator[Processed, None, None],
+    def _each_line(self, outcomes: Generator[Processed | Block, None, None],
                    ) -> Generator[list[Record], None, None]:
         summary, interrupts = self.summary, self._interrupts
         try:
@@ -134,9 +135,9 @@ class Batch:
                 interrupts.busy = True  # one now waits until the caller is done with these
                 if processed is None:
                     return
-                if type(processed) is Block:  # a worker's chunk, as one text (with encode)
+                if isinstance(processed, Block):  # a worker's chunk, as one text (with encode)
                     if processed.text:
-                        yield [processed.text]
+                        yield [processed.text]  # type: ignore[list-item]  # texts: encode
                     summary.lines += processed.lines
                     summary.records += processed.records
                     summary.failed += processed.failed

@@ -80,8 +80,8 @@ class Workers:
     def send(self, index: int, chunk: Chunk) -> None:
         self.outboxes[index % len(self)].put(chunk)
 
-    def receive(self, index: int) -> list[Processed]:
-        outcomes: list[Processed] = self.connections[index % len(self)].recv()
+    def receive(self, index: int) -> list[Processed] | Block:
+        outcomes: list[Processed] | Block = self.connections[index % len(self)].recv()
         return outcomes
 
     def stop(self) -> None:
@@ -156,8 +156,9 @@ def _exit(signum: int, frame: Any) -> None:
 
 
 def parallel(workers: Workers, lines: Iterator[Line],
-             settings: Settings, stopping: Any) -> Generator[Processed, None, None]:
-    """Every line's outcome, in input order; `stopping()` true means: submit no more."""
+             settings: Settings, stopping: Any) -> Generator[Processed | Block, None, None]:
+    """Every line's outcome (or a chunk's Block), in input order; `stopping()` true means:
+    submit no more."""
     pending: deque[tuple[int, Chunk]] = deque()
     submitted = 0
 
@@ -183,8 +184,8 @@ def parallel(workers: Workers, lines: Iterator[Line],
             rest = chain((line for _, c in pending for line in c), lines)
             yield from evaluate_lines(rest, settings, workers.encode)
             return
-        if type(outcomes) is Block:
-            yield outcomes  # type: ignore[misc]  (a chunk's texts: batch/run.py counts it)
+        if isinstance(outcomes, Block):  # a chunk's texts as one: batch/run.py counts it
+            yield outcomes
         else:
             yield from outcomes
         submit()
