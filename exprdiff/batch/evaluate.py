@@ -17,6 +17,8 @@ from exprdiff.batch.lines import Line, json_line, read_point, split_line
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
+from exprdiff.syntax.limits import DEFAULT, check_tape, check_text
+from exprdiff.syntax.shapes import Shapes
 from exprdiff.tape import Tape
 
 Record = dict[str, Any]
@@ -112,6 +114,7 @@ class Evaluator:
         self.settings = settings
         self._cache: dict[str, Compiled | ExprError] = {}
         self._plain: Plain | None = getattr(encode, "plain", None)
+        self._shapes = Shapes()
 
     def compiled(self, text: str) -> Compiled | ExprError:
         """The graph of `text`, or why there is none (both remembered; never re-raised, so a
@@ -119,7 +122,7 @@ class Evaluator:
         entry = self._cache.get(text)
         if entry is None:
             try:
-                entry = compile(text, tree=self.settings.check)
+                entry = self._compile(text)
             except ExprError as problem:
                 problem.__traceback__ = None
                 if problem.kind == "limit" and "--max-size" in (problem.hint or ""):
@@ -132,6 +135,17 @@ class Evaluator:
                 del self._cache[next(iter(self._cache))]  # oldest first: cheap and good enough
             self._cache[text] = entry
         return entry
+
+    def _compile(self, text: str) -> Compiled:
+        """compile(text): with --check the tree too; otherwise from the parse of an earlier
+        line of the same shape (numbers aside) when there is one (syntax/shapes.py) — the same
+        steps as api.compile, which tests/test_shapes.py holds equal."""
+        if self.settings.check:
+            return compile(text, tree=True)
+        check_text(text, DEFAULT)
+        tape = self._shapes.parse(text)
+        check_tape(tape, DEFAULT)
+        return Compiled(text, None, tape)
 
     def line(self, number: int, raw: bytes, file: str | None = None) -> Outcome | None:
         """The records of input line `number` (None for a blank or comment line)."""
