@@ -6,6 +6,7 @@ doubles), folded constants, programs and every function of the table."""
 
 from __future__ import annotations
 
+import functools
 import random
 import struct
 
@@ -13,6 +14,7 @@ import pytest
 from strategies import random_cases
 
 from exprdiff.api import compile
+from exprdiff.batch import evaluate
 from exprdiff.batch.evaluate import Evaluator, Settings
 from exprdiff.errors import ExprError
 from exprdiff.ops import FUNCTIONS
@@ -218,13 +220,18 @@ def test_the_batch_compiles_as_exprdiff_compile_does(text):
     of a shape (the reused tape) too."""
     evaluator = Evaluator(Settings())
     for variant in (text, text.replace("3", "4").replace("1", "5")):
-        ours = _outcome(lambda t: evaluator._compile(t).tape, variant)
+        ours = _outcome(lambda t: _unshared(evaluator._compile(t).tape), variant)
         theirs = _outcome(lambda t: compile(t).tape, variant)
         if isinstance(theirs, tuple):
             assert ours == theirs
         else:
             assert isinstance(ours, Tape)
             assert_same_tape(ours, theirs)
+
+
+def _unshared(tape: Tape) -> Tape:
+    tape.memo.pop(evaluate.SHAPE, None)  # the batch's memo of the shape (for its sweeps)
+    return tape
 
 
 def test_batch_records_are_those_of_fresh_parses(monkeypatch):
@@ -276,3 +283,42 @@ def test_a_shape_applies_only_to_texts_of_its_pieces(other):
         assert_same_tape(tape, parse_tape(other))
     else:
         assert tape is None
+
+
+#: Expressions without kinks (their records come from the sweeps): powers of every kind.
+SMOOTH = ("x**{} + y*{}", "(x*y + {})**{} - x", "exp(-{}*x)*cos(y*x) + x**{}",
+          "x**-{} + {}/y", "sqrt(x**2 + {})*y**{}", "{}**x + y**({} - {})", "x**{}*y**{}")
+
+
+def test_a_shapes_one_sweep_gives_each_lines_own_numbers(monkeypatch):
+    """The sweeps generated once for a shape, its constants passed in (codegen/sweeps.py,
+    passed=True), write the records of fresh parses swept by the loops, byte for byte, for
+    random expressions whose numbers are redrawn line by line."""
+    from exprdiff.render.jsonl import dumps
+
+    rng = random.Random(8)  # noqa: S311 - test data, not secrets
+    lines = []
+    for text, point, _ in random_cases(8100, 60, max_depth=5):
+        for variant in [text, *variants(text, rng, 16)]:
+            for scale in (1.0, -0.5, 0.0, 1e300):
+                at = ", ".join(f"{n}={v * scale!r}" for n, v in point.items())
+                lines.append(f"{variant} ; {at}")
+    for template in SMOOTH:  # no kinks: the common path, POWC among them
+        for _ in range(40):
+            values = [rng.choice(("2", "3", "0.5", "-0", "1", "1e-320", repr(rng.random())))
+                      for _ in range(template.count("{}"))]
+            x, y = rng.choice((0.7, 1.5, 0.0, -2.0, 1e-300)), rng.uniform(-3, 3)
+            lines.append(f"{template.format(*values)} ; x={x!r}, y={y!r}")
+    monkeypatch.setattr(evaluate, "SWEEP_AFTER", 2)
+    shared = Evaluator(Settings())
+    fresh = Evaluator(Settings())
+    monkeypatch.setattr(fresh, "_shapes", Shapes(size=0))
+    ours, theirs = [], []
+    for number, line in enumerate(lines, 1):
+        ours += [dumps(r) for r in shared.line(number, line.encode())[0]]  # type: ignore[index]
+        theirs += [dumps(r) for r in fresh.line(number, line.encode())[0]]  # type: ignore[index]
+        fresh._cache.clear()  # every line parsed and swept afresh, by the loops
+    assert ours == theirs
+    swept = [c for c in shared._cache.values() if not isinstance(c, ExprError)
+             and isinstance(c.tape.memo.get(evaluate._SWEEP), functools.partial)]
+    assert len(swept) > 300  # the shared sweeps really ran

@@ -65,8 +65,14 @@ class Shapes:
 
     def parse(self, text: str) -> Tape:
         """parse_tape(text), from an earlier parse of the same shape when one applies."""
+        return self.parse_shared(text)[0]
+
+    def parse_shared(self, text: str) -> tuple[Tape, dict[str, Any] | None]:
+        """parse(text), and a memo shared by the tapes made from one recorded parse (None for
+        the recorded tape itself, and any other): what a batch derives once for them all (its
+        sweeps, constants aside), where the recorded tape, like a single one, keeps its own."""
         if len(text) > MAX_TEXT:
-            return parse_tape(text)
+            return parse_tape(text), None
         key = _MASK.sub("\0", text)
         kept = self._shapes.get(key)
         if kept is not None:
@@ -74,10 +80,10 @@ class Shapes:
                 tape = shape.tape(text)
                 if tape is not None:
                     self.reused += 1
-                    return tape
+                    return tape, shape.memo
         recorded = _record(text)
         if recorded is None:  # an error (or Lark's path): parse_tape says what it is
-            return parse_tape(text)
+            return parse_tape(text), None
         tape, shape = recorded
         if kept is not None:
             kept.insert(0, shape)
@@ -86,7 +92,7 @@ class Shapes:
             if len(self._shapes) >= self.size:
                 del self._shapes[next(iter(self._shapes))]  # oldest first, as the evaluator's
             self._shapes[key] = [shape]
-        return tape
+        return tape, None
 
 
 class _Recorder(TapeBuilder):
@@ -143,7 +149,8 @@ class _Shape:
     the same shape must redo: the events and the POWC exponents."""
 
     __slots__ = ("tables", "found", "numbers", "events", "powers", "kinds", "ops", "constants",
-                 "columns", "leaf_labels", "inputs", "output", "kink_nodes", "lean", "statements")
+                 "columns", "leaf_labels", "inputs", "output", "kink_nodes", "lean", "statements",
+                 "memo")
 
     def __init__(self, tables: lalr.Tables, found: list[str], events: list[Event],
                  tape: Tape) -> None:
@@ -169,6 +176,7 @@ class _Shape:
         self.kink_nodes = tape.kink_nodes[:]
         self.lean = _lean_copy(lean)
         self.statements = None if tape.statements is None else _statements_copy(tape.statements)
+        self.memo: dict[str, Any] = {}  # see Shapes.parse_shared
 
     def tape(self, text: str) -> Tape | None:
         """parse_tape(text) from this shape; None where it does not apply (then parse)."""
