@@ -114,8 +114,13 @@ def _tree(rng: random.Random, budget: int, names: tuple[str, ...]) -> str:
 
 
 def structural_lines(count: int) -> list[str]:
-    """`count` seed-sized lines, no two of the same structure (numbers aside)."""
+    """`count` seed-sized lines, no two of the same structure (numbers aside); a drawn line
+    that exprdiff refuses at its point (a derivative below the doubles' range, from a
+    saturated tanh or exp(-u**2)) is drawn again."""
     import re
+
+    from exprdiff.api import compile
+    from exprdiff.errors import ExprError
 
     rng = random.Random(22)
     number = re.compile(r"(?<![A-Za-z0-9_.])[0-9.]+(?:e[+-]?[0-9]+)?")
@@ -128,8 +133,14 @@ def structural_lines(count: int) -> list[str]:
         shape = number.sub("#", text)
         if not used or shape in shapes:
             continue
+        point = _point(used, rng)
+        try:
+            compile(text).grad({k: float(v) for k, _, v in
+                                (part.strip().partition("=") for part in point.split(","))})
+        except ExprError:
+            continue
         shapes.add(shape)
-        lines.append(f"{text} ; {_point(used, rng)}")
+        lines.append(f"{text} ; {point}")
     return lines
 
 
