@@ -54,13 +54,15 @@ Event = tuple[int, Op | None, tuple[int, ...], int, bool]
 
 
 class Shapes:
-    """Recorded parses by shape (the text with its numbers masked), for one batch: up to
-    PER_KEY of them per key (`x**0` and `x**2`: the exponent's zero-ness differs), the latest
-    first."""
+    """Recorded parses by shape (the text with its numbers masked), for one batch: a shape's
+    second text is recorded (its first is parsed as it is: a batch of distinct structures
+    pays one dict entry a line), up to PER_KEY of them per key (`x**0` and `x**2`: the
+    exponent's zero-ness differs), the latest first."""
 
     def __init__(self, size: int = SHAPES) -> None:
         self.size = size
         self._shapes: dict[str, list[_Shape]] = {}
+        self._once: dict[str, None] = {}  # keys seen once (recorded when seen again)
         self.reused = 0  # tapes made from a shape (for tests and benchmarks)
 
     def parse(self, text: str) -> Tape:
@@ -81,6 +83,9 @@ class Shapes:
                 if tape is not None:
                     self.reused += 1
                     return tape, shape.memo
+        elif key not in self._once:  # a shape seen once is not recorded: most never recur
+            _bounded(self._once, self.size)[key] = None
+            return parse_tape(text), None
         recorded = _record(text)
         if recorded is None:  # an error (or Lark's path): parse_tape says what it is
             return parse_tape(text), None
@@ -88,11 +93,19 @@ class Shapes:
         if kept is not None:
             kept.insert(0, shape)
             del kept[PER_KEY:]
-        elif self.size > 0:
-            if len(self._shapes) >= self.size:
-                del self._shapes[next(iter(self._shapes))]  # oldest first, as the evaluator's
-            self._shapes[key] = [shape]
+        else:
+            _bounded(self._shapes, self.size)[key] = [shape]
         return tape, None
+
+
+def _bounded(kept: dict[str, Any], size: int) -> dict[str, Any]:
+    """`kept`, with room for one more key (the oldest forgotten first, as the evaluator's
+    cache does); none at all for a size of 0 (a throwaway dict)."""
+    if size <= 0:
+        return {}
+    if len(kept) >= size:
+        del kept[next(iter(kept))]
+    return kept
 
 
 class _Recorder(TapeBuilder):
@@ -156,7 +169,9 @@ class _Shape:
                  tape: Tape) -> None:
         self.tables = tables
         self.found = found
-        self.numbers = [k for k, piece in enumerate(found) if piece[:1] in _DIGITS]
+        # every NUMBER piece reaches the number callback, in order (its reduction comes before
+        # the next piece is read), and nothing else does
+        self.numbers = [k for k, op, _, _, _ in events if op is None]
         place = {k: j for j, k in enumerate(self.numbers)}
         self.events = [(place[k] if op is None else -1, op, args, node, new)
                        for k, op, args, node, new in events]
@@ -233,9 +248,6 @@ class _Shape:
             tape.statements = _statements_copy(self.statements)
             tape.statements.resolve_later(resolve)
         return tape
-
-
-_DIGITS = frozenset("0123456789.")
 
 
 def _lean_copy(lean: Lean) -> Lean:
