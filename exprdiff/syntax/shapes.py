@@ -45,7 +45,7 @@ PER_KEY = 4
 
 #: A text's lookup key is the text with each number (not a name's digits: `x1`) as \0. A key
 #: only: a shape found by it is checked piece by piece against the text's own pieces.
-_MASK = re.compile(r"(?<![A-Za-z0-9_.])(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_MASK = re.compile(r"(?<![\w.])(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 #: One TapeBuilder.number call of the recorded parse: (the literal's place among the text's
 #: numbers, or -1 for a fold; the folded op or None; its argument nodes; the node it gave;
