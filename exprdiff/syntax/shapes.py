@@ -168,7 +168,7 @@ class _Shape:
     def __init__(self, tables: lalr.Tables, found: list[str], events: list[Event],
                  tape: Tape) -> None:
         self.tables = tables
-        self.found = found
+        self.found = found[:]
         # every NUMBER piece reaches the number callback, in order (its reduction comes before
         # the next piece is read), and nothing else does
         self.numbers = [k for k, op, _, _, _ in events if op is None]
