@@ -178,20 +178,21 @@ def test_every_function_with_redrawn_literals():
 def test_a_shape_is_recorded_when_seen_again_then_reused():
     store = Shapes()
     store.parse("tanh(w*x + 0.31)")
-    assert not store._shapes  # seen once: parsed as it is, not recorded
-    store.parse("tanh(w*x + 0.32)")  # seen again: recorded
-    third = store.parse("tanh(w*x + 0.33)")
-    assert store.reused == 1 and 0.33 in third.constants
+    store.parse("tanh(w*x + 0.32)")
+    assert not store._shapes  # seen once, then twice: parsed as they are, not recorded
+    store.parse("tanh(w*x + 0.35)")  # the third time: recorded
+    fourth = store.parse("tanh(w*x + 0.33)")
+    assert store.reused == 1 and 0.33 in fourth.constants
     store.parse("tanh(w*y + 0.34)")  # a name differs: another shape
-    store.parse("2*5*x")
-    store.parse("2*7*x")
-    folded = store.parse("2*3*x")  # 2*7 and 2*3 are both folds: reused, the fold redone
-    assert store.reused == 2 and 6.0 in folded.constants and 14.0 not in folded.constants
+    for text in ("2*5*x", "2*7*x", "2*9*x"):
+        store.parse(text)
+    folded = store.parse("2*3*x")  # 2*9 and 2*3 are both folds: reused, the fold redone
+    assert store.reused == 2 and 6.0 in folded.constants and 18.0 not in folded.constants
 
 
 @pytest.mark.parametrize(("first", "second", "other"), [
     ("x*2 + y*3", "x*4 + y*5", "x*2 + y*2"), ("x**2", "x**3", "x**0"),
-    ("x*0.5", "x*0.25", "x*1e999"), ("log(2)*x", "log(3)*x", "log(-1)*x"),
+    ("x*0.5", "x*0.25", "x*1e999"), ("log(2)*x", "log(3)*x", "log(0)*x"),
     ("x*2 + y*3", "x*4 + y*5", "x*0.0 + y*0"), ("x*-2 + y*3", "x*-4 + y*5", "x*-0.0 + y*0"),
     ("x*-1 + y*-3", "x*-1 + y*-4", "x*-1 + y*-1"),
     ("a = 2*x\nb = 3*a", "a = 4*x\nb = 5*a", "a = 2*x\nb = 2*a")])
@@ -199,17 +200,20 @@ def test_numbers_that_change_the_tape_are_parsed_afresh(first, second, other):
     """A value that merges two literals, a zero exponent, an error, the sign of a zero: the
     shape does not apply."""
     store = Shapes()
-    for text in (first, second, other):
+    for text in (first, first, first, second):  # recorded, then reused
         check(store, text)
-    assert store.reused == 0 and len(store._shapes) == 1
+    assert store.reused == 1
+    check(store, other)
+    assert store.reused == 1
 
 
 def test_the_cache_is_bounded():
     store = Shapes(size=8)
     for k in range(50):
-        for c in (1, 2, 3):
+        for c in (1, 2, 3, 4):
             check(store, f"x{k} + {c}")
-    assert len(store._shapes) == 8 and len(store._once) <= 8 and store.reused == 50
+    assert len(store._shapes) == 8 and store.reused >= 50
+    assert len(store._once) <= 8 and len(store._rough) <= 8
 
 
 def test_a_long_text_is_parsed_as_it_is():
@@ -330,4 +334,4 @@ def test_a_shapes_one_sweep_gives_each_lines_own_numbers(monkeypatch):
     assert ours == theirs
     swept = [c for c in shared._cache.values() if not isinstance(c, ExprError)
              and isinstance(c.tape.memo.get(evaluate._SWEEP), functools.partial)]
-    assert len(swept) > 300  # the shared sweeps really ran
+    assert len(swept) > 150  # the shared sweeps really ran

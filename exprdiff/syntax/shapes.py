@@ -47,6 +47,8 @@ PER_KEY = 4
 #: only: a shape found by it is checked piece by piece against the text's own pieces.
 _MASK = re.compile(r"(?<![\w.])(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
+_DIGITLESS = str.maketrans("", "", "0123456789")
+
 #: One TapeBuilder.number call of the recorded parse: (the literal's place among the text's
 #: numbers, or -1 for a fold; the folded op or None; its argument nodes; the node it gave;
 #: whether that node was new).
@@ -55,13 +57,14 @@ Event = tuple[int, Op | None, tuple[int, ...], int, bool]
 
 class Shapes:
     """Recorded parses by shape (the text with its numbers masked), for one batch: a shape's
-    second text is recorded (its first is parsed as it is: a batch of distinct structures
-    pays one dict entry a line), up to PER_KEY of them per key (`x**0` and `x**2`: the
-    exponent's zero-ness differs), the latest first."""
+    third text is recorded (the first two are parsed as they are: a batch of distinct
+    structures pays a digitless copy of each text and one dict entry), up to PER_KEY of them
+    per key (`x**0` and `x**2`: the exponent's zero-ness differs), the latest first."""
 
     def __init__(self, size: int = SHAPES) -> None:
         self.size = size
         self._shapes: dict[str, list[_Shape]] = {}
+        self._rough: dict[str, None] = {}  # texts seen, their digits left out
         self._once: dict[str, None] = {}  # keys seen once (recorded when seen again)
         self.reused = 0  # tapes made from a shape (for tests and benchmarks)
 
@@ -75,6 +78,10 @@ class Shapes:
         sweeps, constants aside), where the recorded tape, like a single one, keeps its own."""
         if len(text) > MAX_TEXT:
             return parse_tape(text), None
+        rough = text.translate(_DIGITLESS)  # a cheap first sieve: 0.8 µs where _MASK takes 1.5
+        if rough not in self._rough:  # no earlier text had this shape: most never recur
+            _remember(self._rough, rough, self.size)
+            return parse_tape(text), None
         key = _MASK.sub("\0", text)
         kept = self._shapes.get(key)
         if kept is not None:
@@ -83,8 +90,8 @@ class Shapes:
                 if tape is not None:
                     self.reused += 1
                     return tape, shape.memo
-        elif key not in self._once:  # a shape seen once is not recorded: most never recur
-            _bounded(self._once, self.size)[key] = None
+        elif key not in self._once:  # (`x1 + 2` then `x2 + 3`: another shape, seen once)
+            _remember(self._once, key, self.size)
             return parse_tape(text), None
         recorded = _record(text)
         if recorded is None:  # an error (or Lark's path): parse_tape says what it is
@@ -96,6 +103,14 @@ class Shapes:
         else:
             _bounded(self._shapes, self.size)[key] = [shape]
         return tape, None
+
+
+def _remember(seen: dict[str, None], key: str, size: int) -> None:
+    """Note `key` in `seen`, which is emptied when full (a sieve: forgetting costs a parse)."""
+    if len(seen) >= size:
+        seen.clear()
+    if size > 0:
+        seen[key] = None
 
 
 def _bounded(kept: dict[str, Any], size: int) -> dict[str, Any]:
