@@ -335,3 +335,41 @@ def test_a_shapes_one_sweep_gives_each_lines_own_numbers(monkeypatch):
     swept = [c for c in shared._cache.values() if not isinstance(c, ExprError)
              and isinstance(c.tape.memo.get(evaluate._SWEEP), functools.partial)]
     assert len(swept) > 150  # the shared sweeps really ran
+
+
+def test_the_cli_writes_what_fresh_parses_give(tmp_path, monkeypatch):
+    """`grad --file F --format jsonl`, --jobs 1 and 2, on lines of a few shapes (past the 64
+    points after which their sweeps are generated): every record is that of a fresh parse
+    (each ok line's is also compile(text).grad(point).to_dict(), as a single expression)."""
+    import json
+    import subprocess
+    import sys
+
+    rng = random.Random(11)  # noqa: S311 - test data, not secrets
+    lines, fresh = [], Evaluator(Settings())
+    monkeypatch.setattr(fresh, "_shapes", Shapes(size=0))
+    for _ in range(600):
+        c = rng.choice(("0.31", "0", "2", "1e999", "-0", repr(rng.uniform(0, 3)),
+                        repr(rng.uniform(0, 3)), repr(rng.uniform(0, 3))))
+        x, y = rng.uniform(-2, 2), rng.uniform(0.1, 2)
+        program = json.dumps({"expr": f"a = {c}*x; b = a + y\nb*a", "at": {"x": x, "y": y}})
+        lines.append(rng.choice((f"tanh(w*x + {c}) * v + 2 ; w={y!r}, x={x!r}, v=1.5",
+                                 f"exp(-{c}*x) * y**{c} + log(y + {c}) ; x={x!r}, y={y!r}",
+                                 f"abs(x - {c}) + x**2 ; x={x!r}", program)))
+    path = tmp_path / "lines.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected = []
+    for number, line in enumerate(lines, 1):
+        (record,), _ = fresh.line(number, line.encode())  # type: ignore[misc]
+        fresh._cache.clear()
+        expected.append(json.dumps(record))
+        if "error" not in record and not line.startswith("{"):
+            text, _, point = line.partition(";")
+            at = {k.strip(): float(v) for k, _, v in (p.partition("=") for p in point.split(","))}
+            assert record == {"line": number} | compile(text.strip()).grad(at).to_dict()
+    for jobs in ("1", "2"):
+        done = subprocess.run([sys.executable, "-m", "exprdiff", "grad", "--file", str(path),
+                               "--format", "jsonl", "--jobs", jobs], capture_output=True,
+                              text=True, timeout=120)
+        got = [json.dumps(json.loads(text)) for text in done.stdout.splitlines()]
+        assert got[:len(expected)] == expected, jobs
