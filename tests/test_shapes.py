@@ -11,7 +11,9 @@ import random
 import struct
 
 import pytest
-from strategies import random_cases
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+from strategies import cases, random_cases
 
 from exprdiff.api import compile
 from exprdiff.batch import evaluate
@@ -373,3 +375,25 @@ def test_the_cli_writes_what_fresh_parses_give(tmp_path, monkeypatch):
                               text=True, timeout=120)
         got = [json.dumps(json.loads(text)) for text in done.stdout.splitlines()]
         assert got[:len(expected)] == expected, jobs
+
+
+@seed(20)
+@settings(max_examples=150, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(cases(max_depth=4), st.data())
+def test_hypothesis_redraws_the_literals_of_recorded_shapes(case, data):
+    """Hypothesis's engine (shrinking a failure to a small case): three texts of the shape
+    recorded, then texts of the same shape with literals drawn from POOL (its own too)."""
+    text = case[0]
+    found, places = _numbers(text)
+    if not places:
+        return
+    store = Shapes()
+    for _ in range(3):
+        check(store, text)
+    own = tuple(found[k] for k in places)
+    for _ in range(4):
+        pieces = found[:]
+        for k in places:
+            pieces[k] = data.draw(st.sampled_from(POOL + own))
+        check(store, "".join(pieces))
