@@ -6,7 +6,11 @@ Workloads (seeded, the same lines for every contender):
   repeated  `--lines` lines over 18 distinct expressions (seed 001, seed 000's `(a - b)**2` and
             16 seed-sized smooth ones), a different point on every line;
   distinct  `--lines` seed-sized lines, every expression text different (the same 18
-            templates, a constant changed per line).
+            templates, a constant changed per line: what shape reuse serves, syntax/shapes.py);
+  structural `--lines` seed-sized lines, every expression different in structure, not only
+            in its numbers (seeded random trees of 2–6 smooth operations: + - * /, sin, cos,
+            tanh, exp(-u**2), log(1 + u**2), sqrt(1 + u**2), u**2, u**3), so no line can reuse
+            another's parse: what shape reuse does not help.
 Contenders:
   exprdiff  `--jobs 1` in process (batch.run.Batch with the jsonl writer's encode, the CLI's
             path, JSON Lines to /dev/null); the CLI end to end (`grad --file F --format jsonl`,
@@ -88,6 +92,55 @@ def distinct_lines(count: int) -> list[str]:
         c = f"{1 + (k + 1) / 10 ** digits:.{digits}f}"
         c = c if default else f"*{c}"
         lines.append(f"{template.format(c=c)} ; {_point(names, rng)}")
+    return lines
+
+
+_UNARY = ("sin({})", "cos({})", "tanh({})", "exp(-({})**2)", "log(1 + ({})**2)",
+          "sqrt(1 + ({})**2)", "({})**2", "({})**3")
+_BINARY = ("{} + {}", "{} - {}", "{}*{}", "{}/(1 + ({})**2)")
+_NAMES = ("x", "y", "z", "w", "v")
+
+
+def _tree(rng: random.Random, budget: int, names: tuple[str, ...]) -> str:
+    """A random expression of `budget` operations over `names` (finite and off every domain
+    edge at points in [0.5, 2])."""
+    if budget <= 0:
+        return rng.choice(names) if rng.random() < 0.7 else f"{rng.uniform(0.1, 3.0):.3g}"
+    if rng.random() < 0.4:
+        return rng.choice(_UNARY).format(_tree(rng, budget - 1, names))
+    left = rng.randint(0, budget - 1)
+    return "(" + rng.choice(_BINARY).format(_tree(rng, left, names),
+                                            _tree(rng, budget - 1 - left, names)) + ")"
+
+
+def structural_lines(count: int) -> list[str]:
+    """`count` seed-sized lines, no two of the same structure (numbers aside); a drawn line
+    that exprdiff refuses at its point (a derivative below the doubles' range, from a
+    saturated tanh or exp(-u**2)) is drawn again."""
+    import re
+
+    from exprdiff.api import compile
+    from exprdiff.errors import ExprError
+
+    rng = random.Random(22)
+    number = re.compile(r"(?<![A-Za-z0-9_.])[0-9.]+(?:e[+-]?[0-9]+)?")
+    shapes: set[str] = set()
+    lines = []
+    while len(lines) < count:
+        names = tuple(rng.sample(_NAMES, rng.randint(1, 3)))
+        text = _tree(rng, rng.randint(2, 6), names)
+        used = tuple(n for n in names if re.search(rf"\b{n}\b", text))
+        shape = number.sub("#", text)
+        if not used or shape in shapes:
+            continue
+        point = _point(used, rng)
+        try:
+            compile(text).grad({k: float(v) for k, _, v in
+                                (part.strip().partition("=") for part in point.split(","))})
+        except ExprError:
+            continue
+        shapes.add(shape)
+        lines.append(f"{text} ; {point}")
     return lines
 
 
@@ -200,9 +253,12 @@ def measure(count: int, runs: int) -> list[str]:
     notes = []
     with tempfile.TemporaryDirectory() as folder:
         same, distinct = repeated_lines(count), distinct_lines(count)
+        structural = structural_lines(count)
         same_path, distinct_path = Path(folder) / "repeated.txt", Path(folder) / "distinct.txt"
+        structural_path = Path(folder) / "structural.txt"
         same_path.write_text("\n".join(same) + "\n", encoding="utf-8")
         distinct_path.write_text("\n".join(distinct) + "\n", encoding="utf-8")
+        structural_path.write_text("\n".join(structural) + "\n", encoding="utf-8")
         jobs: dict[str, Callable[[], object]] = {
             "exprdiff --jobs 1, in process": lambda: exprdiff_in_process(same_path),
             "exprdiff CLI --jobs 1 (start-up included)": lambda: exprdiff_cli(same_path, 1),
@@ -230,20 +286,24 @@ def measure(count: int, runs: int) -> list[str]:
             notes.append(f"- exprdiff --jobs 1 in process ÷ the Lambdify loop: "
                          f"{_verdict(_ratio(inside, lam), TARGETS['lambdify'])}; against the loop "
                          f"that also writes its records: {_ratio(inside, written):.2f}×")
-        distinct_jobs: dict[str, Callable[[], object]] = {
-            "exprdiff --jobs 1, in process": lambda: exprdiff_in_process(distinct_path)}
-        if peer:
-            distinct_jobs["SymEngine sympify + diff + subs per line"] = (
-                lambda: symengine_per_line(distinct))
-        found = alternate(distinct_jobs, runs)
-        rows += [f"| distinct | {name} | {_rate(count, times)} |"
-                 for name, times in found.items()]
-        if peer:
-            ratio = _ratio(found["exprdiff --jobs 1, in process"],
-                           found["SymEngine sympify + diff + subs per line"])
-            notes.append(f"- distinct lines, exprdiff ÷ SymEngine per line: "
-                         f"{_verdict(ratio, TARGETS['distinct'])}")
-        else:
+        for workload, path, lines in (("distinct", distinct_path, distinct),
+                                      ("structural", structural_path, structural)):
+            distinct_jobs: dict[str, Callable[[], object]] = {
+                "exprdiff --jobs 1, in process":
+                    lambda path=path: exprdiff_in_process(path)}
+            if peer:
+                distinct_jobs["SymEngine sympify + diff + subs per line"] = (
+                    lambda lines=lines: symengine_per_line(lines))
+            found = alternate(distinct_jobs, runs)
+            label = "distinct" if workload == "distinct" else "structurally distinct"
+            rows += [f"| {label} | {name} | {_rate(count, times)} |"
+                     for name, times in found.items()]
+            if peer:
+                ratio = _ratio(found["exprdiff --jobs 1, in process"],
+                               found["SymEngine sympify + diff + subs per line"])
+                notes.append(f"- {label} lines, exprdiff ÷ SymEngine per line: "
+                             f"{_verdict(ratio, TARGETS['distinct'])}")
+        if not peer:
             notes.append("- SymEngine: not installed (pip install symengine): no peer rows")
     notes.append(f"- {count:,} lines per workload, {runs} rounds (each contender once per round, "
                  f"in turn); {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}")

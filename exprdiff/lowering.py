@@ -153,13 +153,7 @@ class TapeBuilder:
     def _fold(self, op: Op, args: tuple[int, ...], column: int) -> int:
         """A call on constants only becomes one constant node; a domain error is reported."""
         tape = self.tape
-        values = [tape.constants[a] for a in args]
-        try:
-            value = op.forward(*values)
-        except OverflowError:  # 9**9**9**9, exp(1000): finite arguments, result beyond a double
-            value = math.inf
-        except (ValueError, ZeroDivisionError):
-            value = math.nan
+        value = folded(op, [tape.constants[a] for a in args])
         if not math.isfinite(value):
             parts = [tape.leaf_label(a) for a in args]  # constants only
             text = render_call(op, parts, [_precedence(tape, a) for a in args])
@@ -179,6 +173,17 @@ class TapeBuilder:
             tape.statements.resolve_later(resolve)
         tape._labels = tape._args = None  # an error message may have asked half-way
         return tape
+
+
+def folded(op: Op, values: list[float]) -> float:
+    """`op` on constant values, as folding computes it: inf where the result overflows, nan
+    off the domain (TapeBuilder._fold reports either; syntax/shapes.py redoes folds with it)."""
+    try:
+        return op.forward(*values)
+    except OverflowError:  # 9**9**9**9, exp(1000): finite arguments, result beyond a double
+        return math.inf
+    except (ValueError, ZeroDivisionError):
+        return math.nan
 
 
 #: An operation's node maker: (builder, column, a) for one argument, (builder, a, column, b)

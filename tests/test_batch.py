@@ -193,12 +193,13 @@ def test_a_line_that_is_not_utf8_is_an_error_record():
 
 def test_compiled_graphs_are_reused_and_parse_errors_remembered(monkeypatch):
     calls: list[str] = []
+    original = Evaluator._compile  # compile(), or shape reuse (test_shapes.py)
 
-    def counting(text: str, **options):
+    def counting(self: Evaluator, text: str):
         calls.append(text)
-        return compile(text, **options)
+        return original(self, text)
 
-    monkeypatch.setattr("exprdiff.batch.evaluate.compile", counting)
+    monkeypatch.setattr(Evaluator, "_compile", counting)
     evaluator = Evaluator(Settings())
     for k in range(50):
         evaluator.line(k + 1, f"x**2 + y ; x={k}, y=1".encode())
@@ -217,12 +218,14 @@ def test_the_cache_is_bounded(monkeypatch):
 
 
 def test_an_unexpected_exception_is_isolated_to_its_line(monkeypatch):
-    def broken(text: str, **options):
+    original = Evaluator._compile
+
+    def broken(self: Evaluator, text: str):
         if "boom" in text:
             raise RuntimeError("kaput")
-        return compile(text, **options)
+        return original(self, text)
 
-    monkeypatch.setattr("exprdiff.batch.evaluate.compile", broken)
+    monkeypatch.setattr(Evaluator, "_compile", broken)
     monkeypatch.delenv("EXPRDIFF_DEBUG", raising=False)
     evaluator = Evaluator(Settings())
     (record,), failed = evaluator.line(1, b"boom + x ; x=1")  # type: ignore[misc]

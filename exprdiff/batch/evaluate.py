@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from exprdiff.api import Compiled, Result, compile
@@ -17,6 +18,8 @@ from exprdiff.batch.lines import Line, json_line, read_point, split_line
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
+from exprdiff.syntax.limits import DEFAULT, check_tape, check_text
+from exprdiff.syntax.shapes import Shapes
 from exprdiff.tape import Tape
 
 Record = dict[str, Any]
@@ -63,28 +66,46 @@ SWEEP_AFTER = 64
 _SWEEP = "batch sweep"  # tape.memo: points swept so far, then the function (None: not worth it)
 #: Larger tapes stay with the loops (the line of code per term would be a long compile).
 _SWEEP_NODES = 2000
+Sweep = Callable[..., tuple[float, tuple[float, ...]]]
+#: tape.memo: the memo shared by the tapes copied from one recorded parse (syntax/shapes.py:
+#: lines that differ only in their numbers), where their one sweep function is counted and
+#: kept, its constants passed in (codegen/sweeps.py); each tape keeps it bound to its own.
+SHAPE = "batch shape"
 
 
-def _sweep(tape: Tape) -> Callable[..., tuple[float, tuple[float, ...]]] | None:
+def _sweep(tape: Tape, passed: bool = False) -> Sweep | None:
     if not tape.lean().nodes or len(tape) > _SWEEP_NODES:
         return None
     from exprdiff.codegen.sweeps import compile_sweeps
 
-    return compile_sweeps(tape)
+    return compile_sweeps(tape, passed=True) if passed else compile_sweeps(tape)
 
 
 def _swept(tape: Tape, point: list[float]) -> tuple[float, Sequence[float]] | None:
     """(value, gradient) from the tape's generated sweeps once it has been swept SWEEP_AFTER
-    times (counted in tape.memo); None where they are not there or are Unsure at this point."""
-    sweep = tape.memo.get(_SWEEP, 0)
+    times (counted in tape.memo, or for all the tapes of its shape in their shared memo);
+    None where they are not there or are Unsure at this point."""
+    memo = tape.memo
+    sweep = memo.get(_SWEEP, 0)
     if type(sweep) is int:
-        tape.memo[_SWEEP] = sweep = sweep + 1 if sweep < SWEEP_AFTER else _sweep(tape)
+        shared = memo.get(SHAPE)
+        if shared is None:
+            memo[_SWEEP] = sweep = sweep + 1 if sweep < SWEEP_AFTER else _sweep(tape)
+        else:  # one function for the shape, its constants passed in: bound to this tape's
+            made = shared.get(_SWEEP, 0)
+            if type(made) is int:
+                shared[_SWEEP] = made = made + 1 if made < SWEEP_AFTER else _sweep(tape, True)
+            if type(made) is not int:
+                constants = tape.constants
+                memo[_SWEEP] = sweep = None if made is None else partial(
+                    made, *[constants[i] for i in tape.lean().constant_nodes])
     if sweep is None or type(sweep) is int:
         return None
     try:
         return sweep(*point)
     except ArithmeticError:  # (Unsure) the interpreted sweeps decide, as for any point
         return None
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -112,6 +133,7 @@ class Evaluator:
         self.settings = settings
         self._cache: dict[str, Compiled | ExprError] = {}
         self._plain: Plain | None = getattr(encode, "plain", None)
+        self._shapes = Shapes()
 
     def compiled(self, text: str) -> Compiled | ExprError:
         """The graph of `text`, or why there is none (both remembered; never re-raised, so a
@@ -119,7 +141,7 @@ class Evaluator:
         entry = self._cache.get(text)
         if entry is None:
             try:
-                entry = compile(text, tree=self.settings.check)
+                entry = self._compile(text)
             except ExprError as problem:
                 problem.__traceback__ = None
                 if problem.kind == "limit" and "--max-size" in (problem.hint or ""):
@@ -132,6 +154,19 @@ class Evaluator:
                 del self._cache[next(iter(self._cache))]  # oldest first: cheap and good enough
             self._cache[text] = entry
         return entry
+
+    def _compile(self, text: str) -> Compiled:
+        """compile(text): with --check the tree too; otherwise from the parse of an earlier
+        line of the same shape (numbers aside) when there is one (syntax/shapes.py) — the same
+        steps as api.compile, which tests/test_shapes.py holds equal."""
+        if self.settings.check:
+            return compile(text, tree=True)
+        check_text(text, DEFAULT)
+        tape, shared = self._shapes.parse_shared(text)
+        check_tape(tape, DEFAULT)
+        if shared is not None:
+            tape.memo[SHAPE] = shared
+        return Compiled(text, None, tape)
 
     def line(self, number: int, raw: bytes, file: str | None = None) -> Outcome | None:
         """The records of input line `number` (None for a blank or comment line)."""

@@ -32,12 +32,19 @@ class Unsure(ArithmeticError):
     """Where the sweeps look closer than the straight line can: run them instead."""
 
 
-def sweep_source(tape: Tape) -> tuple[str, dict[str, Any]]:
+def sweep_source(tape: Tape, passed: bool = False) -> tuple[str, dict[str, Any]]:
     """The function's text (`sweep(*point)` → (value, gradient tuple), point and gradient in
-    `tape.variables` order) and the names it reads: the rows' functions and odd constants."""
+    `tape.variables` order) and the names it reads: the rows' functions and odd constants.
+
+    `passed`: the constants are not written in but passed before the point, in the order of
+    `tape.lean().constant_nodes` (`sweep(*constants, *point)`), so that one function serves
+    every tape of the same shape (syntax/shapes.py): the same operations on the same numbers.
+    """
     names: dict[str, Any] = {"TINY": TINY, "mpow": math.pow}
-    lines = [f"def sweep({', '.join(f'v{i}' for i in tape.inputs.values())}):", f"{_IN}try:"]
-    body = [*_constants(tape, names), *_forward(tape, names), *_reverse(tape, names)]
+    parameters = [*(tape.lean().constant_nodes if passed else ()), *tape.inputs.values()]
+    lines = [f"def sweep({', '.join(f'v{i}' for i in parameters)}):", f"{_IN}try:"]
+    body = [*(() if passed else _constants(tape, names)), *_forward(tape, names),
+            *_reverse(tape, names, passed)]
     lines += [_IN * 2 + line for line in body]
     lines += [f"{_IN}except (ArithmeticError, ValueError):",
               f"{_IN * 2}raise Unsure from None"]
@@ -75,7 +82,7 @@ def _forward(tape: Tape, names: dict[str, Any]) -> Iterator[str]:
     yield f"{_IN}raise Unsure"
 
 
-def _reverse(tape: Tape, names: dict[str, Any]) -> Iterator[str]:
+def _reverse(tape: Tape, names: dict[str, Any], passed: bool = False) -> Iterator[str]:
     """reverse.reverse's loop, one line per term; an adjoint starts as `0.0 + term`, as the
     loop's list of 0.0s does (so a -0.0 term gives 0.0 there too)."""
     lean = tape.lean()
@@ -109,8 +116,11 @@ def _reverse(tape: Tape, names: dict[str, Any]) -> Iterator[str]:
             yield from term(a, g, minus=True)
         elif code == POWC:  # c·a**(c-1); the loop marks a partial below the range: we ask it
             c = tape.constants[b]
-            yield (f"p = {_number(c, f'k{b}', names)} * "
-                   f"mpow(v{a}, {_number(c - 1, f'km{b}', names)})")
+            if passed:  # c - 1 worked out at run time: the same double as written in
+                yield f"p = v{b} * mpow(v{a}, v{b} - 1)"
+            else:
+                yield (f"p = {_number(c, f'k{b}', names)} * "
+                       f"mpow(v{a}, {_number(c - 1, f'km{b}', names)})")
             yield f"if -TINY < p < TINY and v{a}:"
             yield f"{_IN}raise Unsure"
             yield from term(a, f"{g} * p")
@@ -132,10 +142,12 @@ def _reverse(tape: Tape, names: dict[str, Any]) -> Iterator[str]:
     yield f"return v{tape.output}, ({gradient})"
 
 
-def compile_sweeps(tape: Tape) -> Callable[..., tuple[float, tuple[float, ...]]]:
-    """sweep_source's function, compiled: `f(*point)` → the value and gradient the sweeps give,
-    bit for bit, or Unsure (an ArithmeticError) where the sweeps themselves must decide."""
+def compile_sweeps(tape: Tape, passed: bool = False,
+                   ) -> Callable[..., tuple[float, tuple[float, ...]]]:
+    """sweep_source's function, compiled: `f(*point)` (`f(*constants, *point)` if `passed`) →
+    the value and gradient the sweeps give, bit for bit, or Unsure (an ArithmeticError) where
+    the sweeps themselves must decide."""
     from exprdiff.codegen import load
 
-    text, names = sweep_source(tape)
+    text, names = sweep_source(tape, passed)
     return load(text, "sweep", {**names, "Unsure": Unsure, "isfinite": math.isfinite})
