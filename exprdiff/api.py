@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from exprdiff import ast, result
@@ -358,9 +358,14 @@ def compile(text: str, *, limits: Limits | None = None,  # noqa: A001 - SPEC §6
 
     `tree=True` keeps the syntax tree of that same parse (for `checked()` and `diff`).
     """
-    bounds = limits or DEFAULT
+    return compile_with(text, parse_with_tree if tree else parse_tape, limits or DEFAULT)
+
+
+def compile_with(text: str, parse: Callable[[str], Tape], bounds: Limits = DEFAULT) -> Compiled:
+    """compile(text)'s steps with another parser of the same tapes (a batch's shapes:
+    syntax/shapes.py): the text's limits, the parse, the tape's limits."""
     check_text(text, bounds)
-    tape = parse_with_tree(text) if tree else parse_tape(text)
+    tape = parse(text)
     check_tape(tape, bounds)
     return Compiled(text, tape.tree, tape)
 

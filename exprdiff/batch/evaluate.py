@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from exprdiff.api import Compiled, Result, compile
+from exprdiff.api import Compiled, Result, compile, compile_with
 from exprdiff.batch.lines import Line, json_line, read_point, split_line
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
-from exprdiff.syntax.limits import DEFAULT, check_tape, check_text
 from exprdiff.syntax.shapes import Shapes
 from exprdiff.tape import Tape
 
@@ -157,16 +156,16 @@ class Evaluator:
 
     def _compile(self, text: str) -> Compiled:
         """compile(text): with --check the tree too; otherwise from the parse of an earlier
-        line of the same shape (numbers aside) when there is one (syntax/shapes.py) — the same
-        steps as api.compile, which tests/test_shapes.py holds equal."""
+        line of the same shape (numbers aside) when there is one (syntax/shapes.py)."""
         if self.settings.check:
             return compile(text, tree=True)
-        check_text(text, DEFAULT)
+        return compile_with(text, self._parse)
+
+    def _parse(self, text: str) -> Tape:
         tape, shared = self._shapes.parse_shared(text)
-        check_tape(tape, DEFAULT)
         if shared is not None:
             tape.memo[SHAPE] = shared
-        return Compiled(text, None, tape)
+        return tape
 
     def line(self, number: int, raw: bytes, file: str | None = None) -> Outcome | None:
         """The records of input line `number` (None for a blank or comment line)."""
