@@ -100,6 +100,25 @@ def test_records_written_from_their_numbers_are_the_records_text(seed, monkeypat
         assert plain > len(lines) // 4  # the unmade path was taken, not only the fallback
 
 
+def test_an_expression_seen_once_gets_no_template(monkeypatch):
+    """A template pays from an expression's second record: a batch of distinct expressions
+    writes each by the encoder, and builds none (the unmade path once took the first record's
+    fallback for the second sighting, and built one per line)."""
+    monkeypatch.setattr(jsonl, "_templates", {})
+    monkeypatch.setattr(jsonl, "_seen", set())
+    evaluator = Evaluator(Settings(), jsonl.JsonLines.encode)
+    texts = []
+    for k in range(50):
+        outcome = evaluator.line(k + 1, f"x*y + {k} ; x=1.5, y=2.5".encode())
+        texts.extend(evaluate.encoded(outcome, jsonl.JsonLines.encode)[0])
+    assert jsonl._templates == {}
+    assert texts[3] == json_safe(ENCODER({
+        "line": 4, "expression": "x*y + 3", "at": {"x": 1.5, "y": 2.5}, "value": 6.75,
+        "gradient": {"x": 2.5, "y": 1.5}, "warnings": []})) + "\n"
+    evaluator.line(51, b"x*y + 3 ; x=1, y=2")  # a second sighting: now it pays
+    assert list(jsonl._templates) == ["x*y + 3"]
+
+
 def test_the_straight_line_runs_and_is_not_always_unsure(monkeypatch):
     """The generated code answers (not merely falls back) on ordinary points."""
     from exprdiff.codegen import sweeps

@@ -116,8 +116,22 @@ class Encode:
     @staticmethod
     def plain(line: int, file: str | None, expression: str, names: tuple[str, ...],
               numbers: tuple[float, ...]) -> str | None:
+        """The record's text from its template, else (its expression's first record, numbers
+        that are not floats) from the record made here for the encoder: never by way of
+        `dumps`, whose template lookup would take this first record for the second."""
         text = plain(line, file, expression, names, numbers)
-        return None if text is None else text + "\n"
+        if text is not None:
+            return text + "\n"
+        size = len(names)
+        record: Record = {} if file is None else {"file": file}
+        record |= {"line": line, "expression": expression,
+                   "at": dict(zip(names, numbers, strict=False)), "value": numbers[size],
+                   "gradient": dict(zip(names, numbers[size + 1:], strict=True)),
+                   "warnings": []}
+        try:
+            return json_safe(_encode(record)) + "\n"
+        except ValueError:  # not finite: the record is made and encoded (and refused) as ever
+            return None
 
 
 class JsonLines:
