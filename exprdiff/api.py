@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, overload
 from exprdiff import ast, result
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import KinkWarning, forward, kinks
+from exprdiff.frozen import draft
 from exprdiff.points import validate
 from exprdiff.result import Directional
 from exprdiff.reverse import reverse
@@ -69,6 +70,10 @@ class Result(result.Result):
         from exprdiff.render.notebook import result_markdown
 
         return result_markdown(self)
+
+
+#: Result's twin with assignable fields (frozen.draft), for Compiled.grad's hot path.
+_ResultDraft = draft(Result)
 
 
 class Compiled:
@@ -309,11 +314,23 @@ class Compiled:
         else:
             gradient = {name: adjoints[tape.node(name)]  # type: ignore[index]
                         for name in chosen}
-        # (by position: expression, at, value, gradient, warnings, tape, values, adjoints,
-        # partials, check, outputs; keywords cost a small expression's call 5 %)
-        return Result(self.source, dict(zip(names, point, strict=True)), values[tape.output],
-                      gradient, warnings, tape, values, adjoints, partials, None,
-                      None if tape.statements is None else self._outputs(values))
+        # Result(...) as a draft filled in (frozen.draft): `_set` per field cost a small
+        # expression's gradient 5 %; tests/test_api_result.py holds the two equal
+        made: Any = object.__new__(_ResultDraft)
+        made.expression = self.source
+        made.at = dict(zip(names, point, strict=True))
+        made.value = values[tape.output]
+        made.gradient = gradient
+        made.warnings = warnings
+        made.tape = tape
+        made.values = values
+        made.adjoints = adjoints
+        made.partials = partials
+        made.check = None
+        made.outputs = None if tape.statements is None else self._outputs(values)
+        made.jacobian = None
+        made.__class__ = Result
+        return made  # (a Result now)
 
     def _wrt(self, wrt: Sequence[str] | None) -> Sequence[str]:
         if wrt is None:

@@ -89,3 +89,13 @@ class Value(Frozen):
 
     def __hash__(self) -> int:
         return hash(self._key())
+
+
+def draft(cls: type[Frozen]) -> type[Frozen]:
+    """A twin of `cls` whose fields are assigned as any object's: an instance filled in, then
+    given `cls` as its __class__ (the same slots, so the same layout), is a `cls` made at a
+    quarter of `_set`'s cost per field (Result on `exprdiff.grad`'s path: 12 fields). The
+    twin adds no field and is never handed out as itself."""
+    return type(f"{cls.__name__}Draft", (cls,), {"__slots__": (),
+                                                  "__setattr__": object.__setattr__,
+                                                  "__delattr__": object.__delattr__})

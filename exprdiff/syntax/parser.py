@@ -120,19 +120,29 @@ def parse_tape(text: str) -> Tape:
     trigger full collections that walk every object of the process (with PyTorch or SymPy
     loaded, that is most of the time spent).
     """
+    if len(text) < _SHORT:  # too few objects to start a collection worth pausing for
+        return _tape_or_fallback(text)
     paused = gc.isenabled()
     gc.disable()
     try:
-        try:
-            return _fast_tape(text)
-        except lalr.Mistake as mistake:
-            raise _worded(text, mistake) from None
-        except lalr.Fallback:
-            pass
-        return lower(parse(text), text)
+        return _tape_or_fallback(text)
     finally:
         if paused:
             gc.enable()
+
+
+#: Texts shorter than this parse with the collector left on: a few hundred objects at most.
+_SHORT = 256
+
+
+def _tape_or_fallback(text: str) -> Tape:
+    try:
+        return _fast_tape(text)
+    except lalr.Mistake as mistake:
+        raise _worded(text, mistake) from None
+    except lalr.Fallback:
+        pass
+    return lower(parse(text), text)
 
 
 def parse_with_tree(text: str) -> Tape:
