@@ -12,7 +12,7 @@ import random
 import pytest
 from strategies import random_cases
 
-from exprdiff.batch import evaluate
+from exprdiff.batch import evaluate, swept
 from exprdiff.batch.evaluate import Evaluator, Settings
 from exprdiff.errors import json_safe
 from exprdiff.render import jsonl
@@ -46,7 +46,7 @@ def _texts(lines: list[str], monkeypatch: pytest.MonkeyPatch, after: int,
            file: str | None = None) -> tuple[list[str], list[str]]:
     """Every record's JSON Lines text and the encoder's own text, with sweeps generated after
     `after` points of an expression."""
-    monkeypatch.setattr(evaluate, "SWEEP_AFTER", after)
+    monkeypatch.setattr(swept, "SWEEP_AFTER", after)
     evaluator = Evaluator(Settings())
     ours, encoders = [], []
     for number, line in enumerate(lines, 1):
@@ -63,7 +63,7 @@ def _plain_texts(lines: list[str], monkeypatch: pytest.MonkeyPatch, after: int,
                  file: str | None = None) -> tuple[list[str], int]:
     """The texts a JSON Lines batch writes (the evaluator given the writer's encode: common
     records written from their numbers, never made), and how many came so."""
-    monkeypatch.setattr(evaluate, "SWEEP_AFTER", after)
+    monkeypatch.setattr(swept, "SWEEP_AFTER", after)
     encode = jsonl.JsonLines.encode
     evaluator = Evaluator(Settings(), encode)
     texts, plain = [], 0
@@ -136,7 +136,7 @@ def test_the_straight_line_runs_and_is_not_always_unsure(monkeypatch):
 
     compile_sweeps = sweeps.compile_sweeps
     monkeypatch.setattr(sweeps, "compile_sweeps", counting)
-    monkeypatch.setattr(evaluate, "SWEEP_AFTER", 3)
+    monkeypatch.setattr(swept, "SWEEP_AFTER", 3)
     evaluator = Evaluator(Settings())
     for k in range(1, 11):
         evaluator.line(k, f"x1**2 + 3*(x2*x3 - x1**2) ; x1={k}, x2=2, x3=3".encode())

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from strategies import cases, random_cases
 
 from exprdiff.api import compile
-from exprdiff.batch import evaluate
+from exprdiff.batch import swept
 from exprdiff.batch.evaluate import Evaluator, Settings
 from exprdiff.errors import ExprError
 from exprdiff.ops import FUNCTIONS
@@ -245,7 +245,7 @@ def test_the_batch_compiles_as_exprdiff_compile_does(text):
 
 
 def _unshared(tape: Tape) -> Tape:
-    tape.memo.pop(evaluate.SHAPE, None)  # the batch's memo of the shape (for its sweeps)
+    tape.memo.pop(swept.SHAPE, None)  # the batch's memo of the shape (for its sweeps)
     return tape
 
 
@@ -324,7 +324,7 @@ def test_a_shapes_one_sweep_gives_each_lines_own_numbers(monkeypatch):
                       for _ in range(template.count("{}"))]
             x, y = rng.choice((0.7, 1.5, 0.0, -2.0, 1e-300)), rng.uniform(-3, 3)
             lines.append(f"{template.format(*values)} ; x={x!r}, y={y!r}")
-    monkeypatch.setattr(evaluate, "SWEEP_AFTER", 2)
+    monkeypatch.setattr(swept, "SWEEP_AFTER", 2)
     shared = Evaluator(Settings())
     fresh = Evaluator(Settings())
     monkeypatch.setattr(fresh, "_shapes", Shapes(size=0))
@@ -334,9 +334,9 @@ def test_a_shapes_one_sweep_gives_each_lines_own_numbers(monkeypatch):
         theirs += [dumps(r) for r in fresh.line(number, line.encode())[0]]  # type: ignore[index]
         fresh._cache.clear()  # every line parsed and swept afresh, by the loops
     assert ours == theirs
-    swept = [c for c in shared._cache.values() if not isinstance(c, ExprError)
-             and isinstance(c.tape.memo.get(evaluate._SWEEP), functools.partial)]
-    assert len(swept) > 150  # the shared sweeps really ran
+    bound = [c for c in shared._cache.values() if not isinstance(c, ExprError)
+             and isinstance(c.tape.memo.get(swept.SWEEP), functools.partial)]
+    assert len(bound) > 150  # the shared sweeps really ran
 
 
 def test_the_cli_writes_what_fresh_parses_give(tmp_path, monkeypatch):

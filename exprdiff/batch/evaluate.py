@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from exprdiff.api import Compiled, Result, compile, compile_with
 from exprdiff.batch.lines import Line, json_line, read_point, split_line
+from exprdiff.batch.swept import SHAPE, swept
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
@@ -57,55 +57,6 @@ class Block:
 Pending = tuple[int, Mapping[str, Any], Result]
 
 _CACHE_SIZE = 4096
-#: After this many points of one expression in the common case, its sweeps run as straight-line
-#: code (codegen/sweeps.py): writing it costs 150–330 µs at seed size and saves 3.5–6 µs a
-#: point, even after 44–75 points (docs/performance.md, "Batches"); generating once the points
-#: interpreted have cost about what generating does keeps any batch within 2× of the best.
-SWEEP_AFTER = 64
-_SWEEP = "batch sweep"  # tape.memo: points swept so far, then the function (None: not worth it)
-#: Larger tapes stay with the loops (the line of code per term would be a long compile).
-_SWEEP_NODES = 2000
-Sweep = Callable[..., tuple[float, tuple[float, ...]]]
-#: tape.memo: the memo shared by the tapes copied from one recorded parse (syntax/shapes.py:
-#: lines that differ only in their numbers), where their one sweep function is counted and
-#: kept, its constants passed in (codegen/sweeps.py); each tape keeps it bound to its own.
-SHAPE = "batch shape"
-
-
-def _sweep(tape: Tape, passed: bool = False) -> Sweep | None:
-    if not tape.lean().nodes or len(tape) > _SWEEP_NODES:
-        return None
-    from exprdiff.codegen.sweeps import compile_sweeps
-
-    return compile_sweeps(tape, passed=True) if passed else compile_sweeps(tape)
-
-
-def _swept(tape: Tape, point: list[float]) -> tuple[float, Sequence[float]] | None:
-    """(value, gradient) from the tape's generated sweeps once it has been swept SWEEP_AFTER
-    times (counted in tape.memo, or for all the tapes of its shape in their shared memo);
-    None where they are not there or are Unsure at this point."""
-    memo = tape.memo
-    sweep = memo.get(_SWEEP, 0)
-    if type(sweep) is int:
-        shared = memo.get(SHAPE)
-        if shared is None:
-            memo[_SWEEP] = sweep = sweep + 1 if sweep < SWEEP_AFTER else _sweep(tape)
-        else:  # one function for the shape, its constants passed in: bound to this tape's
-            made = shared.get(_SWEEP, 0)
-            if type(made) is int:
-                shared[_SWEEP] = made = made + 1 if made < SWEEP_AFTER else _sweep(tape, True)
-            if type(made) is not int:
-                constants = tape.constants
-                memo[_SWEEP] = sweep = None if made is None else partial(
-                    made, *[constants[i] for i in tape.lean().constant_nodes])
-    if sweep is None or type(sweep) is int:
-        return None
-    try:
-        return sweep(*point)
-    except ArithmeticError:  # (Unsure) the interpreted sweeps decide, as for any point
-        return None
-
-
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The options every line is evaluated with (picklable, for the worker processes)."""
@@ -290,7 +241,7 @@ class Evaluator:
             # record as Result.to_dict() (tests/test_batch.py holds the two paths equal).
             # Every point reaching here holds finite floats (read_point, _json_point, --at).
             point = [at[name] for name in inputs]
-            found = _swept(tape, point)
+            found = swept(tape, point)
             if found is None:  # the sweeps themselves: not yet generated, or Unsure here
                 values = forward(tape, point)
                 adjoints = reverse(tape, values)

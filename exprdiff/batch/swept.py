@@ -1,0 +1,58 @@
+"""A batch's repeated expressions as straight-line code: after SWEEP_AFTER points of one
+expression (or of one shape, syntax/shapes.py), its sweeps run as the function that
+codegen/sweeps.py writes; tape.memo counts the points and keeps the function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+
+from exprdiff.tape import Tape
+
+#: After this many points of one expression in the common case, its sweeps run as straight-line
+#: code (codegen/sweeps.py): writing it costs 150–330 µs at seed size and saves 3.5–6 µs a
+#: point, even after 44–75 points (docs/performance.md, "Batches"); generating once the points
+#: interpreted have cost about what generating does keeps any batch within 2× of the best.
+SWEEP_AFTER = 64
+SWEEP = "batch sweep"  # tape.memo: points swept so far, then the function (None: not worth it)
+#: Larger tapes stay with the loops (the line of code per term would be a long compile).
+_SWEEP_NODES = 2000
+Sweep = Callable[..., tuple[float, tuple[float, ...]]]
+#: tape.memo: the memo shared by the tapes copied from one recorded parse (syntax/shapes.py:
+#: lines that differ only in their numbers), where their one sweep function is counted and
+#: kept, its constants passed in (codegen/sweeps.py); each tape keeps it bound to its own.
+SHAPE = "batch shape"
+
+
+def _compiled(tape: Tape, passed: bool = False) -> Sweep | None:
+    if not tape.lean().nodes or len(tape) > _SWEEP_NODES:
+        return None
+    from exprdiff.codegen.sweeps import compile_sweeps
+
+    return compile_sweeps(tape, passed=True) if passed else compile_sweeps(tape)
+
+
+def swept(tape: Tape, point: list[float]) -> tuple[float, Sequence[float]] | None:
+    """(value, gradient) from the tape's generated sweeps once it has been swept SWEEP_AFTER
+    times (counted in tape.memo, or for all the tapes of its shape in their shared memo);
+    None where they are not there or are Unsure at this point."""
+    memo = tape.memo
+    sweep = memo.get(SWEEP, 0)
+    if type(sweep) is int:
+        shared = memo.get(SHAPE)
+        if shared is None:
+            memo[SWEEP] = sweep = sweep + 1 if sweep < SWEEP_AFTER else _compiled(tape)
+        else:  # one function for the shape, its constants passed in: bound to this tape's
+            made = shared.get(SWEEP, 0)
+            if type(made) is int:
+                shared[SWEEP] = made = made + 1 if made < SWEEP_AFTER else _compiled(tape, True)
+            if type(made) is not int:
+                constants = tape.constants
+                memo[SWEEP] = sweep = None if made is None else partial(
+                    made, *[constants[i] for i in tape.lean().constant_nodes])
+    if sweep is None or type(sweep) is int:
+        return None
+    try:
+        return sweep(*point)
+    except ArithmeticError:  # (Unsure) the interpreted sweeps decide, as for any point
+        return None
