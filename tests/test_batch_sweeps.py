@@ -209,3 +209,41 @@ def test_the_template_cache_is_bounded(monkeypatch):
             dumps({"line": k, "expression": f"x*{k}", "at": {"x": 1.0}, "value": float(k),
                    "gradient": {"x": float(k)}, "warnings": []})
     assert 0 < len(jsonl._templates) <= 5 and len(jsonl._seen) <= 5
+
+
+#: Spellings of a point after an expression's lane is open (evaluate.Evaluator._lane): each
+#: is the general path's record or error, whether the lane takes it or hands it back.
+SPELLINGS = ["x=1.5, y=2", "y=2, x=1.5", " x = 1.5 ,  y = 2 ", "x=1.5,y=2", "x=1_5, y=2",
+             "x=pi/4, y=2", "x=1e400, y=1", "x=nan, y=1", "x=inf, y=2", "x=-inf, y=2",
+             "x=1e308, y=1e308", "x=1.5, y=2 # a comment", "x=1.5, y=2 ; x=3, y=4",
+             "x=1.5, y=2 ;", "x=1.5, y=2, z=3", "x=1.5", "x=\u0661, y=2", "x=, y=2",
+             "x=1.5, x=2", "X=1.5, y=2", "x=-0.0, y=-0.0", "x=5e-324, y=1e-310",
+             "x=0, y=3", "x=-1, y=2", "x=1e-300, y=1e300", "x=2, y=3", ""]
+
+
+@pytest.mark.parametrize("expression", ["log(x)*y + 1/(x - 2)", "exp(x)*y - x",
+                                        "tanh(x)*exp(y) ", "sqrt(x)*y**2"])
+def test_a_lane_writes_what_the_general_path_writes(expression, monkeypatch):
+    """Once an expression runs as generated code, its next lines `EXPR ; x=…, y=…` take a
+    lane that skips the general path's bookkeeping: every spelling of a point gives the
+    general path's text, and the lane takes the ordinary ones."""
+    lines = [f"{expression} ; x={k}.25, y=0.5" for k in range(3)]
+    lines += [f"{expression} ; {spelling}" if spelling else expression for spelling in SPELLINGS]
+    lines *= 2
+    taken = []
+    take = evaluate.take
+
+    def counting(*args):
+        made = take(*args)
+        taken.append(made is not None)
+        return made
+
+    monkeypatch.setattr(evaluate, "take", counting)
+    for file in (None, "f.txt"):
+        with_lane, _ = _plain_texts(lines, monkeypatch, after=0, file=file)
+        with monkeypatch.context() as without:
+            without.setattr(Evaluator, "_open_lane", lambda *args: None)
+            general, _ = _plain_texts(lines, monkeypatch, after=0, file=file)
+        assert with_lane == general
+    assert sum(taken) >= 12  # the ordinary spellings, twice per file label
+    assert not all(taken)

@@ -14,7 +14,7 @@ from typing import Any
 
 from exprdiff.api import Compiled, Result, compile, compile_with
 from exprdiff.batch.lines import Line, json_line, read_point, split_line
-from exprdiff.batch.swept import SHAPE, swept
+from exprdiff.batch.swept import SHAPE, Lane, lane, swept, take
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
@@ -84,6 +84,8 @@ class Evaluator:
         self._cache: dict[str, Compiled | ExprError] = {}
         self._plain: Plain | None = getattr(encode, "plain", None)
         self._shapes = Shapes()
+        #: text before ';' → its expression's lane (batch/swept.py): repeated lines, lean
+        self._lanes: dict[str, Lane] = {}
 
     def compiled(self, text: str) -> Compiled | ExprError:
         """The graph of `text`, or why there is none (both remembered; never re-raised, so a
@@ -129,6 +131,13 @@ class Evaluator:
                            ExprError("parse", message, column=problem.start + 1))], True
         if not text or text.startswith("#"):
             return None
+        if self._lanes:
+            before, _, rest = text.partition(";")
+            found = self._lanes.get(before)
+            if found is not None:
+                made = take(found, rest, number, file, self._plain)  # type: ignore[arg-type]
+                if made is not None:
+                    return [made], False
         expression = text
         claims = None
         try:
@@ -145,7 +154,20 @@ class Evaluator:
             return [_error(head, expression, compiled)], True
         if claims is not None:
             return self._expect(head, expression, claims, points)
-        return self._points(head, compiled, points)
+        outcome = self._points(head, compiled, points)
+        if (len(points) == 1 and type(outcome[0][0]) is str and "#" not in text
+                and not text.startswith("{")):
+            self._open_lane(text.partition(";")[0], compiled)
+        return outcome
+
+    def _open_lane(self, before: str, compiled: Compiled) -> None:
+        """A line `before ; x=…` whose common record was written from its numbers: once the
+        expression runs as generated code, its next such lines take its lane (swept.take)."""
+        found = lane(compiled.tape, compiled.source)
+        if found is not None:
+            if len(self._lanes) >= _CACHE_SIZE:
+                self._lanes.clear()
+            self._lanes[before] = found
 
     def _expect(self, head: Record, expression: str, claims: str,
                 points: Sequence[str | Mapping[str, Any]]) -> Outcome:
@@ -272,6 +294,8 @@ def encoded(outcome: Outcome | None, encode: Encode | None) -> Outcome | None:
     if outcome is None or encode is None:
         return outcome
     records, failed = outcome
+    if len(records) == 1 and type(records[0]) is str:  # a common record, written already
+        return outcome
     return [record if type(record) is str else encode(record) for record in records], failed
 
 

@@ -56,3 +56,40 @@ def swept(tape: Tape, point: list[float]) -> tuple[float, Sequence[float]] | Non
         return sweep(*point)
     except ArithmeticError:  # (Unsure) the interpreted sweeps decide, as for any point
         return None
+
+
+#: A lane (Evaluator.line): the expression, its variables in order, its generated sweep.
+Lane = tuple[str, tuple[str, ...], Sweep]
+
+
+def lane(tape: Tape, expression: str) -> Lane | None:
+    """The expression's lane once its sweeps run as generated code (None before)."""
+    sweep = tape.memo.get(SWEEP)
+    if sweep is None or type(sweep) is int:
+        return None
+    return expression, tuple(tape.inputs), sweep
+
+
+def take(lane: Lane, rest: str, number: int, file: str | None,
+         plain: Callable[..., str | None]) -> str | None:
+    """The common record of a line `EXPR ; x=…, y=…` whose expression has a lane, written by
+    `plain` (the writer's Encode.plain) from the numbers its generated sweep gives: the point's
+    plain numbers in the expression's own order of variables. The general path's record, byte
+    for byte (tests/test_batch_sweeps.py); None for anything else (another order, a constant,
+    a second point, a comment, a number that is not finite, Unsure), which it then takes."""
+    expression, names, sweep = lane
+    parts = rest.split(",")
+    if len(parts) != len(names) or not rest.isascii():  # float() reads other scripts' digits
+        return None
+    point = []
+    try:
+        for part, name in zip(parts, names):
+            key, _, value = part.partition("=")
+            if key.strip() != name or "_" in value:  # as batch/lines.read_point: no 1_000
+                return None
+            point.append(float(value))  # a second point, a comment: ValueError
+        value, gradient = sweep(*point)
+    except Exception:  # noqa: BLE001 - ValueError, Unsure: the general path answers
+        return None
+    # (plain answers None for numbers that are not finite: the general path says why)
+    return plain(number, file, expression, names, (*point, value, *gradient))
