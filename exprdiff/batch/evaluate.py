@@ -122,10 +122,10 @@ class Evaluator:
 
     def line(self, number: int, raw: bytes, file: str | None = None) -> Outcome | None:
         """The records of input line `number` (None for a blank or comment line)."""
-        head: Record = {"line": number} if file is None else {"file": file, "line": number}
         try:
             text = raw.decode("utf-8").strip()
         except UnicodeDecodeError as problem:
+            head: Record = {"line": number} if file is None else {"file": file, "line": number}
             message = f"the line is not UTF-8 text (byte {problem.start + 1})"
             return [_error(head, raw.decode("utf-8", "replace").strip(),
                            ExprError("parse", message, column=problem.start + 1))], True
@@ -138,6 +138,7 @@ class Evaluator:
                 made = take(found, rest, number, file, self._plain)  # type: ignore[arg-type]
                 if made is not None:
                     return [made], False
+        head = {"line": number} if file is None else {"file": file, "line": number}
         expression = text
         claims = None
         try:
@@ -285,8 +286,9 @@ def evaluate_lines(lines: Iterable[Line], settings: Settings, encode: Encode | N
     """Every line's outcome, one after the other, in this process."""
     evaluator = Evaluator(settings, encode)
     start_oracle(settings)
+    line = evaluator.line
     for file, number, raw in lines:
-        yield file, number, len(raw), encoded(evaluator.line(number, raw, file), encode)
+        yield file, number, len(raw), encoded(line(number, raw, file), encode)
 
 
 def encoded(outcome: Outcome | None, encode: Encode | None) -> Outcome | None:
