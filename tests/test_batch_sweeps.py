@@ -5,6 +5,7 @@ NaN, programs, unicode — and the same for any --jobs."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -247,3 +248,19 @@ def test_a_lane_writes_what_the_general_path_writes(expression, monkeypatch):
         assert with_lane == general
     assert sum(taken) >= 12  # the ordinary spellings, twice per file label
     assert not all(taken)
+
+
+def test_only_a_text_seen_again_opens_a_lane(monkeypatch):
+    """Lines that differ in a number share one generated sweep (syntax/shapes.py), yet no
+    text of theirs comes again: they open no lane (one per line cost a distinct batch 4 % of
+    its instructions). A text that does come again opens one."""
+    monkeypatch.setattr(swept, "SWEEP_AFTER", 0)
+    evaluator = Evaluator(Settings(), jsonl.JsonLines.encode)
+    for k in range(50):
+        evaluator.line(k + 1, f"x*y + {k} ; x=1.5, y=2.5".encode())
+    assert any(type(c.tape.memo.get(swept.SWEEP)) is functools.partial
+               for c in evaluator._cache.values())  # the shape's sweep ran
+    assert evaluator._lanes == {}
+    for k in range(3):
+        evaluator.line(51 + k, b"x*y + 7 ; x=1, y=2")
+    assert list(evaluator._lanes) == ["x*y + 7 "]

@@ -155,20 +155,21 @@ class Evaluator:
             return [_error(head, expression, compiled)], True
         if claims is not None:
             return self._expect(head, expression, claims, points)
+        # generated code made before this line: the text comes again (a line of new text,
+        # say of a shape already swept, never opens a lane it would not use)
+        ready = lane(compiled.tape, compiled.source)
         outcome = self._points(head, compiled, points)
-        if (len(points) == 1 and type(outcome[0][0]) is str and "#" not in text
-                and not text.startswith("{")):
-            self._open_lane(text.partition(";")[0], compiled)
+        if (ready is not None and len(points) == 1 and type(outcome[0][0]) is str
+                and "#" not in text and not text.startswith("{")):
+            self._open_lane(text.partition(";")[0], ready)
         return outcome
 
-    def _open_lane(self, before: str, compiled: Compiled) -> None:
-        """A line `before ; x=…` whose common record was written from its numbers: once the
-        expression runs as generated code, its next such lines take its lane (swept.take)."""
-        found = lane(compiled.tape, compiled.source)
-        if found is not None:
-            if len(self._lanes) >= _CACHE_SIZE:
-                self._lanes.clear()
-            self._lanes[before] = found
+    def _open_lane(self, before: str, found: Lane) -> None:
+        """A line `before ; x=…` whose common record was written from its numbers by generated
+        code: its next such lines take the expression's lane (swept.take)."""
+        if len(self._lanes) >= _CACHE_SIZE:
+            self._lanes.clear()
+        self._lanes[before] = found
 
     def _expect(self, head: Record, expression: str, claims: str,
                 points: Sequence[str | Mapping[str, Any]]) -> Outcome:
