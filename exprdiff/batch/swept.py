@@ -83,11 +83,11 @@ def take(lane: Lane, rest: str, number: int, file: str | None,
         return None
     point = []
     try:
-        for part, name in zip(parts, names):
-            key, _, value = part.partition("=")
-            if key.strip() != name or "_" in value:  # as batch/lines.read_point: no 1_000
+        for part, name in zip(parts, names, strict=True):
+            key, _, digits = part.partition("=")
+            if key.strip() != name or "_" in digits:  # as batch/lines.read_point: no 1_000
                 return None
-            point.append(float(value))  # a second point, a comment: ValueError
+            point.append(float(digits))  # a second point, a comment: ValueError
         value, gradient = sweep(*point)
     except Exception:  # noqa: BLE001 - ValueError, Unsure: the general path answers
         return None
