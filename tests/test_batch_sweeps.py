@@ -107,17 +107,41 @@ def test_an_expression_seen_once_gets_no_template(monkeypatch):
     fallback for the second sighting, and built one per line)."""
     monkeypatch.setattr(jsonl, "_templates", {})
     monkeypatch.setattr(jsonl, "_seen", set())
+    monkeypatch.setattr(jsonl, "_firsts", {})
     evaluator = Evaluator(Settings(), jsonl.JsonLines.encode)
     texts = []
     for k in range(50):
         outcome = evaluator.line(k + 1, f"x*y + {k} ; x=1.5, y=2.5".encode())
         texts.extend(evaluate.encoded(outcome, jsonl.JsonLines.encode)[0])
     assert jsonl._templates == {}
+    assert list(jsonl._firsts) == [("x", "y")]  # one template of their variables serves all
     assert texts[3] == json_safe(ENCODER({
         "line": 4, "expression": "x*y + 3", "at": {"x": 1.5, "y": 2.5}, "value": 6.75,
         "gradient": {"x": 2.5, "y": 1.5}, "warnings": []})) + "\n"
     evaluator.line(51, b"x*y + 3 ; x=1, y=2")  # a second sighting: now it pays
     assert list(jsonl._templates) == ["x*y + 3"]
+
+
+def test_a_first_record_from_its_variables_template_is_the_encoders(monkeypatch):
+    """An expression's first record is written from a template of its variables, the
+    expression encoded into it: the encoder's text, byte for byte, one template per set of
+    variables (in their order in the expression)."""
+    monkeypatch.setattr(jsonl, "_templates", {})
+    monkeypatch.setattr(jsonl, "_seen", set())
+    monkeypatch.setattr(jsonl, "_firsts", {})
+    lines = [f"y_hat*w1 - {k}*y_hat ; y_hat={k}.25, w1=-2" for k in range(5)]
+    lines += [f"w1*y_hat + {k} ; w1=3, y_hat=0.{k}" for k in range(1, 4)]
+    lines += [f"tanh(x*{k})  ;  x = 0.{k}5" for k in range(1, 5)]
+    lines += [f"(a - b)**{k} ; a=1e-300, b=3e70" for k in range(2, 5)]
+    made = Evaluator(Settings())
+    unmade = Evaluator(Settings(), jsonl.JsonLines.encode)
+    for number, line in enumerate(lines, 1):
+        [record], _ = made.line(number, line.encode())  # type: ignore[misc]
+        [text], _ = unmade.line(number, line.encode())  # type: ignore[misc]
+        assert type(text) is str, line  # written from the template, not made
+        assert text == json_safe(ENCODER(record)) + "\n", line
+    assert sorted(jsonl._firsts) == [("a", "b"), ("w1", "y_hat"), ("x",), ("y_hat", "w1")]
+    assert jsonl._templates == {}
 
 
 def test_the_straight_line_runs_and_is_not_always_unsure(monkeypatch):
@@ -205,11 +229,16 @@ def test_records_that_are_not_finite_still_fail_as_json_makes_them():
 
 def test_the_template_cache_is_bounded(monkeypatch):
     monkeypatch.setattr(jsonl, "_MOST_TEMPLATES", 5)
+    monkeypatch.setattr(jsonl, "_firsts", {})
     for k in range(20):
         for _ in range(2):  # the second record of an expression builds its template
             dumps({"line": k, "expression": f"x*{k}", "at": {"x": 1.0}, "value": float(k),
                    "gradient": {"x": float(k)}, "warnings": []})
+        name = f"x{k}"  # and each new set of variables a first record's
+        dumps({"line": k, "expression": name, "at": {name: 1.0}, "value": 1.0,
+               "gradient": {name: 1.0}, "warnings": []})
     assert 0 < len(jsonl._templates) <= 5 and len(jsonl._seen) <= 5
+    assert 0 < len(jsonl._firsts) <= 5
 
 
 #: Spellings of a point after an expression's lane is open (evaluate.Evaluator._lane): each

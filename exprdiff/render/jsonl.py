@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+from typing import TextIO
 
 from exprdiff.errors import json_safe
 from exprdiff.render.formats import Options, Record
@@ -20,6 +20,9 @@ _MOST_TEMPLATES = 4096
 #: expressions seen once: a template pays from its second record on (a batch of distinct
 #: lines, each seen once, would build one per line for nothing)
 _seen: set[str] = set()
+#: variables → the record's text with `%s` where the expression goes too: an expression's
+#: first record (distinct lines share their variables far more often than their text)
+_firsts: dict[tuple[str, ...], str] = {}
 
 
 def dumps(record: Record) -> str:
@@ -59,23 +62,31 @@ def plain(line: int, file: str | None, expression: str, names: tuple[str, ...],
     """The text of the common record `{"line", "expression", "at", "value", "gradient",
     "warnings": []}` (after `"file"` when given) from its parts, without making the record:
     `numbers` are the point's values in `names` order, the value, then the partials in that
-    order. None where the encoder must write it: the expression's first record (a template
-    pays from its second), numbers that are not finite floats."""
+    order. None where the encoder must write it: numbers that are not finite floats. An
+    expression's first record is written from its variables' template, the expression encoded
+    on the spot (its own template pays from its second record)."""
     known = _templates.get(expression)
+    first = None
     if known is None or known[0] != names:
         if expression not in _seen:
             if len(_seen) >= _MOST_TEMPLATES:
                 _seen.clear()
             _seen.add(expression)
-            return None
-        known = _template(expression, names)
-        if known is None:
-            return None
+            first = _firsts.get(names) or _first(names)
+            if first is None:
+                return None
+        else:
+            known = _template(expression, names)
+            if known is None:
+                return None
     try:
         total = sum(numbers)
         if total - total != 0.0:  # inf or nan (or a sum beyond the doubles): the encoder
             return None
-        text = known[1] % (line, *map(float.__repr__, numbers))
+        if first is not None:
+            text = first % (line, json_safe(_encode(expression)), *map(float.__repr__, numbers))
+        else:
+            text = known[1] % (line, *map(float.__repr__, numbers))  # type: ignore[index]
     except TypeError:  # not a float (an int, a bool, a string): the encoder
         return None
     if file is not None:
@@ -87,17 +98,32 @@ def _template(expression: str, names: tuple[str, ...]) -> tuple[tuple[str, ...],
     """`{"line": %d, "expression": "x*y", "at": {"x": %s, "y": %s}, "value": %s, …}`."""
     if not all(type(name) is str for name in names):
         return None
-
-    def encoded(text: Any) -> str:
-        return json_safe(_encode(text)).replace("%", "%%")
-
-    point = ", ".join(f"{encoded(name)}: %s" for name in names)
-    template = (f'{{"line": %d, "expression": {encoded(expression)}, "at": {{{point}}}, '
-                f'"value": %s, "gradient": {{{point}}}, "warnings": []}}')
+    template = _written(_encoded(expression), names)
     if len(_templates) >= _MOST_TEMPLATES:
         _templates.clear()
     _templates[expression] = known = (names, template)
     return known
+
+
+def _first(names: tuple[str, ...]) -> str | None:
+    """`{"line": %d, "expression": %s, "at": {"x": %s, "y": %s}, "value": %s, …}`."""
+    if not all(type(name) is str for name in names):
+        return None
+    if len(_firsts) >= _MOST_TEMPLATES:
+        _firsts.clear()
+    _firsts[names] = template = _written("%s", names)
+    return template
+
+
+def _encoded(text: str) -> str:
+    """A string's JSON, as a `%` template holds it."""
+    return json_safe(_encode(text)).replace("%", "%%")
+
+
+def _written(expression: str, names: tuple[str, ...]) -> str:
+    point = ", ".join(f"{_encoded(name)}: %s" for name in names)
+    return (f'{{"line": %d, "expression": {expression}, "at": {{{point}}}, '
+            f'"value": %s, "gradient": {{{point}}}, "warnings": []}}')
 
 
 class Encode:
@@ -116,9 +142,9 @@ class Encode:
     @staticmethod
     def plain(line: int, file: str | None, expression: str, names: tuple[str, ...],
               numbers: tuple[float, ...]) -> str | None:
-        """The record's text from its template, else (its expression's first record, numbers
-        that are not floats) from the record made here for the encoder: never by way of
-        `dumps`, whose template lookup would take this first record for the second."""
+        """The record's text from its template, else (numbers that are not finite floats)
+        from the record made here for the encoder: never by way of `dumps`, whose template
+        lookup would count this record's expression as seen twice."""
         text = plain(line, file, expression, names, numbers)
         if text is not None:
             return text + "\n"
