@@ -210,6 +210,13 @@ class _Shape:
 
     def tape(self, text: str) -> Tape | None:
         """parse_tape(text) from this shape; None where it does not apply (then parse)."""
+        constants = self.read(text)
+        return None if constants is None else self._copy(text, constants)
+
+    def read(self, text: str) -> list[float] | None:
+        """The constants of parse_tape(text)'s tape, node by node, where this shape applies
+        to `text` (None elsewhere): its numbers read and its folds redone as the parse
+        would."""
         tables = self.tables
         found = lalr.pieces(tables, text)
         if len(found) != len(self.found):
@@ -244,7 +251,7 @@ class _Shape:
         for b, nonzero in self.powers:
             if (constants[b] != 0) != nonzero:
                 return None
-        return self._copy(text, constants)
+        return constants
 
     def _copy(self, text: str, constants: list[float]) -> Tape:
         tape = Tape(text)
