@@ -279,17 +279,39 @@ def test_a_lane_writes_what_the_general_path_writes(expression, monkeypatch):
     assert not all(taken)
 
 
-def test_only_a_text_seen_again_opens_a_lane(monkeypatch):
-    """Lines that differ in a number share one generated sweep (syntax/shapes.py), yet no
-    text of theirs comes again: they open no lane (one per line cost a distinct batch 4 % of
-    its instructions). A text that does come again opens one."""
+def test_a_new_text_opens_a_lane_only_by_its_shapes(monkeypatch):
+    """Lines of new structure open no lane (one a line cost a distinct batch 4 % of its
+    instructions). Lines that differ in a number share one generated sweep (syntax/shapes.py):
+    once it is there, a new text of that shape takes the shape's lane (batch/swept.shaped),
+    and opens its own should it come again."""
     monkeypatch.setattr(swept, "SWEEP_AFTER", 0)
     evaluator = Evaluator(Settings(), jsonl.JsonLines.encode)
+    for k in range(1, 40):  # no two lines of one shape
+        evaluator.line(k, ("x*y" + " + x" * k + " ; x=1.5, y=2.5").encode())
+    assert evaluator._lanes == {} and not evaluator._shaped
+    taken = []
+    shaped = evaluate.shaped
+    monkeypatch.setattr(evaluate, "shaped", lambda *args: taken.append(shaped(*args)) or taken[-1])
     for k in range(50):
-        evaluator.line(k + 1, f"x*y + {k} ; x=1.5, y=2.5".encode())
-    assert any(type(c.tape.memo.get(swept.SWEEP)) is functools.partial
-               for c in evaluator._cache.values())  # the shape's sweep ran
-    assert evaluator._lanes == {}
-    for k in range(3):
-        evaluator.line(51 + k, b"x*y + 7 ; x=1, y=2")
-    assert list(evaluator._lanes) == ["x*y + 7 "]
+        evaluator.line(100 + k, f"x*y + {k} ; x=1.5, y=2.5".encode())
+    assert evaluator._shaped
+    assert sum(lane is not None for lane in taken) >= 40  # made no tape: none in the cache
+    assert len(evaluator._cache) <= 39 + 10
+    assert "x*y + 7 " in evaluator._lanes
+    text = evaluate.encoded(evaluator.line(200, b"x*y + 7 ; x=1, y=2"), None)
+    assert text == ([json_safe(ENCODER({
+        "line": 200, "expression": "x*y + 7", "at": {"x": 1.0, "y": 2.0}, "value": 9.0,
+        "gradient": {"x": 2.0, "y": 1.0}, "warnings": []})) + "\n"], False)
+
+
+def test_a_shapes_lane_keeps_the_limits(monkeypatch):
+    """A text of a swept shape whose number is over the literal limit is refused, as its
+    parse would refuse it, not swept."""
+    monkeypatch.setattr(swept, "SWEEP_AFTER", 0)
+    evaluator = Evaluator(Settings(), jsonl.JsonLines.encode)
+    for k in range(20):
+        evaluator.line(k + 1, f"x*y + {k}.5 ; x=1.5, y=2.5".encode())
+    assert evaluator._shaped
+    long = "1." + "0" * 1000 + "1"
+    [record], failed = evaluator.line(21, f"x*y + {long} ; x=1.5, y=2.5".encode())
+    assert failed and record["error"]["kind"] == "limit", record

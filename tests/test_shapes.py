@@ -305,11 +305,15 @@ SMOOTH = ("x**{} + y*{}", "(x*y + {})**{} - x", "exp(-{}*x)*cos(y*x) + x**{}",
           "x**-{} + {}/y", "sqrt(x**2 + {})*y**{}", "{}**x + y**({} - {})", "x**{}*y**{}")
 
 
-def test_a_shapes_one_sweep_gives_each_lines_own_numbers(monkeypatch):
+@pytest.mark.parametrize("written", [False, True])
+def test_a_shapes_one_sweep_gives_each_lines_own_numbers(monkeypatch, written):
     """The sweeps generated once for a shape, its constants passed in (codegen/sweeps.py,
     passed=True), write the records of fresh parses swept by the loops, byte for byte, for
-    random expressions whose numbers are redrawn line by line."""
-    from exprdiff.render.jsonl import dumps
+    random expressions whose numbers are redrawn line by line. `written`: as a JSON Lines
+    batch writes them, where a new text of a swept shape takes its shape's lane (no tape made:
+    batch/swept.shaped) and comes back as text."""
+    from exprdiff.batch import evaluate
+    from exprdiff.render.jsonl import JsonLines, dumps
 
     rng = random.Random(8)  # noqa: S311 - test data, not secrets
     lines = []
@@ -325,18 +329,31 @@ def test_a_shapes_one_sweep_gives_each_lines_own_numbers(monkeypatch):
             x, y = rng.choice((0.7, 1.5, 0.0, -2.0, 1e-300)), rng.uniform(-3, 3)
             lines.append(f"{template.format(*values)} ; x={x!r}, y={y!r}")
     monkeypatch.setattr(swept, "SWEEP_AFTER", 2)
-    shared = Evaluator(Settings())
+    encode = JsonLines.encode if written else None
+    shared = Evaluator(Settings(), encode)
     fresh = Evaluator(Settings())
     monkeypatch.setattr(fresh, "_shapes", Shapes(size=0))
+    lanes = []
+    shaped = evaluate.shaped
+    monkeypatch.setattr(evaluate, "shaped", lambda *args: lanes.append(shaped(*args)) or lanes[-1])
     ours, theirs = [], []
     for number, line in enumerate(lines, 1):
-        ours += [dumps(r) for r in shared.line(number, line.encode())[0]]  # type: ignore[index]
-        theirs += [dumps(r) for r in fresh.line(number, line.encode())[0]]  # type: ignore[index]
+        outcome = evaluate.encoded(shared.line(number, line.encode()), encode)
+        ours += [r if written else dumps(r) for r in outcome[0]]  # type: ignore[index]
+        theirs += [dumps(r) + "\n" * written
+                   for r in fresh.line(number, line.encode())[0]]  # type: ignore[index]
         fresh._cache.clear()  # every line parsed and swept afresh, by the loops
-    assert ours == theirs
+    assert len(ours) == len(theirs)
+    for line, got, want in zip(lines, ours, theirs, strict=True):
+        assert got == want, line
     bound = [c for c in shared._cache.values() if not isinstance(c, ExprError)
              and isinstance(c.tape.memo.get(swept.SWEEP), functools.partial)]
-    assert len(bound) > 150  # the shared sweeps really ran
+    if written:  # most new texts of a swept shape took its lane, and made no tape
+        assert sum(lane is not None for lane in lanes) > 200
+        assert len(bound) > 20
+    else:
+        assert not lanes
+        assert len(bound) > 150  # the shared sweeps really ran
 
 
 def test_the_cli_writes_what_fresh_parses_give(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from typing import Any
 
 from exprdiff.api import Compiled, Result, compile, compile_with
 from exprdiff.batch.lines import Line, json_line, read_point, split_line
-from exprdiff.batch.swept import SHAPE, Lane, lane, swept, take
+from exprdiff.batch.swept import SHAPE, SWEEP, Lane, lane, shaped, swept, take
 from exprdiff.errors import ExprError, usage
 from exprdiff.forward import forward
 from exprdiff.reverse import reverse
@@ -86,6 +86,10 @@ class Evaluator:
         self._shapes = Shapes()
         #: text before ';' → its expression's lane (batch/swept.py): repeated lines, lean
         self._lanes: dict[str, Lane] = {}
+        #: a shape's one sweep function is generated: new texts of it may take a lane too
+        self._shaped = False
+        #: what a lane needs of the settings: the common record, written from its numbers
+        self._lean = (self._plain is not None and not settings.check and settings.wrt is None)
 
     def compiled(self, text: str) -> Compiled | ExprError:
         """The graph of `text`, or why there is none (both remembered; never re-raised, so a
@@ -138,6 +142,16 @@ class Evaluator:
                 made = take(found, rest, number, file, self._plain)  # type: ignore[arg-type]
                 if made is not None:
                     return [made], False
+        if self._shaped and "#" not in text and not text.startswith("{"):
+            before, _, rest = text.partition(";")
+            expression = before.strip()
+            if expression not in self._cache:  # a new text (a known one has its own lane)
+                found = shaped(self._shapes, expression)
+                if found is not None:
+                    made = take(found, rest, number, file, self._plain)  # type: ignore[arg-type]
+                    if made is not None:
+                        self._open_lane(before, found)  # should the text come again
+                        return [made], False
         head = {"line": number} if file is None else {"file": file, "line": number}
         expression = text
         claims = None
@@ -162,6 +176,9 @@ class Evaluator:
         if (ready is not None and len(points) == 1 and type(outcome[0][0]) is str
                 and "#" not in text and not text.startswith("{")):
             self._open_lane(text.partition(";")[0], ready)
+        if not self._shaped and self._lean:
+            shared = compiled.tape.memo.get(SHAPE)
+            self._shaped = shared is not None and callable(shared.get(SWEEP))
         return outcome
 
     def _open_lane(self, before: str, found: Lane) -> None:

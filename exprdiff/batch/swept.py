@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 
+from exprdiff.errors import ExprError
+from exprdiff.syntax.limits import check_text
+from exprdiff.syntax.shapes import Shapes
 from exprdiff.tape import Tape
 
 #: After this many points of one expression in the common case, its sweeps run as straight-line
@@ -68,6 +71,27 @@ def lane(tape: Tape, expression: str) -> Lane | None:
     if sweep is None or type(sweep) is int:
         return None
     return expression, tuple(tape.inputs), sweep
+
+
+def shaped(shapes: Shapes, expression: str) -> Lane | None:
+    """A lane for a new text of a recorded shape whose one sweep function is generated
+    already: the text's constants read as its parse would read them (syntax/shapes.py), passed
+    to that function; None where that is not so, or where the general path may answer other
+    than with a common record (kinks, a program, a text over a limit)."""
+    for shape in shapes.recorded(expression):
+        made = shape.memo.get(SWEEP)
+        if made is None or type(made) is int or shape.kink_nodes or shape.statements is not None:
+            continue
+        constants = shape.read(expression)
+        if constants is None:
+            continue
+        try:
+            check_text(expression)  # compile_with's limits: a number over max_literal, say
+        except ExprError:
+            return None
+        return (expression, tuple(shape.inputs),
+                partial(made, *[constants[i] for i in shape.lean.constant_nodes]))
+    return None
 
 
 def take(lane: Lane, rest: str, number: int, file: str | None,

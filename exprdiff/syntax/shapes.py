@@ -72,6 +72,13 @@ class Shapes:
         """parse_tape(text), from an earlier parse of the same shape when one applies."""
         return self.parse_shared(text)[0]
 
+    def recorded(self, text: str) -> list[_Shape]:
+        """The shapes recorded under `text`'s key (none applies unless its read() says so);
+        nothing is recorded here: parse_shared decides what to keep."""
+        if len(text) > MAX_TEXT or text.translate(_DIGITLESS) not in self._rough:
+            return []
+        return self._shapes.get(_MASK.sub("\0", text), [])
+
     def parse_shared(self, text: str) -> tuple[Tape, dict[str, Any] | None]:
         """parse(text), and a memo shared by the tapes made from one recorded parse (None for
         the recorded tape itself, and any other): what a batch derives once for them all (its
