@@ -309,6 +309,20 @@ def evaluate_lines(lines: Iterable[Line], settings: Settings, encode: Encode | N
         yield file, number, len(raw), encoded(line(number, raw, file), encode)
 
 
+def joined(evaluator: Evaluator, chunk: Sequence[Line], encode: Encode) -> Block:
+    """A chunk's records as one text, with the summary's counts (Block)."""
+    texts: list[str] = []
+    lines = failed = size = 0
+    for file, number, raw in chunk:
+        size += len(raw)
+        outcome = encoded(evaluator.line(number, raw, file), encode)
+        if outcome is not None:
+            texts += outcome[0]
+            lines += 1
+            failed += outcome[1]
+    return Block("".join(texts), lines, len(texts), failed, chunk[-1][:2], size)
+
+
 def encoded(outcome: Outcome | None, encode: Encode | None) -> Outcome | None:
     """The outcome with its records as `encode` writes them (as it is without `encode`)."""
     if outcome is None or encode is None:

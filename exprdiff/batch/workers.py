@@ -33,6 +33,7 @@ from exprdiff.batch.evaluate import (
     encoded,
     error_record,
     evaluate_lines,
+    joined,
     start_oracle,
 )
 from exprdiff.batch.lines import Chunk, Line
@@ -125,7 +126,7 @@ def serve(connection: Any, settings: Settings, parent: int, others: list[Any],
             except (EOFError, OSError):
                 return
             if getattr(encode, "joins", False):
-                connection.send(_block(evaluator, chunk, encode))  # type: ignore[arg-type]
+                connection.send(joined(evaluator, chunk, encode))  # type: ignore[arg-type]
             else:
                 connection.send([(file, number, len(raw),
                                   encoded(evaluator.line(number, raw, file), encode))
@@ -135,20 +136,6 @@ def serve(connection: Any, settings: Settings, parent: int, others: list[Any],
             from exprdiff.oracle.child import shared
 
             shared().close()
-
-
-def _block(evaluator: Evaluator, chunk: Chunk, encode: Encode) -> Block:
-    """A chunk's records as one text, with the summary's counts (evaluate.Block)."""
-    texts: list[str] = []
-    lines = failed = size = 0
-    for file, number, raw in chunk:
-        size += len(raw)
-        outcome = encoded(evaluator.line(number, raw, file), encode)
-        if outcome is not None:
-            texts += outcome[0]
-            lines += 1
-            failed += outcome[1]
-    return Block("".join(texts), lines, len(texts), failed, chunk[-1][:2], size)
 
 
 def _exit(signum: int, frame: Any) -> None:
