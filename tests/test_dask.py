@@ -94,6 +94,13 @@ def test_two_workers_give_the_bytes_of_one_job_even_when_one_is_killed(lines_20k
         assert len(parts) > 1
         assert sorted(where.iterdir()) == sorted([*parts, where / "manifest.json"])
         assert "".join(part.read_text() for part in parts) == expected
+        # the workers write each record's text (in one text a block with JSON Lines): the
+        # other formats too give --jobs 1's bytes
+        for kind in ("csv", "json"):
+            alone = cli("--file", str(head), "--format", kind, "--jobs", "1")
+            spread = cli("--file", str(head), "--format", kind, "--dask", address)
+            assert (spread.returncode, spread.stderr) == (alone.returncode, alone.stderr)
+            assert spread.stdout == alone.stdout and len(alone.stdout) > 100_000
         # 3. a worker killed mid-run: the client has stopped reading (a full pipe) while
         # blocks are finished on the workers; Dask computes the killed one's again
         _run_and_kill_a_worker(client, path, one)
@@ -244,3 +251,36 @@ def test_ctrl_c_closes_the_local_cluster_and_keeps_the_output_whole(tmp_path):
     assert [r["line"] for r in found] == list(range(1, len(found) + 1))
     assert f"interrupted after line {len(found)}; " in err.decode()
     assert "Traceback" not in err.decode()
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "json"])
+def test_a_workers_block_comes_back_as_the_writers_texts(tmp_path, kind):
+    """A Dask worker sends a block's records as the writer's texts (for JSON Lines one text
+    with the summary's counts, as a --jobs worker sends a chunk): the client only writes
+    them. The texts are those the writer would make of the records. (CSV's writer has no
+    `encode`: its records travel as they are, as with --jobs.)"""
+    import io
+    import pickle
+
+    from exprdiff.batch import dask as engine
+    from exprdiff.batch.evaluate import Block as Joined
+    from exprdiff.batch.evaluate import Settings
+    from exprdiff.batch.lines import blocks
+    from exprdiff.render.formats import Options, writer
+
+    path = tmp_path / "lines.txt"
+    path.write_text("".join(f"x*y + {k} ; x={k}, y=2\n" for k in range(300))
+                    + "x + ) ; x=1\n\n# a comment\nlog(x) ; x=-1\n")
+    encode = writer(kind, io.StringIO(), Options("batch")).encode  # type: ignore[attr-defined]
+    [block] = blocks([str(path)], label=False, size=1 << 20)
+    found = pickle.loads(engine.packed_block(block, Settings(), encode))  # noqa: S301
+    plain = [outcome for *_, outcome in engine.evaluate_block(block, Settings()) if outcome]
+    texts = [encode(record) for records, _ in plain for record in records]
+    if kind == "jsonl":
+        assert isinstance(found, Joined)
+        assert found.text == "".join(texts)
+        assert (found.lines, found.records, found.failed) == (302, 302, 2)
+    else:
+        outcomes = [outcome for *_, outcome in found if outcome]
+        assert [text for records, _ in outcomes for text in records] == texts
+        assert [failed for _, failed in outcomes] == [failed for _, failed in plain]

@@ -32,7 +32,17 @@ from dask import delayed
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin
 
 from exprdiff import children
-from exprdiff.batch.evaluate import Evaluator, Processed, Record, Settings, start_oracle
+from exprdiff.batch.evaluate import Block as Joined
+from exprdiff.batch.evaluate import (
+    Encode,
+    Evaluator,
+    Processed,
+    Record,
+    Settings,
+    encoded,
+    joined,
+    start_oracle,
+)
 from exprdiff.batch.lines import Block, blocks, known_size, read_block
 from exprdiff.batch.workers import lost
 from exprdiff.errors import ExprError
@@ -50,11 +60,14 @@ _KILLED = ("every Dask worker that evaluated this line's block died (Dask gave u
 
 # -- on the workers ---------------------------------------------------------------------------
 
-def evaluator(settings: Settings) -> Evaluator:
-    """This worker thread's Evaluator for `settings`: its compiled graphs outlive one block."""
+def evaluator(settings: Settings, encode: Encode | None = None) -> Evaluator:
+    """This worker thread's Evaluator for `settings` (and the kind of `encode`, which arrives
+    unpickled anew with each block): its compiled graphs outlive one block."""
     current: Evaluator | None = getattr(_local, "evaluator", None)
-    if current is None or current.settings != settings:
-        current = _local.evaluator = Evaluator(settings)
+    if (current is None or current.settings != settings
+            or _local.encode is not type(encode)):
+        current = _local.evaluator = Evaluator(settings, encode)
+        _local.encode = type(encode)
         start_oracle(settings)
     return current
 
@@ -66,10 +79,23 @@ def evaluate_block(block: Block, settings: Settings) -> list[Processed]:
             for file, number, raw in read_block(block)]
 
 
-def packed_block(block: Block, settings: Settings) -> bytes:
-    """evaluate_block's outcomes as one pickle: Dask sends bytes as they are, where it would
-    serialize a list of 10 000 tuples element by element (twice the CPU of the evaluation)."""
-    return pickle.dumps(evaluate_block(block, settings), protocol=pickle.HIGHEST_PROTOCOL)
+def packed_block(block: Block, settings: Settings, encode: Encode | None = None) -> bytes:
+    """The block's outcomes as one pickle: Dask sends bytes as they are, where it would
+    serialize a list of 10 000 tuples element by element (twice the CPU of the evaluation).
+    Given the writer's `encode`, the records come as their texts, and (JSON Lines) as one text
+    with the summary's counts, as --jobs workers send a chunk (evaluate.joined): the client
+    then only writes them."""
+    lines = list(read_block(block))
+    found: Joined | list[Processed]
+    if encode is None:
+        found = evaluate_block(block, settings)
+    elif getattr(encode, "joins", False) and lines:
+        found = joined(evaluator(settings, encode), lines, encode)
+    else:
+        line = evaluator(settings, encode).line
+        found = [(file, number, len(raw), encoded(line(number, raw, file), encode))
+                 for file, number, raw in lines]
+    return pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _block_records(block: Block, settings: Settings) -> list[Record]:
@@ -203,13 +229,18 @@ class Cluster:
         return max(MIN_BLOCK, min(MAX_BLOCK, total // (self.threads() * BLOCKS_PER_THREAD)))
 
     def outcomes(self, sources: Sequence[str], settings: Settings, stopping: Callable[[], bool],
-                 ) -> Generator[Processed, None, None]:
-        """Every line's outcome, in input order, as Batch takes them from `--jobs` workers."""
-        for block, result in self.run(sources, settings, stopping, packed_block):
+                 encode: Encode | None = None) -> Generator[Processed | Joined, None, None]:
+        """Every line's outcome, in input order, as Batch takes them from `--jobs` workers
+        (given `encode`, as its texts: see packed_block)."""
+        for block, result in self.run(sources, settings, stopping, packed_block, encode):
             if isinstance(result, KilledWorker):  # it killed every worker it ran on
-                yield from lost(list(read_block(block)), None, _KILLED)
-            else:  # our own workers' pickle: Dask itself moves every task and result so
-                yield from pickle.loads(result)  # noqa: S301
+                yield from lost(list(read_block(block)), None, _KILLED, encode)
+                continue
+            found = pickle.loads(result)  # noqa: S301 - our own workers' pickle, as Dask's own
+            if isinstance(found, Joined):
+                yield found
+            else:
+                yield from found
 
     def run(self, sources: Sequence[str], settings: Settings, stopping: Callable[[], bool],
             task: Callable[..., Any], *extra: Any) -> Iterator[tuple[Block, Any]]:

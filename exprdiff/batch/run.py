@@ -23,7 +23,6 @@ from exprdiff.batch.evaluate import (
     Processed,
     Record,
     Settings,
-    encoded,
     evaluate_lines,
 )
 from exprdiff.batch.lines import read_lines
@@ -85,9 +84,8 @@ class Batch:
         lines = read_lines(self.sources, label=len(self.sources) > 1)
         outcomes: Generator[Processed | Block, None, None]
         if self.engine is not None:
-            outcomes = _encoded(self.engine.outcomes(self.sources, self.settings,
-                                                     lambda: self._interrupts.pending),
-                                self.encode)
+            outcomes = self.engine.outcomes(self.sources, self.settings,
+                                            lambda: self._interrupts.pending, self.encode)
         elif self.jobs > 1:  # before the caller starts any thread: forking with threads is unsafe
             from exprdiff.batch.workers import Workers, parallel
 
@@ -159,18 +157,6 @@ class Batch:
         finally:
             interrupts.busy = True
             outcomes.close()
-
-
-def _encoded(outcomes: Iterator[Processed], encode: Encode | None,
-             ) -> Generator[Processed, None, None]:
-    """Outcomes made elsewhere (a cluster's), their records as `encode` writes them."""
-    try:
-        for file, number, size, outcome in outcomes:
-            yield file, number, size, encoded(outcome, encode)
-    finally:
-        close = getattr(outcomes, "close", None)
-        if close is not None:
-            close()
 
 
 class _Interrupts:
