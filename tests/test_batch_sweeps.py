@@ -5,7 +5,6 @@ NaN, programs, unicode — and the same for any --jobs."""
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import random
