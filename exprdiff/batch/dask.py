@@ -85,16 +85,17 @@ def packed_block(block: Block, settings: Settings, encode: Encode | None = None)
     Given the writer's `encode`, the records come as their texts, and (JSON Lines) as one text
     with the summary's counts, as --jobs workers send a chunk (evaluate.joined): the client
     then only writes them."""
-    lines = list(read_block(block))
     found: Joined | list[Processed]
     if encode is None:
         found = evaluate_block(block, settings)
-    elif getattr(encode, "joins", False) and lines:
-        found = joined(evaluator(settings, encode), lines, encode)
     else:
-        line = evaluator(settings, encode).line
-        found = [(file, number, len(raw), encoded(line(number, raw, file), encode))
-                 for file, number, raw in lines]
+        lines = list(read_block(block))
+        if getattr(encode, "joins", False) and lines:
+            found = joined(evaluator(settings, encode), lines, encode)
+        else:
+            line = evaluator(settings, encode).line
+            found = [(file, number, len(raw), encoded(line(number, raw, file), encode))
+                     for file, number, raw in lines]
     return pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
 
 
