@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from exprdiff.batch.evaluate import Settings
+from exprdiff.batch.evaluate import Encode, Settings
 from exprdiff.batch.lines import known_size
 from exprdiff.batch.run import Batch, Summary
 from exprdiff.errors import ExitCode, ExprError, printable
@@ -48,13 +48,17 @@ def command(expr: str | None, files: Sequence[str], points: Sequence[str], wrt: 
             if output_dir is not None:
                 return _report(cluster.write_parts(engine, sources, settings, output, output_dir))
             out = writer(output, sys.stdout, options)
-            return _run(Batch(sources, settings, engine=engine), out, total,
-                        cluster.blocks_text(engine))
+            return _run(Batch(sources, settings, engine=engine, encode=_encode(out)), out,
+                        total, cluster.blocks_text(engine))
     out = writer(output, sys.stdout, options)
-    # A writer that encodes each record on its own (json, jsonl) has the batch (its workers)
-    # do it: then the records come as texts.
-    encode = getattr(out, "encode", None)
+    encode = _encode(out)
     return _run(Batch(sources, settings, jobs=1 if live else jobs, encode=encode), out, total)
+
+
+def _encode(out: Writer) -> Encode | None:
+    """A writer that encodes each record on its own (json, jsonl) has the batch (its --jobs or
+    Dask workers) do it: then the records come as texts."""
+    return getattr(out, "encode", None)
 
 
 def _run(batch: Batch, out: Writer, total: int | None,
