@@ -414,3 +414,51 @@ def test_hypothesis_redraws_the_literals_of_recorded_shapes(case, data):
         for k in places:
             pieces[k] = data.draw(st.sampled_from(POOL + own))
         check(store, "".join(pieces))
+
+
+@seed(21)
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.text(alphabet="0123456789.eE+-x_ (*", max_size=14))
+def test_the_mask_finds_the_lexers_numbers_and_no_more(text):
+    """A key's numbers are read without lexing the text (Shapes.recorded, _Shape.read): that
+    holds only if _MASK's matches are the NUMBER tokens the lexer cuts, wherever the text
+    lexes (the grammar's NUMBER and _MASK's pattern must stay one)."""
+    tables = _tables()
+    try:
+        found = lalr.pieces(tables, text)
+        kinds = [lalr.terminal(tables, piece) for piece in found[:-1]]
+    except lalr.Fallback:  # a piece that is no token alone: Lark's path, no shape recorded
+        return
+    numbers = [piece for piece, kind in zip(found, kinds) if kind == "NUMBER"]
+    mine = shapes._masked(text)[1]
+    unmasked = [k for k, kind in enumerate(kinds)  # a NUMBER after a name or a number
+                if kind == "NUMBER" and k and kinds[k - 1] in ("NAME", "NUMBER")]
+    if not unmasked:
+        assert mine == numbers
+    key = shapes._masked(text)[0]
+    assert "".join(part for pair in zip(key.split("\0"), [*mine, ""]) for part in pair) == text
+
+
+@pytest.mark.parametrize("text", ["x1**2 + 3*(x2*x3 - x1**2)", "2.5e-3*x + .5 - 1e+2/y",
+                                  "exp(-0.5*x**2)*1.", "a = 2*x; b = a**0.5 + 7; b*a"])
+def test_a_keys_numbers_read_as_the_pieces_do(text):
+    """_Shape.read given the key's numbers (no lexing) gives the constants the piecewise read
+    gives, for texts of the key; and a recorded text whose mask and lexer disagree is never
+    read from the mask."""
+    recorded = shapes._record(text)
+    assert recorded is not None
+    shape = recorded[1]
+    assert shape.masked
+    rng = random.Random(text)  # noqa: S311 - test data
+    for _ in range(30):
+        key, numbers = shapes._masked(text)
+        drawn = [rng.choice(POOL) for _ in numbers]
+        other = "".join(part for pair in zip(key.split("\0"), [*drawn, ""]) for part in pair)
+        assert shapes._masked(other) == (key, drawn)
+        fast, slow = shape.read(other, drawn), shape.read(other)
+        assert (fast is None) == (slow is None)
+        if fast is not None:
+            assert _bits(fast) == _bits(slow)
+    shape.masked = False  # as if the lexer cut the text otherwise: the pieces decide
+    assert shape.read(text, shapes._masked(text)[1]) is not None
+    assert shape.read("x", shapes._masked(text)[1]) is None

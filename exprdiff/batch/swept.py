@@ -78,11 +78,12 @@ def shaped(shapes: Shapes, expression: str) -> Lane | None:
     already: the text's constants read as its parse would read them (syntax/shapes.py), passed
     to that function; None where that is not so, or where the general path may answer other
     than with a common record (kinks, a program, a text over a limit)."""
-    for shape in shapes.recorded(expression):
+    recorded, numbers = shapes.recorded(expression)
+    for shape in recorded:
         made = shape.memo.get(SWEEP)
         if made is None or type(made) is int or shape.kink_nodes or shape.statements is not None:
             continue
-        constants = shape.read(expression)
+        constants = shape.read(expression, numbers)
         if constants is None:
             continue
         try:

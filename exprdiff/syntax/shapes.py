@@ -46,6 +46,8 @@ PER_KEY = 4
 #: A text's lookup key is the text with each number (not a name's digits: `x1`) as \0. A key
 #: only: a shape found by it is checked piece by piece against the text's own pieces.
 _MASK = re.compile(r"(?<![\w.])(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+#: _MASK as a separator kept by split: the key's pieces and the numbers in one pass.
+_SPLIT = re.compile(f"({_MASK.pattern})", re.ASCII)
 
 _DIGITLESS = str.maketrans("", "", "0123456789")
 
@@ -72,12 +74,14 @@ class Shapes:
         """parse_tape(text), from an earlier parse of the same shape when one applies."""
         return self.parse_shared(text)[0]
 
-    def recorded(self, text: str) -> list[_Shape]:
-        """The shapes recorded under `text`'s key (none applies unless its read() says so);
-        nothing is recorded here: parse_shared decides what to keep."""
+    def recorded(self, text: str) -> tuple[list[_Shape], list[str]]:
+        """The shapes recorded under `text`'s key (none applies unless its read() says so),
+        and the numbers of `text` to give their read(); nothing is recorded here:
+        parse_shared decides what to keep."""
         if len(text) > MAX_TEXT or text.translate(_DIGITLESS) not in self._rough:
-            return []
-        return self._shapes.get(_MASK.sub("\0", text), [])
+            return [], []
+        key, numbers = _masked(text)
+        return self._shapes.get(key, []), numbers
 
     def parse_shared(self, text: str) -> tuple[Tape, dict[str, Any] | None]:
         """parse(text), and a memo shared by the tapes made from one recorded parse (None for
@@ -89,11 +93,11 @@ class Shapes:
         if rough not in self._rough:  # no earlier text had this shape: most never recur
             _remember(self._rough, rough, self.size)
             return parse_tape(text), None
-        key = _MASK.sub("\0", text)
+        key, numbers = _masked(text)
         kept = self._shapes.get(key)
         if kept is not None:
             for shape in kept:
-                tape = shape.tape(text)
+                tape = shape.tape(text, numbers)
                 if tape is not None:
                     self.reused += 1
                     return tape, shape.memo
@@ -110,6 +114,12 @@ class Shapes:
         else:
             _bounded(self._shapes, self.size)[key] = [shape]
         return tape, None
+
+
+def _masked(text: str) -> tuple[str, list[str]]:
+    """`text`'s key (its numbers as \\0) and the numbers, in order."""
+    parts = _SPLIT.split(text)
+    return "\0".join(parts[::2]), parts[1::2]
 
 
 def _remember(seen: dict[str, None], key: str, size: int) -> None:
@@ -183,7 +193,7 @@ class _Shape:
     """A recorded tape as it left the parser (columns still piece indices), with what a text of
     the same shape must redo: the events and the POWC exponents."""
 
-    __slots__ = ("tables", "found", "numbers", "events", "powers", "kinds", "ops", "constants",
+    __slots__ = ("tables", "found", "numbers", "masked", "events", "powers", "kinds", "ops", "constants",
                  "columns", "leaf_labels", "inputs", "output", "kink_nodes", "lean", "statements",
                  "memo")
 
@@ -194,6 +204,9 @@ class _Shape:
         # every NUMBER piece reaches the number callback, in order (its reduction comes before
         # the next piece is read), and nothing else does
         self.numbers = [k for k, op, _, _, _ in events if op is None]
+        # _MASK finds the NUMBER tokens, no more (grammar's NUMBER is _MASK's pattern; a name's
+        # digits are not numbers): then a text under this key has these pieces but its numbers
+        self.masked = _masked("".join(found))[1] == [found[k] for k in self.numbers]
         place = {k: j for j, k in enumerate(self.numbers)}
         self.events = [(place[k] if op is None else -1, op, args, node, new)
                        for k, op, args, node, new in events]
@@ -215,30 +228,36 @@ class _Shape:
         self.statements = None if tape.statements is None else _statements_copy(tape.statements)
         self.memo: dict[str, Any] = {}  # see Shapes.parse_shared
 
-    def tape(self, text: str) -> Tape | None:
+    def tape(self, text: str, numbers: list[str] | None = None) -> Tape | None:
         """parse_tape(text) from this shape; None where it does not apply (then parse)."""
-        constants = self.read(text)
+        constants = self.read(text, numbers)
         return None if constants is None else self._copy(text, constants)
 
-    def read(self, text: str) -> list[float] | None:
+    def read(self, text: str, numbers: list[str] | None = None) -> list[float] | None:
         """The constants of parse_tape(text)'s tape, node by node, where this shape applies
         to `text` (None elsewhere): its numbers read and its folds redone as the parse
-        would."""
-        tables = self.tables
-        found = lalr.pieces(tables, text)
-        if len(found) != len(self.found):
-            return None
-        texts = [found[k] for k in self.numbers]
-        mine = self.found
-        for k in self.numbers:
-            found[k] = mine[k]
-        if found != mine:  # another piece differs: another shape under the same key
-            return None
-        scanner = tables.scanner
-        for piece in texts:  # each a NUMBER token, as the recorded one was (lalr._entry)
-            match = scanner.match(piece)
-            if match is None or match.end() != len(piece) or match.lastgroup != "NUMBER":
+        would. `numbers`: those _masked found in `text`, when its key is this shape's (so
+        the text is the recorded one but for them, and lexes as it did: no token but a
+        NUMBER holds a digit after a character that is not a name's or a number's)."""
+        if numbers is not None and self.masked:
+            if len(numbers) != len(self.numbers):
                 return None
+            texts = numbers  # NUMBER tokens all: _MASK's pattern is the grammar's NUMBER
+        else:
+            found = lalr.pieces(self.tables, text)
+            if len(found) != len(self.found):
+                return None
+            texts = [found[k] for k in self.numbers]
+            mine = self.found
+            for k in self.numbers:
+                found[k] = mine[k]
+            if found != mine:  # another piece differs: another shape under the same key
+                return None
+            scanner = self.tables.scanner
+            for piece in texts:  # each a NUMBER token, as the recorded one was (lalr._entry)
+                match = scanner.match(piece)
+                if match is None or match.end() != len(piece) or match.lastgroup != "NUMBER":
+                    return None
         constants = self.constants[:]
         made: dict[tuple[float, float], int] = {}  # TapeBuilder.number's keys
         isfinite, copysign = math.isfinite, math.copysign
