@@ -24,6 +24,8 @@ Contenders:
 seed 002 (`y - max(0, w*x + b)`) is left out: SymEngine leaves max's derivative unevaluated
 (`Derivative(max(0, b + w*x), w)`), which neither Lambdify nor subs can evaluate.
 Each round runs every contender once, in turn; a ratio is the median of the rounds' ratios.
+From 10 000 lines on, --jobs 2 ÷ --jobs 1 is also taken on 20× the repeated lines, where the
+start-up (a fresh process, the workers' fork) is a small share: whether the parent keeps up.
 Targets: --jobs 1 ≥ the Lambdify loop; --jobs 2 ≥ 1.7× --jobs 1; distinct ≥ 3× SymEngine.
 """
 
@@ -273,6 +275,8 @@ def measure(count: int, runs: int) -> list[str]:
         one, two = (found[f"exprdiff CLI --jobs {j} (start-up included)"] for j in (1, 2))
         scaled = _verdict(_ratio(two, one), TARGETS["jobs"])
         notes.append(f"- --jobs 2 ÷ --jobs 1, end to end: {scaled}")
+        if count >= 10_000:
+            notes.append(_scaling(count * 20, max(3, runs // 2)))
         start = _start_up(runs)
         if start is not None:
             without = statistics.median((a[0] - start) / (b[0] - start)
@@ -308,6 +312,19 @@ def measure(count: int, runs: int) -> list[str]:
     notes.append(f"- {count:,} lines per workload, {runs} rounds (each contender once per round, "
                  f"in turn); {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}")
     return [*rows, "", *notes]
+
+
+def _scaling(count: int, runs: int) -> str:
+    """--jobs 2 ÷ --jobs 1 end to end on a batch long enough that the start-up (~70 ms, and
+    ~100 ms with the workers) is a small share of it: whether the parent keeps up."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "long.txt"
+        path.write_text("\n".join(repeated_lines(count)) + "\n", encoding="utf-8")
+        found = alternate({f"{j}": lambda j=j: exprdiff_cli(path, j) for j in (1, 2)}, runs)
+    walls = {j: statistics.median(t[0] for t in found[j]) for j in found}
+    return (f"- --jobs 2 ÷ --jobs 1 on {count:,} repeated lines ({runs} rounds; --jobs 1 "
+            f"{walls['1']:.2f} s, --jobs 2 {walls['2']:.2f} s): "
+            f"{_ratio(found['2'], found['1']):.2f}×")
 
 
 def _start_up(runs: int) -> float | None:
