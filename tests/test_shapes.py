@@ -429,14 +429,20 @@ def test_the_mask_finds_the_lexers_numbers_and_no_more(text):
         kinds = [lalr.terminal(tables, piece) for piece in found[:-1]]
     except lalr.Fallback:  # a piece that is no token alone: Lark's path, no shape recorded
         return
-    numbers = [piece for piece, kind in zip(found, kinds) if kind == "NUMBER"]
+    numbers = [piece for piece, kind in zip(found[:-1], kinds, strict=True) if kind == "NUMBER"]
     mine = shapes._masked(text)[1]
     unmasked = [k for k, kind in enumerate(kinds)  # a NUMBER after a name or a number
                 if kind == "NUMBER" and k and kinds[k - 1] in ("NAME", "NUMBER")]
     if not unmasked:
         assert mine == numbers
     key = shapes._masked(text)[0]
-    assert "".join(part for pair in zip(key.split("\0"), [*mine, ""]) for part in pair) == text
+    assert _unmasked(key, mine) == text
+
+
+def _unmasked(key: str, numbers: list[str]) -> str:
+    """The text of `key` with `numbers` in its places (shapes._masked's inverse)."""
+    pairs = zip(key.split("\0"), [*numbers, ""], strict=True)
+    return "".join(part for pair in pairs for part in pair)
 
 
 @pytest.mark.parametrize("text", ["x1**2 + 3*(x2*x3 - x1**2)", "2.5e-3*x + .5 - 1e+2/y",
@@ -453,7 +459,7 @@ def test_a_keys_numbers_read_as_the_pieces_do(text):
     for _ in range(30):
         key, numbers = shapes._masked(text)
         drawn = [rng.choice(POOL) for _ in numbers]
-        other = "".join(part for pair in zip(key.split("\0"), [*drawn, ""]) for part in pair)
+        other = _unmasked(key, drawn)
         assert shapes._masked(other) == (key, drawn)
         fast, slow = shape.read(other, drawn), shape.read(other)
         assert (fast is None) == (slow is None)

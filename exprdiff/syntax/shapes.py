@@ -43,8 +43,9 @@ MAX_TEXT = 4000
 #: Shapes kept under one key, where the numbers' values make different tapes.
 PER_KEY = 4
 
-#: A text's lookup key is the text with each number (not a name's digits: `x1`) as \0. A key
-#: only: a shape found by it is checked piece by piece against the text's own pieces.
+#: A text's lookup key is the text with each number (not a name's digits: `x1`) as \0. A shape
+#: found by it reads the text's numbers from the key's split (where its recorded text was cut
+#: alike by the mask and the lexer: _Shape.masked), else checks the text piece by piece.
 _MASK = re.compile(r"(?<![\w.])(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 #: _MASK as a separator kept by split: the key's pieces and the numbers in one pass.
 _SPLIT = re.compile(f"({_MASK.pattern})", re.ASCII)
@@ -193,9 +194,9 @@ class _Shape:
     """A recorded tape as it left the parser (columns still piece indices), with what a text of
     the same shape must redo: the events and the POWC exponents."""
 
-    __slots__ = ("tables", "found", "numbers", "masked", "events", "powers", "kinds", "ops", "constants",
-                 "columns", "leaf_labels", "inputs", "output", "kink_nodes", "lean", "statements",
-                 "memo")
+    __slots__ = ("tables", "found", "numbers", "masked", "events", "powers", "kinds", "ops",
+                 "constants", "columns", "leaf_labels", "inputs", "output", "kink_nodes", "lean",
+                 "statements", "memo")
 
     def __init__(self, tables: lalr.Tables, found: list[str], events: list[Event],
                  tape: Tape) -> None:
