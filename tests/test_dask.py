@@ -322,3 +322,42 @@ def test_the_cli_gives_the_cluster_the_writers_encode(tmp_path, monkeypatch, kin
     assert (done.exit_code, done.stdout) == (alone.returncode, alone.stdout), done.output
     [encode] = given
     assert (encode is not None) == encodes
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "csv"])
+def test_a_block_that_killed_every_worker_gives_error_records_as_the_writer_writes(
+        tmp_path, kind):
+    """A block Dask gave up on (KilledWorker: it killed every worker it ran on) comes back as
+    one `internal` error record per expression line, blank and comment lines none, as the
+    writer's texts when the CLI handed the cluster its `encode` (records for CSV)."""
+    import io
+
+    from distributed import KilledWorker
+
+    from exprdiff.batch import dask as engine
+    from exprdiff.batch.evaluate import Settings
+    from exprdiff.batch.lines import blocks
+    from exprdiff.render.formats import Options, writer
+
+    path = tmp_path / "lines.txt"
+    path.write_text("x*y ; x=1, y=2\n\n# a comment\nsin(x) ; x=0.5\n")
+    encode = getattr(writer(kind, io.StringIO(), Options("batch")), "encode", None)
+    cluster = engine.Cluster("local:1")
+    cluster.run = lambda sources, settings, stopping, task, *extra: iter(
+        [(block, KilledWorker("exprdiff-block-0", None, 3)) for block in
+         blocks(sources, label=False, size=1 << 20)])
+    found = list(cluster.outcomes([str(path)], Settings(), lambda: False, encode))
+    assert [(number, outcome is None) for _, number, _, outcome in found] == [
+        (1, False), (2, True), (3, True), (4, False)]
+    for _, number, _, outcome in found:
+        if outcome is None:
+            continue
+        [record], failed = outcome
+        assert failed
+        if encode is None:
+            assert record["error"]["kind"] == "internal"
+            assert "every Dask worker" in record["error"]["message"]
+        else:
+            parsed = json.loads(record)
+            assert (parsed["line"], parsed["error"]["kind"]) == (number, "internal")
+            assert "every Dask worker" in parsed["error"]["message"]
