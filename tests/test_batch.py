@@ -478,6 +478,9 @@ def test_jobs_chunks_of_blank_comment_and_many_point_lines_from_two_files(tmp_pa
         path = tmp_path / name
         path.write_text("\n".join(lines) + "\n")
         paths.append(str(path))
+    from exprdiff.batch.run import WORKERS_FROM
+
+    assert sum(Path(path).stat().st_size for path in paths) > WORKERS_FROM  # workers do it
     args = ["--file", paths[0], "--file", paths[1], "--format", "jsonl"]
     one = cli(*args)
     many = cli(*args, "--jobs", "2")
@@ -503,6 +506,31 @@ def test_check_runs_per_line_in_worker_processes_too(tmp_path):
         assert [r.get("check", {}).get("ok") for r in found] == [True, True, None], jobs
         assert run.summary.failed == 1
 
+
+
+def test_a_small_input_is_evaluated_here_whatever_jobs_says(tmp_path):
+    """Input files of at most WORKERS_FROM bytes start no worker process (they would cost more
+    than they save), bar --check; larger ones do. The records are the same either way."""
+    from exprdiff.batch.run import WORKERS_FROM, Batch
+    from exprdiff.batch.workers import CHUNK_LINES
+
+    line = "x*y + sin(x) ; x=0.5, y=2\n"
+    small = tmp_path / "small.txt"
+    small.write_text(line * (WORKERS_FROM // len(line)))
+    large = tmp_path / "large.txt"
+    large.write_text(line * (WORKERS_FROM // len(line) + 1))
+    assert small.stat().st_size <= WORKERS_FROM < large.stat().st_size
+    assert WORKERS_FROM // len(line) > CHUNK_LINES  # more than one chunk: workers could split it
+    for path, workers in ((small, False), (large, True)):
+        with Batch([str(path)], Settings(), jobs=2) as run:
+            assert (run._workers is not None) == workers, path.name
+            records = list(run)
+        with Batch([str(path)], Settings(), jobs=1) as alone:
+            assert alone._workers is None
+            assert list(alone) == records
+        assert len(records) == path.stat().st_size // len(line)
+    with Batch([str(small)], Settings(check=True), jobs=2) as run:  # slow lines: workers pay
+        assert run._workers is not None
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -25,7 +25,13 @@ from exprdiff.batch.evaluate import (
     Settings,
     evaluate_lines,
 )
-from exprdiff.batch.lines import read_lines
+from exprdiff.batch.lines import known_size, read_lines
+
+#: Input of at most this many bytes (every source a regular file) is evaluated in the main
+#: process whatever `jobs` says: a few hundred seed-sized lines, which starting the workers
+#: (~30 ms: importing multiprocessing, forking, each worker meeting every expression afresh)
+#: costs more than they could save. Not with --check, whose lines are slow.
+WORKERS_FROM = 16 << 10
 
 
 def _count(n: int, noun: str) -> str:
@@ -59,8 +65,9 @@ class Summary:
 
 class Batch:
     """Every line of `sources` ("-" is stdin) evaluated with `settings`, its records in input
-    order, the same for any `jobs` (0: one per CPU). Use it in a `with` block, which starts and
-    stops the worker processes and holds SIGINT.
+    order, the same for any `jobs` (0: one per CPU; input files of at most WORKERS_FROM bytes
+    are evaluated in this process). Use it in a `with` block, which starts and stops the worker
+    processes and holds SIGINT.
 
     SIGINT while the batch reads, evaluates or waits ends the records at once; while the caller
     holds a line's records it ends them when the caller asks for more, so whatever the caller
@@ -86,7 +93,8 @@ class Batch:
         if self.engine is not None:
             outcomes = self.engine.outcomes(self.sources, self.settings,
                                             lambda: self._interrupts.pending, self.encode)
-        elif self.jobs > 1:  # before the caller starts any thread: forking with threads is unsafe
+        elif self.jobs > 1 and _workers_pay(self.sources, self.settings):
+            # before the caller starts any thread: forking with threads is unsafe
             from exprdiff.batch.workers import Workers, parallel
 
             self._workers = Workers(self.settings, self.jobs, self.encode)
@@ -157,6 +165,14 @@ class Batch:
         finally:
             interrupts.busy = True
             outcomes.close()
+
+
+def _workers_pay(sources: Sequence[str], settings: Settings) -> bool:
+    """Whether worker processes can pay for their start (see WORKERS_FROM)."""
+    if settings.check:
+        return True
+    size = known_size(sources)
+    return size is None or size > WORKERS_FROM
 
 
 class _Interrupts:
