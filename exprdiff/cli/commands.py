@@ -72,7 +72,8 @@ def point_options(command: F) -> F:
               help="Many points at once (NumPy): a CSV whose header names the variables; "
                    "prints CSV, or JSON Lines with --format jsonl.")
 @click.option("--jobs", type=click.IntRange(0), default=1, show_default=True, metavar="N",
-              help="Batch: worker processes (0 = all cores); output order is kept.")
+              help="Batch: worker processes (0 = all cores; input files of up to 16 KiB run "
+                   "in this one); output order is kept.")
 @click.option("--dask", metavar="ADDRESS", help="Batch: run on the Dask scheduler at ADDRESS "
               "(tcp://host:8786), or local[:N] worker processes here (pip install "
               "'exprdiff[dask]'; docs/scaling.md).")
